@@ -1,0 +1,214 @@
+/*
+ * driver.h - the contract between migrate's core and a database.
+ *
+ * Each database is one file in drivers/ that exports exactly one
+ *
+ *     const struct driver NAME_driver = { .name = "NAME", ... };
+ *
+ * and keeps everything else static. drivers.c lists the drivers this build
+ * has. The core never asks which database it talks to: it reads the
+ * capability bits and the few SQL fragments in struct driver, and calls the
+ * operations below through the wrappers in migrate/db.c, so a missing
+ * optional operation is one clear error in one place.
+ *
+ * Division of labour
+ *   The core reads migration files, splits each section into statements with
+ *   its dialect-aware lexer (migrate/sqllex.h; it knows each database's
+ *   quoting, comments, dollar quotes, DELIMITER and BEGIN...END bodies),
+ *   writes the tracking-table SQL once for every database, and decides what
+ *   runs in which transaction. A driver connects, runs one statement at a
+ *   time, binds parameters, returns rows as text, and takes the run-wide lock.
+ *
+ * Errors
+ *   Every operation that can fail returns enum driver_result and, on failure,
+ *   fills the caller's struct driver_error with the database's own message,
+ *   copied at once (PQerrorMessage, mysql_error and sqlite3_errmsg are
+ *   overwritten by the next call). A driver never prints, never exits, and
+ *   never puts a password in a message.
+ *
+ * Versioning
+ *   Like sqlite3_vfs, this table only ever grows at the end. New operations
+ *   are optional (NULL means "not supported") until every driver has them.
+ */
+#ifndef MIGRATE_DRIVER_H
+#define MIGRATE_DRIVER_H
+
+#include <stddef.h>
+
+enum driver_result {
+	DRIVER_OK = 0,
+	DRIVER_ESQL,         /* the database rejected a statement */
+	DRIVER_ECONNECT,     /* cannot connect, or the connection was lost */
+	DRIVER_ELOCK,        /* the run-wide lock was not acquired in time */
+	DRIVER_ECONFIG,      /* the settings cannot work (bad option, bad path) */
+	DRIVER_EUNSUPPORTED, /* this driver cannot do that */
+};
+
+/* The statement languages the core's lexer knows. */
+enum sql_dialect {
+	SQL_DIALECT_SQLITE,
+	SQL_DIALECT_POSTGRES,
+	SQL_DIALECT_MYSQL,
+};
+
+/* How a driver spells the n-th bound parameter (n counts from 1). */
+enum driver_param_style {
+	DRIVER_PARAM_QMARK,  /* ?   (SQLite, MySQL) */
+	DRIVER_PARAM_DOLLAR, /* $n  (PostgreSQL) */
+};
+
+/* Capability bits: what the core may rely on. */
+#define DRIVER_CAP_TRANSACTIONAL_DDL (1u << 0) /* DDL rolls back with its transaction */
+#define DRIVER_CAP_LOCK              (1u << 1) /* lock() and unlock() are real */
+#define DRIVER_CAP_CREATE_DATABASE   (1u << 2) /* create_database() and drop_database() */
+#define DRIVER_CAP_BULK_LOAD         (1u << 3) /* a fast path for CSV seeds (later) */
+
+struct driver_error {
+	char message[1024]; /* the database's message, one line, no password */
+	/*
+	 * Byte offset into the failing statement where the database says the
+	 * error is (PostgreSQL's error position), or -1 when it does not say.
+	 * The core turns it into a file line.
+	 */
+	long offset;
+};
+
+/*
+ * Connection settings, parsed by the core from the config file, environment
+ * and URL. Every string is borrowed from the core and lives until close();
+ * NULL means "not given, use the database's default". port is 0 when not
+ * given. For SQLite, database is a path (already resolved by the core) or
+ * ":memory:".
+ */
+struct driver_settings {
+	const char *host;
+	int port;
+	const char *user;
+	const char *password; /* never copy into a message */
+	const char *database;
+	const char *socket;
+	const char *sslmode;  /* postgres: disable, allow, prefer, require, verify-ca, verify-full */
+	const char *ssl_ca;   /* mysql */
+	const char *ssl_cert; /* mysql */
+	const char *ssl_key;  /* mysql */
+	const char *options;  /* driver-specific pass-through, documented per driver */
+	int connect_timeout;  /* seconds; 0 means the driver's default (10) */
+};
+
+/*
+ * Every driver's connection struct begins with this, so the core can reach
+ * the driver from a connection. The driver allocates it in connect() and
+ * frees it in close().
+ */
+struct driver_conn {
+	const struct driver *drv;
+};
+
+/*
+ * Called once per result row of query(). values[i] is the i-th column as
+ * text, NULL for SQL NULL; both are borrowed for the duration of the call.
+ * Return 0 to go on, non-zero to stop reading rows (query() then still
+ * drains the result and returns DRIVER_OK).
+ */
+typedef int (*driver_row_fn)(void *ctx, int ncols, const char *const *values);
+
+struct driver {
+	const char *name;               /* "sqlite", "postgres", "mysql": the dialect name in migration files */
+	enum sql_dialect dialect;       /* which rules the core's lexer uses for this database */
+	unsigned caps;                  /* DRIVER_CAP_* */
+	enum driver_param_style params; /* how query() spells parameters */
+	char ident_quote;               /* '"' or '`'; doubled inside an identifier */
+
+	/*
+	 * SQL fragments the core uses to build its own statements: transaction
+	 * control (also printed by --dry-run) and the column types of the
+	 * tracking tables.
+	 */
+	const char *begin_sql;      /* "BEGIN" */
+	const char *commit_sql;     /* "COMMIT" */
+	const char *rollback_sql;   /* "ROLLBACK" */
+	const char *type_long_text; /* unbounded text: "TEXT", "LONGTEXT" */
+	const char *type_timestamp; /* a UTC date and time without zone */
+
+	/*
+	 * Opens a connection. On DRIVER_OK *out is set; on failure *out stays
+	 * NULL and err says why (DRIVER_ECONNECT for an unreachable server,
+	 * failed authentication or an unknown database; DRIVER_ECONFIG for
+	 * settings that cannot work). Honours settings->connect_timeout.
+	 * SQLite: enforces foreign keys and sets a busy timeout on every
+	 * connection. The settings are borrowed until close().
+	 */
+	enum driver_result (*connect)(const struct driver_settings *settings,
+				      struct driver_conn **out, struct driver_error *err);
+
+	/* Closes and frees the connection, releasing any lock. close(NULL) is a no-op. */
+	void (*close)(struct driver_conn *conn);
+
+	/*
+	 * Runs one statement of a migration or seed, exactly as given (len
+	 * bytes, not NUL-terminated), with no parameters, and discards any rows.
+	 * Every result the database sends back is read and checked, so an error
+	 * is never lost. On DRIVER_OK *changes (when changes is not NULL) is the
+	 * number of rows the statement inserted, updated or deleted (0 for
+	 * DDL). On DRIVER_ESQL err->message is the database's message and
+	 * err->offset the error position when known.
+	 */
+	enum driver_result (*exec)(struct driver_conn *conn, const char *sql, size_t len,
+				   long long *changes, struct driver_error *err);
+
+	/*
+	 * Runs one statement (NUL-terminated) with nparams text parameters
+	 * bound (params[i] NULL binds SQL NULL), calling fn for each row (fn may
+	 * be NULL for statements that return none). Parameters are spelled as
+	 * the params field says. Values are always bound, never pasted.
+	 */
+	enum driver_result (*query)(struct driver_conn *conn, const char *sql, int nparams,
+				    const char *const *params, driver_row_fn fn, void *ctx,
+				    struct driver_error *err);
+
+	/*
+	 * Sets *exists to whether a table of that name exists in the current
+	 * database (or schema search path). The name is unquoted and exact.
+	 */
+	enum driver_result (*table_exists)(struct driver_conn *conn, const char *table,
+					   int *exists, struct driver_error *err);
+
+	/*
+	 * Takes the run-wide lock, waiting up to timeout_s seconds (0: try
+	 * once), outside any transaction. name identifies the lock within the
+	 * database (the core passes the tracking table's name); the driver
+	 * scopes it to the database. Returns DRIVER_ELOCK when the wait runs
+	 * out. The lock is held until unlock() or close(), and a crashed
+	 * holder's lock is released by the database or the kernel.
+	 */
+	enum driver_result (*lock)(struct driver_conn *conn, const char *name, int timeout_s,
+				   struct driver_error *err);
+	enum driver_result (*unlock)(struct driver_conn *conn, struct driver_error *err);
+
+	/*
+	 * Optional (DRIVER_CAP_CREATE_DATABASE): create or drop the database
+	 * named in settings->database, connecting to the server without it.
+	 * SQLite creates the file, or deletes it and its journals.
+	 */
+	enum driver_result (*create_database)(const struct driver_settings *settings,
+					      struct driver_error *err);
+	enum driver_result (*drop_database)(const struct driver_settings *settings,
+					    struct driver_error *err);
+
+	/* New operations go here, at the end. */
+};
+
+/* The drivers this build has, NULL-terminated, in drivers.c. */
+extern const struct driver *const driver_list[];
+
+/* The driver called name ("postgresql" and "mariadb" are aliases), or NULL. */
+const struct driver *driver_find(const char *name);
+
+/* Formats a message into err (offset -1). For drivers' own use. */
+void driver_error_set(struct driver_error *err, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+#endif

@@ -1,0 +1,308 @@
+/*
+ * sqlite.c - the SQLite driver, through the sqlite3 library.
+ *
+ * Every connection enforces foreign keys and waits for a busy database
+ * instead of failing at once. SQLite's DDL is transactional, so the core
+ * wraps each migration and its tracking row in one transaction (BEGIN
+ * IMMEDIATE, so the write lock is taken up front rather than upgraded).
+ *
+ * The run-wide lock is an flock() on "<database>.migrate-lock" beside the
+ * database file: it works across processes, and the kernel releases it when
+ * its holder dies. SQLite's own write lock cannot serve, because it lasts
+ * one transaction and a run is many. An in-memory database needs no lock.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../migrate/util.h"
+#include "driver.h"
+
+#define LITEDRV_BUSY_MS 10000
+
+extern const struct driver sqlite_driver;
+
+struct litedrv_conn {
+	struct driver_conn base;
+	sqlite3 *db;
+	char *path;
+	int lock_fd;
+};
+
+static int litedrv_memory(const char *path)
+{
+	return strcmp(path, ":memory:") == 0;
+}
+
+static enum driver_result litedrv_fail(sqlite3 *db, struct driver_error *err)
+{
+	driver_error_set(err, "%s", sqlite3_errmsg(db));
+	return DRIVER_ESQL;
+}
+
+static enum driver_result litedrv_connect(const struct driver_settings *s, struct driver_conn **out,
+					  struct driver_error *err)
+{
+	struct litedrv_conn *c;
+	sqlite3 *db = NULL;
+	int rc;
+
+	*out = NULL;
+	if (s->options && *s->options) {
+		driver_error_set(err, "the sqlite driver takes no options");
+		return DRIVER_ECONFIG;
+	}
+	rc = sqlite3_open_v2(s->database, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		driver_error_set(err, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return DRIVER_ECONNECT;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, s->connect_timeout > 0 ? s->connect_timeout * 1000 : LITEDRV_BUSY_MS);
+	/* foreign keys are off by default in SQLite; migrations must see them enforced */
+	rc = sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		/* a file that is not a database fails here, on first read */
+		driver_error_set(err, "%s", sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return DRIVER_ECONNECT;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->base.drv = &sqlite_driver;
+	c->db = db;
+	c->path = xstrdup(s->database);
+	c->lock_fd = -1;
+	*out = &c->base;
+	return DRIVER_OK;
+}
+
+static void litedrv_close(struct driver_conn *conn)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)conn;
+
+	if (!c)
+		return;
+	if (c->lock_fd >= 0)
+		close(c->lock_fd); /* releases the flock */
+	sqlite3_close(c->db);
+	free(c->path);
+	free(c);
+}
+
+static enum driver_result litedrv_exec(struct driver_conn *conn, const char *sql, size_t len,
+				       long long *changes, struct driver_error *err)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)conn;
+	const char *p = sql, *end = sql + len, *tail;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (changes)
+		*changes = 0;
+	/* the core passes one statement, but SQLite's own splitting is the final word */
+	while (p < end) {
+		rc = sqlite3_prepare_v2(c->db, p, (int)(end - p), &st, &tail);
+		if (rc != SQLITE_OK) {
+			int off = sqlite3_error_offset(c->db);
+			litedrv_fail(c->db, err);
+			err->offset = off >= 0 ? (long)(p - sql) + off : (long)(p - sql);
+			return DRIVER_ESQL;
+		}
+		if (!st) /* only comments or blanks were left */
+			break;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			;
+		if (rc != SQLITE_DONE) {
+			litedrv_fail(c->db, err);
+			err->offset = (long)(p - sql);
+			sqlite3_finalize(st);
+			return DRIVER_ESQL;
+		}
+		if (changes && !sqlite3_stmt_readonly(st))
+			*changes += sqlite3_changes64(c->db);
+		sqlite3_finalize(st);
+		p = tail;
+	}
+	return DRIVER_OK;
+}
+
+static enum driver_result litedrv_query(struct driver_conn *conn, const char *sql, int nparams,
+					const char *const *params, driver_row_fn fn, void *ctx,
+					struct driver_error *err)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)conn;
+	const char *vals[32];
+	sqlite3_stmt *st;
+	int rc, i, ncols, stop = 0;
+
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return litedrv_fail(c->db, err);
+	for (i = 0; i < nparams; i++) {
+		rc = params[i] ? sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC)
+			       : sqlite3_bind_null(st, i + 1);
+		if (rc != SQLITE_OK) {
+			sqlite3_finalize(st);
+			return litedrv_fail(c->db, err);
+		}
+	}
+	ncols = sqlite3_column_count(st);
+	if (ncols > 32)
+		ncols = 32;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!fn || stop)
+			continue;
+		for (i = 0; i < ncols; i++)
+			vals[i] = (const char *)sqlite3_column_text(st, i);
+		stop = fn(ctx, ncols, vals);
+	}
+	if (rc != SQLITE_DONE) {
+		litedrv_fail(c->db, err);
+		sqlite3_finalize(st);
+		return DRIVER_ESQL;
+	}
+	sqlite3_finalize(st);
+	return DRIVER_OK;
+}
+
+static enum driver_result litedrv_table_exists(struct driver_conn *conn, const char *table,
+					       int *exists, struct driver_error *err)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)conn;
+	sqlite3_stmt *st;
+	int rc;
+
+	*exists = 0;
+	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return litedrv_fail(c->db, err);
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*exists = 1;
+	else if (rc != SQLITE_DONE) {
+		litedrv_fail(c->db, err);
+		sqlite3_finalize(st);
+		return DRIVER_ESQL;
+	}
+	sqlite3_finalize(st);
+	return DRIVER_OK;
+}
+
+static void litedrv_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static enum driver_result litedrv_lock(struct driver_conn *conn, const char *name, int timeout_s,
+				       struct driver_error *err)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)conn;
+	long waited = 0, limit = (long)timeout_s * 1000;
+	char *lockpath;
+	int fd;
+
+	(void)name; /* one lock per database file covers every table */
+	if (litedrv_memory(c->path) || c->lock_fd >= 0)
+		return DRIVER_OK;
+	lockpath = xasprintf("%s.migrate-lock", c->path);
+	fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		driver_error_set(err, "cannot open lock file '%s': %s", lockpath, strerror(errno));
+		free(lockpath);
+		return DRIVER_ECONFIG;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			driver_error_set(err, "cannot lock '%s': %s", lockpath, strerror(errno));
+			close(fd);
+			free(lockpath);
+			return DRIVER_ECONFIG;
+		}
+		if (waited >= limit) {
+			driver_error_set(err, "'%s' is locked by another process", lockpath);
+			close(fd);
+			free(lockpath);
+			return DRIVER_ELOCK;
+		}
+		litedrv_sleep_ms(50);
+		waited += 50;
+	}
+	free(lockpath);
+	c->lock_fd = fd;
+	return DRIVER_OK;
+}
+
+static enum driver_result litedrv_unlock(struct driver_conn *conn, struct driver_error *err)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)conn;
+
+	(void)err;
+	if (c->lock_fd >= 0) {
+		close(c->lock_fd);
+		c->lock_fd = -1;
+	}
+	return DRIVER_OK;
+}
+
+static enum driver_result litedrv_create_database(const struct driver_settings *s,
+						  struct driver_error *err)
+{
+	struct driver_conn *conn;
+	enum driver_result r = litedrv_connect(s, &conn, err);
+
+	if (r == DRIVER_OK)
+		litedrv_close(conn);
+	return r;
+}
+
+static enum driver_result litedrv_drop_database(const struct driver_settings *s,
+						struct driver_error *err)
+{
+	static const char *const suffixes[] = { "", "-journal", "-wal", "-shm", ".migrate-lock" };
+	size_t i;
+
+	if (litedrv_memory(s->database))
+		return DRIVER_OK;
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char *p = xasprintf("%s%s", s->database, suffixes[i]);
+		if (unlink(p) != 0 && errno != ENOENT) {
+			driver_error_set(err, "cannot remove '%s': %s", p, strerror(errno));
+			free(p);
+			return DRIVER_ECONFIG;
+		}
+		free(p);
+	}
+	return DRIVER_OK;
+}
+
+const struct driver sqlite_driver = {
+	.name = "sqlite",
+	.dialect = SQL_DIALECT_SQLITE,
+	.caps = DRIVER_CAP_TRANSACTIONAL_DDL | DRIVER_CAP_LOCK | DRIVER_CAP_CREATE_DATABASE,
+	.params = DRIVER_PARAM_QMARK,
+	.ident_quote = '"',
+	.begin_sql = "BEGIN IMMEDIATE",
+	.commit_sql = "COMMIT",
+	.rollback_sql = "ROLLBACK",
+	.type_long_text = "TEXT",
+	.type_timestamp = "TEXT",
+	.connect = litedrv_connect,
+	.close = litedrv_close,
+	.exec = litedrv_exec,
+	.query = litedrv_query,
+	.table_exists = litedrv_table_exists,
+	.lock = litedrv_lock,
+	.unlock = litedrv_unlock,
+	.create_database = litedrv_create_database,
+	.drop_database = litedrv_drop_database,
+};

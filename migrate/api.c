@@ -1,0 +1,264 @@
+/*
+ * api.c - opening and closing a handle, 'new', and the small accessors.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+void emit(migrate *m, enum migrate_event_kind kind, const char *version, const char *name,
+	  const char *message, long long duration_ms, long long rows)
+{
+	struct migrate_event ev;
+
+	if (!m->opt.progress)
+		return;
+	ev.kind = kind;
+	ev.version = version;
+	ev.name = name;
+	ev.message = message;
+	ev.duration_ms = duration_ms;
+	ev.rows = rows;
+	m->opt.progress(m->opt.progress_ctx, &ev);
+}
+
+void emitf(migrate *m, enum migrate_event_kind kind, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	emit(m, kind, NULL, NULL, strbuf_str(&sb), 0, 0);
+	strbuf_release(&sb);
+}
+
+void emit_warning_cb(void *ctx, const char *message)
+{
+	emit(ctx, MIGRATE_EVENT_WARNING, NULL, NULL, message, 0, 0);
+}
+
+enum migrate_result migrate_open(const struct migrate_options *options, migrate **out,
+				 struct migrate_error *err)
+{
+	struct migrate_options none = MIGRATE_OPTIONS_INIT;
+	migrate *m;
+
+	merr_clear(err);
+	*out = NULL;
+	m = xcalloc(1, sizeof(*m));
+	m->opt = options ? *options : none;
+	if (config_load(&m->opt, !m->opt.no_database, &m->cfg, err))
+		goto fail;
+	if (!m->opt.no_database && !m->opt.no_connect) {
+		/* every file is read and checked before the database is touched */
+		if (migration_scan(m->cfg.migrations_dir, m->cfg.drv->dialect, m->cfg.drv->name, &m->migs,
+				   emit_warning_cb, m, err))
+			goto fail;
+		if (db_connect(m, err))
+			goto fail;
+	}
+	*out = m;
+	return MIGRATE_OK;
+fail:
+	migrate_close(m);
+	return err->code;
+}
+
+void migrate_close(migrate *m)
+{
+	if (!m)
+		return;
+	if (m->conn) {
+		db_unlock(m);
+		m->cfg.drv->close(m->conn);
+	}
+	migration_set_release(&m->migs);
+	config_release(&m->cfg);
+	free(m);
+}
+
+const char *migrate_driver_name(const migrate *m)
+{
+	return m->cfg.driver_name ? m->cfg.driver_name : "";
+}
+
+const char *migrate_display_url(const migrate *m)
+{
+	return m->cfg.display_url ? m->cfg.display_url : "";
+}
+
+const char *migrate_env_name(const migrate *m)
+{
+	return m->cfg.env;
+}
+
+const char *migrate_migrations_dir(const migrate *m)
+{
+	return m->cfg.migrations_dir;
+}
+
+const char *const *migrate_drivers(void)
+{
+	static const char *names[8];
+	size_t i;
+
+	if (!names[0])
+		for (i = 0; driver_list[i] && i < 7; i++)
+			names[i] = driver_list[i]->name;
+	return names;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char *p = xstrdup(dir), *s;
+	int r = 0;
+
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0777) && errno != EEXIST)
+			r = -1;
+		*s = '/';
+	}
+	if (mkdir(p, 0777) && errno != EEXIST)
+		r = -1;
+	else
+		r = 0;
+	free(p);
+	return r;
+}
+
+/* Is there a file named <stamp>_*.sql in dir already? */
+static int version_taken(const char *dir, const char *stamp)
+{
+	size_t n = strlen(stamp);
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int taken = 0;
+
+	if (!d)
+		return 0;
+	while (!taken && (de = readdir(d)) != NULL)
+		taken = strncmp(de->d_name, stamp, n) == 0 && de->d_name[n] == '_';
+	closedir(d);
+	return taken;
+}
+
+static const char new_template[] =
+	"-- migrate:up\n"
+	"\n"
+	"\n"
+	"-- migrate:down\n"
+	"\n";
+
+enum migrate_result migrate_new(migrate *m, const char *name, char **path,
+				struct migrate_error *err)
+{
+	char stamp[16];
+	struct tm tm;
+	time_t t = time(NULL);
+	char *fn, *p;
+	int fd;
+	FILE *f;
+
+	merr_clear(err);
+	*path = NULL;
+	if (!name || !migration_name_valid(name, strlen(name)))
+		return merr_set(err, MIGRATE_EUSAGE,
+				"migration name '%s' is not valid: use lowercase letters, digits and _ (e.g. add_orders)",
+				name ? name : "");
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+	if (version_taken(m->cfg.migrations_dir, stamp))
+		return merr_set(err, MIGRATE_EUSAGE,
+				"a migration with version %s already exists in '%s'; wait a second and try again",
+				stamp, m->cfg.migrations_dir);
+	if (mkdir_p(m->cfg.migrations_dir))
+		return merr_set(err, MIGRATE_EUSAGE, "cannot create directory '%s': %s", m->cfg.migrations_dir,
+				strerror(errno));
+	fn = xasprintf("%s_%s.sql", stamp, name);
+	p = path_join(m->cfg.migrations_dir, fn);
+	free(fn);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0666);
+	if (fd < 0) {
+		merr_set(err, MIGRATE_EUSAGE, "cannot create '%s': %s", p, strerror(errno));
+		free(p);
+		return err->code;
+	}
+	f = fdopen(fd, "w");
+	if (!f || fputs(new_template, f) == EOF || fclose(f) != 0) {
+		merr_set(err, MIGRATE_EUSAGE, "cannot write '%s': %s", p, strerror(errno));
+		if (!f)
+			close(fd);
+		free(p);
+		return err->code;
+	}
+	*path = p;
+	return MIGRATE_OK;
+}
+
+static enum migrate_result need_settings(migrate *m, struct migrate_error *err)
+{
+	merr_clear(err);
+	if (!m || !m->cfg.drv)
+		return merr_set(err, MIGRATE_EUSAGE, "no database configured");
+	return MIGRATE_OK;
+}
+
+enum migrate_result migrate_create_database(migrate *m, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+
+	if (need_settings(m, err))
+		return err->code;
+	if (!(m->cfg.drv->caps & DRIVER_CAP_CREATE_DATABASE) || !m->cfg.drv->create_database)
+		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot create databases", m->cfg.drv->name);
+	if (m->cfg.drv->create_database(&m->cfg.settings, &derr) != DRIVER_OK)
+		return merr_set(err, MIGRATE_ECONNECT, "cannot create %s: %s", m->cfg.display_url, derr.message);
+	return MIGRATE_OK;
+}
+
+enum migrate_result migrate_drop_database(migrate *m, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+
+	if (need_settings(m, err))
+		return err->code;
+	if (!(m->cfg.drv->caps & DRIVER_CAP_CREATE_DATABASE) || !m->cfg.drv->drop_database)
+		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot drop databases", m->cfg.drv->name);
+	if (m->cfg.drv->drop_database(&m->cfg.settings, &derr) != DRIVER_OK)
+		return merr_set(err, MIGRATE_ECONNECT, "cannot drop %s: %s", m->cfg.display_url, derr.message);
+	return MIGRATE_OK;
+}
+
+enum migrate_result migrate_wait(migrate *m, int timeout_s, struct migrate_error *err)
+{
+	long long deadline = now_ms() + (long long)timeout_s * 1000;
+	struct driver_error derr = { "", -1 };
+	struct driver_conn *conn = NULL;
+	struct timespec pause = { 0, 250 * 1000000L };
+
+	if (need_settings(m, err))
+		return err->code;
+	for (;;) {
+		if (m->cfg.drv->connect(&m->cfg.settings, &conn, &derr) == DRIVER_OK) {
+			m->cfg.drv->close(conn);
+			return MIGRATE_OK;
+		}
+		if (now_ms() >= deadline)
+			return merr_set(err, MIGRATE_ECONNECT, "%s did not accept connections within %d s: %s",
+					m->cfg.display_url, timeout_s, derr.message);
+		nanosleep(&pause, NULL);
+	}
+}

@@ -1,0 +1,83 @@
+/*
+ * config.h - settings from flags, the environment, config.ini and defaults.
+ *
+ * Precedence, highest first: the options a caller passes (the CLI's flags),
+ * environment variables (MIGRATE_CONFIG, MIGRATE_ENV, DATABASE_URL), the
+ * chosen environment's section, the [migrate] section, built-in defaults.
+ * Only the sections in use are expanded and checked, so a production
+ * section that names an unset ${DB_PASSWORD} does not bother a developer.
+ */
+#ifndef MIGRATE_CONFIG_H
+#define MIGRATE_CONFIG_H
+
+#include "../drivers/driver.h"
+#include "migrate.h"
+
+/* A parsed database URL. Every string is owned. */
+struct db_url {
+	char *driver;   /* canonical: "postgres", "mysql", "sqlite" */
+	char *user;
+	char *password;
+	char *host;
+	int port;
+	char *database; /* for sqlite, the path or ":memory:" */
+	char *socket;
+	char *sslmode;
+	char *ssl_ca, *ssl_cert, *ssl_key;
+	char *options;
+	int connect_timeout;
+};
+
+/*
+ * Parses any URL form of SPEC section 2. Returns 0, or -1 with a message in
+ * errbuf that never holds the password.
+ */
+int url_parse(const char *url, struct db_url *out, char *errbuf, size_t errlen);
+void db_url_release(struct db_url *u);
+
+/* Percent-decodes s[0..n) into a new string; NULL if it holds a bad escape. */
+char *url_decode(const char *s, size_t n);
+
+/* The expansion's lookup: the value of name, or NULL when unset. */
+typedef const char *(*expand_lookup_fn)(void *ctx, const char *name);
+
+/*
+ * Expands ${VAR} and ${VAR:-default} (the default used when VAR is unset or
+ * empty, and itself expanded); $${ is a literal ${. Returns a new string,
+ * or NULL with a message in errbuf naming the variable.
+ */
+char *expand_vars(const char *value, expand_lookup_fn lookup, void *ctx, char *errbuf,
+		  size_t errlen);
+
+struct config {
+	char *path;          /* the config file read, NULL when none */
+	char *env;           /* the environment's name */
+	const struct driver *drv;
+	char *driver_name;   /* as configured, even when this build lacks it */
+
+	/* connection; the strings are owned here, settings borrows them */
+	struct db_url conn;
+	struct driver_settings settings;
+	char *display_url;   /* the connection as a URL, password as **** */
+
+	char *migrations_dir;
+	char *seeds_dir;
+	char *table;
+	char *seeds_table;
+	int lock_timeout;
+};
+
+/*
+ * Loads the configuration described by opt (see struct migrate_options).
+ * need_database: when 0 (commands like 'new'), a missing config file is
+ * fine and no connection settings are required. MIGRATE_EUSAGE on any
+ * mistake, with file:line where there is one and what would fix it.
+ */
+enum migrate_result config_load(const struct migrate_options *opt, int need_database,
+				struct config *out, struct migrate_error *err);
+void config_release(struct config *c);
+
+/* Builds "driver://user:****@host:port/db" (or "sqlite:path") from u. Caller frees. */
+char *db_url_display(const struct db_url *u);
+
+#endif

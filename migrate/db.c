@@ -1,0 +1,252 @@
+/*
+ * db.c - the core's only door to the drivers (see internal.h).
+ *
+ * Every call through struct driver happens here, so the mapping of driver
+ * results to migrate results, the file:line of a failing statement, and
+ * --dry-run (report writes instead of running them) are each done once.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "sqllex.h"
+
+static enum migrate_result map_result(enum driver_result r)
+{
+	switch (r) {
+	case DRIVER_OK:
+		return MIGRATE_OK;
+	case DRIVER_ECONNECT:
+		return MIGRATE_ECONNECT;
+	case DRIVER_ELOCK:
+		return MIGRATE_ELOCK;
+	case DRIVER_ECONFIG:
+		return MIGRATE_EUSAGE;
+	case DRIVER_ESQL:
+	case DRIVER_EUNSUPPORTED:
+	default:
+		return MIGRATE_EFAIL;
+	}
+}
+
+enum migrate_result db_connect(migrate *m, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+
+	r = m->cfg.drv->connect(&m->cfg.settings, &m->conn, &derr);
+	if (r != DRIVER_OK) {
+		m->conn = NULL;
+		return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_ECONNECT : map_result(r),
+				"cannot connect to %s: %s", m->cfg.display_url, derr.message);
+	}
+	return MIGRATE_OK;
+}
+
+enum migrate_result db_lock(migrate *m, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+
+	if (m->locked || !(m->cfg.drv->caps & DRIVER_CAP_LOCK))
+		return MIGRATE_OK;
+	r = m->cfg.drv->lock(m->conn, m->cfg.table, m->cfg.lock_timeout, &derr);
+	if (r == DRIVER_ELOCK)
+		return merr_set(err, MIGRATE_ELOCK,
+				"another migrate holds the lock on %s; gave up after %d s (lock_timeout): %s",
+				m->cfg.display_url, m->cfg.lock_timeout, derr.message);
+	if (r != DRIVER_OK)
+		return merr_set(err, map_result(r), "cannot take the migration lock: %s", derr.message);
+	m->locked = 1;
+	return MIGRATE_OK;
+}
+
+void db_unlock(migrate *m)
+{
+	struct driver_error derr = { "", -1 };
+
+	if (m->locked && m->conn)
+		m->cfg.drv->unlock(m->conn, &derr);
+	m->locked = 0;
+}
+
+void db_quote_ident(const migrate *m, struct strbuf *sb, const char *name)
+{
+	char q = m->cfg.drv->ident_quote;
+
+	strbuf_addch(sb, q);
+	for (; *name; name++) {
+		if (*name == q)
+			strbuf_addch(sb, q);
+		strbuf_addch(sb, *name);
+	}
+	strbuf_addch(sb, q);
+}
+
+void db_param(const migrate *m, struct strbuf *sb, int n)
+{
+	if (m->cfg.drv->params == DRIVER_PARAM_DOLLAR)
+		strbuf_addf(sb, "$%d", n);
+	else
+		strbuf_addch(sb, '?');
+}
+
+/* --dry-run: the statement, with its parameters shown after it. */
+static void report_sql(migrate *m, const char *sql, size_t len, int nparams,
+		       const char *const *params)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int i;
+
+	strbuf_add(&sb, sql, len);
+	strbuf_addch(&sb, ';');
+	if (nparams > 0) {
+		strbuf_addstr(&sb, " -- (");
+		for (i = 0; i < nparams; i++) {
+			const char *p = params[i];
+			if (i)
+				strbuf_addstr(&sb, ", ");
+			if (!p) {
+				strbuf_addstr(&sb, "NULL");
+				continue;
+			}
+			strbuf_addch(&sb, '\'');
+			for (; *p; p++) {
+				if (*p == '\n') {
+					strbuf_addstr(&sb, "\\n");
+					continue;
+				}
+				if (*p == '\'')
+					strbuf_addch(&sb, '\'');
+				strbuf_addch(&sb, *p);
+			}
+			strbuf_addch(&sb, '\'');
+		}
+		strbuf_addch(&sb, ')');
+	}
+	emit(m, MIGRATE_EVENT_SQL, NULL, NULL, strbuf_str(&sb), 0, 0);
+	strbuf_release(&sb);
+}
+
+enum migrate_result db_query(migrate *m, const char *sql, int nparams, const char *const *params,
+			     driver_row_fn fn, void *ctx, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+
+	if (m->opt.dry_run && !fn) {
+		report_sql(m, sql, strlen(sql), nparams, params);
+		return MIGRATE_OK;
+	}
+	r = m->cfg.drv->query(m->conn, sql, nparams, params, fn, ctx, &derr);
+	if (r != DRIVER_OK)
+		return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : map_result(r),
+				"%s: %s", sql, derr.message);
+	return MIGRATE_OK;
+}
+
+enum migrate_result db_exec_sql(migrate *m, const char *sql, struct migrate_error *err)
+{
+	return db_query(m, sql, 0, NULL, NULL, NULL, err);
+}
+
+enum migrate_result db_table_exists(migrate *m, const char *table, int *exists,
+				    struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+
+	*exists = 0;
+	r = m->cfg.drv->table_exists(m->conn, table, exists, &derr);
+	if (r != DRIVER_OK)
+		return merr_set(err, map_result(r), "cannot look for table '%s': %s", table, derr.message);
+	return MIGRATE_OK;
+}
+
+enum migrate_result db_begin(migrate *m, struct migrate_error *err)
+{
+	return db_exec_sql(m, m->cfg.drv->begin_sql, err);
+}
+
+enum migrate_result db_commit(migrate *m, struct migrate_error *err)
+{
+	return db_exec_sql(m, m->cfg.drv->commit_sql, err);
+}
+
+void db_rollback(migrate *m)
+{
+	struct migrate_error ignored;
+
+	/* After a failure the first error is what matters; a failed ROLLBACK adds nothing. */
+	merr_clear(&ignored);
+	db_exec_sql(m, m->cfg.drv->rollback_sql, &ignored);
+}
+
+/* The file line of a byte offset within a statement. */
+static int offset_line(const char *stmt, size_t len, long offset, int line)
+{
+	long i;
+
+	if (offset < 0)
+		return line;
+	for (i = 0; i < offset && (size_t)i < len; i++)
+		if (stmt[i] == '\n')
+			line++;
+	return line;
+}
+
+int section_has_statements(const migrate *m, const char *text, const struct section *sec)
+{
+	struct sql_stmts stmts = { NULL, 0, 0 };
+	char msg[256];
+	int any;
+
+	if (!sec->present)
+		return 0;
+	if (sqllex_split(text + sec->off, sec->len, m->cfg.drv->dialect, sec->line, &stmts, NULL, msg,
+			 sizeof(msg)))
+		return 1; /* let running it report the error */
+	any = stmts.n > 0;
+	sql_stmts_release(&stmts);
+	return any;
+}
+
+enum migrate_result db_run_section(migrate *m, const char *label, const char *text,
+				   const struct section *sec, long long *changes,
+				   struct migrate_error *err)
+{
+	struct sql_stmts stmts = { NULL, 0, 0 };
+	struct driver_error derr;
+	enum migrate_result res = MIGRATE_OK;
+	char msg[256];
+	size_t i;
+
+	if (!sec->present)
+		return MIGRATE_OK;
+	if (sqllex_split(text + sec->off, sec->len, m->cfg.drv->dialect, sec->line, &stmts, NULL, msg,
+			 sizeof(msg)))
+		return merr_set(err, MIGRATE_EUSAGE, "%s:%s", label, msg + 5);
+	for (i = 0; i < stmts.n; i++) {
+		const struct sql_stmt *st = &stmts.v[i];
+		const char *sql = text + sec->off + st->off;
+		long long n = 0;
+		enum driver_result r;
+
+		if (m->opt.dry_run) {
+			report_sql(m, sql, st->len, 0, NULL);
+			continue;
+		}
+		derr.message[0] = '\0';
+		derr.offset = -1;
+		r = m->cfg.drv->exec(m->conn, sql, st->len, &n, &derr);
+		if (r != DRIVER_OK) {
+			res = merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : map_result(r), "%s:%d: %s",
+				       label, offset_line(sql, st->len, derr.offset, st->line), derr.message);
+			break;
+		}
+		if (changes)
+			*changes += n;
+	}
+	sql_stmts_release(&stmts);
+	return res;
+}

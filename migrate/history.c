@@ -1,0 +1,387 @@
+/*
+ * history.c - the tracking tables (SPEC section 4), written once for every
+ * database: identifiers quoted by the driver's rule, values always bound,
+ * column types taken from the driver's table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- building statements ---------------------------------------------------- */
+
+/* Appends "col1, col2, ..." with every name quoted. */
+static void add_columns(const migrate *m, struct strbuf *sb, const char *const *cols)
+{
+	int i;
+
+	for (i = 0; cols[i]; i++) {
+		if (i)
+			strbuf_addstr(sb, ", ");
+		db_quote_ident(m, sb, cols[i]);
+	}
+}
+
+static const char *const mig_cols[] = {
+	"version", "name", "checksum", "checksum_sql", "down_sql", "applied_at", "duration_ms", "status", NULL,
+};
+
+static const char *const seed_cols[] = {
+	"name", "checksum", "applied_at", "duration_ms", "rows", NULL,
+};
+
+enum migrate_result history_ensure(migrate *m, struct migrate_error *err)
+{
+	const struct driver *d = m->cfg.drv;
+	struct strbuf sb = STRBUF_INIT;
+	enum migrate_result r;
+	int exists;
+
+	if (db_table_exists(m, m->cfg.table, &exists, err))
+		return err->code;
+	if (exists)
+		return MIGRATE_OK;
+	strbuf_addstr(&sb, "CREATE TABLE ");
+	db_quote_ident(m, &sb, m->cfg.table);
+	strbuf_addstr(&sb, " (");
+#define COL(name, type) do { db_quote_ident(m, &sb, name); strbuf_addf(&sb, " %s, ", type); } while (0)
+	COL("version", "VARCHAR(255) NOT NULL PRIMARY KEY");
+	COL("name", "VARCHAR(255) NOT NULL");
+	COL("checksum", "CHAR(64) NOT NULL");
+	COL("checksum_sql", "CHAR(64) NOT NULL");
+	COL("down_sql", d->type_long_text);
+	db_quote_ident(m, &sb, "applied_at");
+	strbuf_addf(&sb, " %s NOT NULL, ", d->type_timestamp);
+	COL("duration_ms", "BIGINT NOT NULL");
+	db_quote_ident(m, &sb, "status");
+	strbuf_addstr(&sb, " VARCHAR(16) NOT NULL)");
+#undef COL
+	r = db_exec_sql(m, strbuf_str(&sb), err);
+	strbuf_release(&sb);
+	return r;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static int add_history_row(void *ctx, int ncols, const char *const *v)
+{
+	struct history *h = ctx;
+	struct history_row *row;
+
+	if (ncols < 8)
+		return 1;
+	xgrow(&h->v, &h->cap, h->n + 1, sizeof(*h->v));
+	row = &h->v[h->n++];
+	memset(row, 0, sizeof(*row));
+	row->version = xstrdup(v[0] ? v[0] : "");
+	row->parsed = version_parse(row->version, strlen(row->version), &row->v) == 0;
+	row->name = xstrdup(v[1] ? v[1] : "");
+	row->checksum = dup_or_null(v[2]);
+	row->checksum_sql = dup_or_null(v[3]);
+	row->down_sql = dup_or_null(v[4]);
+	row->applied_at = dup_or_null(v[5]);
+	row->duration_ms = v[6] ? atoll(v[6]) : 0;
+	row->status = xstrdup(v[7] ? v[7] : "applied");
+	return 0;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct history_row *x = a, *y = b;
+
+	if (x->parsed != y->parsed)
+		return x->parsed ? -1 : 1;
+	if (x->parsed && x->v != y->v)
+		return x->v < y->v ? -1 : 1;
+	return strcmp(x->version, y->version);
+}
+
+enum migrate_result history_load(migrate *m, struct history *out, struct migrate_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	enum migrate_result r;
+	int exists;
+
+	memset(out, 0, sizeof(*out));
+	if (db_table_exists(m, m->cfg.table, &exists, err))
+		return err->code;
+	if (!exists)
+		return MIGRATE_OK;
+	strbuf_addstr(&sb, "SELECT ");
+	add_columns(m, &sb, mig_cols);
+	strbuf_addstr(&sb, " FROM ");
+	db_quote_ident(m, &sb, m->cfg.table);
+	r = db_query(m, strbuf_str(&sb), 0, NULL, add_history_row, out, err);
+	strbuf_release(&sb);
+	if (r) {
+		history_release(out);
+		return r;
+	}
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_row);
+	return MIGRATE_OK;
+}
+
+void history_release(struct history *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		struct history_row *r = &h->v[i];
+		free(r->version);
+		free(r->name);
+		free(r->checksum);
+		free(r->checksum_sql);
+		free(r->down_sql);
+		free(r->applied_at);
+		free(r->status);
+	}
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
+struct history_row *history_find(const struct history *h, uint64_t version)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (h->v[i].parsed && h->v[i].v == version)
+			return &h->v[i];
+	return NULL;
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+/* The down section as applied, with its marker so its options survive. */
+static char *stored_down(const struct migration *mig)
+{
+	if (!mig->down.present)
+		return NULL;
+	return xasprintf("-- migrate:down%s\n%.*s", mig->down.transaction ? "" : " transaction:false",
+			 (int)mig->down.len, mig->text + mig->down.off);
+}
+
+/* INSERT INTO t (cols) VALUES (params) */
+static void build_insert(const migrate *m, struct strbuf *sb, const char *table,
+			 const char *const *cols)
+{
+	int i;
+
+	strbuf_addstr(sb, "INSERT INTO ");
+	db_quote_ident(m, sb, table);
+	strbuf_addstr(sb, " (");
+	add_columns(m, sb, cols);
+	strbuf_addstr(sb, ") VALUES (");
+	for (i = 0; cols[i]; i++) {
+		if (i)
+			strbuf_addstr(sb, ", ");
+		db_param(m, sb, i + 1);
+	}
+	strbuf_addch(sb, ')');
+}
+
+enum migrate_result history_insert(migrate *m, const struct migration *mig, const char *status,
+				   long long duration_ms, struct migrate_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char now[20], dur[24];
+	char *down = stored_down(mig);
+	const char *params[8];
+	enum migrate_result r;
+
+	utc_timestamp(now);
+	snprintf(dur, sizeof(dur), "%lld", duration_ms);
+	params[0] = mig->version_str;
+	params[1] = mig->name;
+	params[2] = mig->checksum;
+	params[3] = mig->checksum_sql;
+	params[4] = down;
+	params[5] = now;
+	params[6] = dur;
+	params[7] = status;
+	build_insert(m, &sb, m->cfg.table, mig_cols);
+	r = db_query(m, strbuf_str(&sb), 8, params, NULL, NULL, err);
+	strbuf_release(&sb);
+	free(down);
+	return r;
+}
+
+enum migrate_result history_set_status(migrate *m, const char *version, const char *status,
+				       long long duration_ms, struct migrate_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char now[20], dur[24];
+	const char *params[4];
+	enum migrate_result r;
+
+	utc_timestamp(now);
+	snprintf(dur, sizeof(dur), "%lld", duration_ms);
+	params[0] = status;
+	params[1] = dur;
+	params[2] = now;
+	params[3] = version;
+	strbuf_addstr(&sb, "UPDATE ");
+	db_quote_ident(m, &sb, m->cfg.table);
+	strbuf_addstr(&sb, " SET ");
+	db_quote_ident(m, &sb, "status");
+	strbuf_addstr(&sb, " = ");
+	db_param(m, &sb, 1);
+	strbuf_addstr(&sb, ", ");
+	db_quote_ident(m, &sb, "duration_ms");
+	strbuf_addstr(&sb, " = ");
+	db_param(m, &sb, 2);
+	strbuf_addstr(&sb, ", ");
+	db_quote_ident(m, &sb, "applied_at");
+	strbuf_addstr(&sb, " = ");
+	db_param(m, &sb, 3);
+	strbuf_addstr(&sb, " WHERE ");
+	db_quote_ident(m, &sb, "version");
+	strbuf_addstr(&sb, " = ");
+	db_param(m, &sb, 4);
+	r = db_query(m, strbuf_str(&sb), 4, params, NULL, NULL, err);
+	strbuf_release(&sb);
+	return r;
+}
+
+static enum migrate_result delete_where(migrate *m, const char *table, const char *col,
+					const char *value, struct migrate_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *params[1] = { value };
+	enum migrate_result r;
+
+	strbuf_addstr(&sb, "DELETE FROM ");
+	db_quote_ident(m, &sb, table);
+	strbuf_addstr(&sb, " WHERE ");
+	db_quote_ident(m, &sb, col);
+	strbuf_addstr(&sb, " = ");
+	db_param(m, &sb, 1);
+	r = db_query(m, strbuf_str(&sb), 1, params, NULL, NULL, err);
+	strbuf_release(&sb);
+	return r;
+}
+
+enum migrate_result history_delete(migrate *m, const char *version, struct migrate_error *err)
+{
+	return delete_where(m, m->cfg.table, "version", version, err);
+}
+
+/* ---- seeds -------------------------------------------------------------------- */
+
+enum migrate_result seed_history_ensure(migrate *m, struct migrate_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	enum migrate_result r;
+	int exists;
+
+	if (db_table_exists(m, m->cfg.seeds_table, &exists, err))
+		return err->code;
+	if (exists)
+		return MIGRATE_OK;
+	strbuf_addstr(&sb, "CREATE TABLE ");
+	db_quote_ident(m, &sb, m->cfg.seeds_table);
+	strbuf_addstr(&sb, " (");
+	db_quote_ident(m, &sb, "name");
+	strbuf_addstr(&sb, " VARCHAR(255) NOT NULL PRIMARY KEY, ");
+	db_quote_ident(m, &sb, "checksum");
+	strbuf_addstr(&sb, " CHAR(64) NOT NULL, ");
+	db_quote_ident(m, &sb, "applied_at");
+	strbuf_addf(&sb, " %s NOT NULL, ", m->cfg.drv->type_timestamp);
+	db_quote_ident(m, &sb, "duration_ms");
+	strbuf_addstr(&sb, " BIGINT NOT NULL, ");
+	db_quote_ident(m, &sb, "rows");
+	strbuf_addstr(&sb, " BIGINT NOT NULL)");
+	r = db_exec_sql(m, strbuf_str(&sb), err);
+	strbuf_release(&sb);
+	return r;
+}
+
+static int add_seed_row(void *ctx, int ncols, const char *const *v)
+{
+	struct seed_history *h = ctx;
+	struct seed_row *row;
+
+	if (ncols < 5)
+		return 1;
+	xgrow(&h->v, &h->cap, h->n + 1, sizeof(*h->v));
+	row = &h->v[h->n++];
+	row->name = xstrdup(v[0] ? v[0] : "");
+	row->checksum = dup_or_null(v[1]);
+	row->applied_at = dup_or_null(v[2]);
+	row->rows = v[4] ? atoll(v[4]) : 0;
+	return 0;
+}
+
+enum migrate_result seed_history_load(migrate *m, struct seed_history *out, struct migrate_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	enum migrate_result r;
+	int exists;
+
+	memset(out, 0, sizeof(*out));
+	if (db_table_exists(m, m->cfg.seeds_table, &exists, err))
+		return err->code;
+	if (!exists)
+		return MIGRATE_OK;
+	strbuf_addstr(&sb, "SELECT ");
+	add_columns(m, &sb, seed_cols);
+	strbuf_addstr(&sb, " FROM ");
+	db_quote_ident(m, &sb, m->cfg.seeds_table);
+	r = db_query(m, strbuf_str(&sb), 0, NULL, add_seed_row, out, err);
+	strbuf_release(&sb);
+	if (r)
+		seed_history_release(out);
+	return r;
+}
+
+void seed_history_release(struct seed_history *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		free(h->v[i].name);
+		free(h->v[i].checksum);
+		free(h->v[i].applied_at);
+	}
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
+struct seed_row *seed_history_find(const struct seed_history *h, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (strcmp(h->v[i].name, name) == 0)
+			return &h->v[i];
+	return NULL;
+}
+
+enum migrate_result seed_history_insert(migrate *m, const struct migration *seed,
+					long long duration_ms, long long rows,
+					struct migrate_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char now[20], dur[24], nrows[24];
+	const char *params[5];
+	enum migrate_result r;
+
+	utc_timestamp(now);
+	snprintf(dur, sizeof(dur), "%lld", duration_ms);
+	snprintf(nrows, sizeof(nrows), "%lld", rows);
+	params[0] = seed->filename;
+	params[1] = seed->checksum;
+	params[2] = now;
+	params[3] = dur;
+	params[4] = nrows;
+	build_insert(m, &sb, m->cfg.seeds_table, seed_cols);
+	r = db_query(m, strbuf_str(&sb), 5, params, NULL, NULL, err);
+	strbuf_release(&sb);
+	return r;
+}

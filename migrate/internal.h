@@ -1,0 +1,120 @@
+/*
+ * internal.h - the handle behind migrate.h, and the core's internal modules.
+ *
+ *   db.c       the only place that calls through struct driver: connect,
+ *              run a section statement by statement, query, lock
+ *   history.c  the tracking tables, with SQL written once for every database
+ *   runner.c   up, down, redo, status, version
+ *   seed.c     seeds
+ *   api.c      open, close, new, and the small accessors
+ */
+#ifndef MIGRATE_INTERNAL_H
+#define MIGRATE_INTERNAL_H
+
+#include "../drivers/driver.h"
+#include "config.h"
+#include "error.h"
+#include "migrate.h"
+#include "migration.h"
+#include "util.h"
+
+struct migrate {
+	struct migrate_options opt;
+	struct config cfg;
+	struct driver_conn *conn;   /* NULL with no_database */
+	struct migration_set migs;  /* parsed for the configured dialect */
+	int locked;
+};
+
+/* ---- events (api.c) ---- */
+void emit(migrate *m, enum migrate_event_kind kind, const char *version, const char *name,
+	  const char *message, long long duration_ms, long long rows);
+void emitf(migrate *m, enum migrate_event_kind kind, const char *fmt, ...) MIGRATE_PRINTF(3, 4);
+/* The warning callback for file scans. */
+void emit_warning_cb(void *ctx, const char *message);
+
+/* ---- db.c ---- */
+enum migrate_result db_connect(migrate *m, struct migrate_error *err);
+enum migrate_result db_lock(migrate *m, struct migrate_error *err);
+void db_unlock(migrate *m);
+/* Runs one statement the core wrote (tracking tables, transactions). */
+enum migrate_result db_exec_sql(migrate *m, const char *sql, struct migrate_error *err);
+enum migrate_result db_query(migrate *m, const char *sql, int nparams, const char *const *params,
+			     driver_row_fn fn, void *ctx, struct migrate_error *err);
+enum migrate_result db_table_exists(migrate *m, const char *table, int *exists,
+				    struct migrate_error *err);
+/*
+ * Runs a section of a migration or seed statement by statement. label is
+ * the file name for messages; an error reads "label:line: message".
+ * *changes adds up the rows the statements changed. With --dry-run the
+ * statements are reported and not run.
+ */
+enum migrate_result db_run_section(migrate *m, const char *label, const char *text,
+				   const struct section *sec, long long *changes,
+				   struct migrate_error *err);
+/* Transaction control, reported under --dry-run like every other write. */
+enum migrate_result db_begin(migrate *m, struct migrate_error *err);
+enum migrate_result db_commit(migrate *m, struct migrate_error *err);
+void db_rollback(migrate *m);
+/* Appends name quoted as an identifier for this driver. */
+void db_quote_ident(const migrate *m, struct strbuf *sb, const char *name);
+/* Appends the n-th (from 1) parameter marker for this driver. */
+void db_param(const migrate *m, struct strbuf *sb, int n);
+/* Does a section hold any statement? (An empty down section is irreversible.) */
+int section_has_statements(const migrate *m, const char *text, const struct section *sec);
+
+/* ---- history.c ---- */
+struct history_row {
+	char *version;      /* as stored */
+	uint64_t v;         /* parsed; valid when parsed is 1 */
+	int parsed;
+	char *name;
+	char *checksum;
+	char *checksum_sql;
+	char *down_sql;
+	char *applied_at;
+	long long duration_ms;
+	char *status;       /* "applied", "running", "failed" */
+};
+
+struct history {
+	struct history_row *v; /* sorted by version */
+	size_t n, cap;
+};
+
+enum migrate_result history_ensure(migrate *m, struct migrate_error *err);
+/* Reads the table; a missing table is an empty history. */
+enum migrate_result history_load(migrate *m, struct history *out, struct migrate_error *err);
+void history_release(struct history *h);
+enum migrate_result history_insert(migrate *m, const struct migration *mig, const char *status,
+				   long long duration_ms, struct migrate_error *err);
+enum migrate_result history_set_status(migrate *m, const char *version, const char *status,
+				       long long duration_ms, struct migrate_error *err);
+enum migrate_result history_delete(migrate *m, const char *version, struct migrate_error *err);
+struct history_row *history_find(const struct history *h, uint64_t version);
+
+struct seed_row {
+	char *name;
+	char *checksum;
+	char *applied_at;
+	long long rows;
+};
+
+struct seed_history {
+	struct seed_row *v;
+	size_t n, cap;
+};
+
+enum migrate_result seed_history_ensure(migrate *m, struct migrate_error *err);
+enum migrate_result seed_history_load(migrate *m, struct seed_history *out, struct migrate_error *err);
+void seed_history_release(struct seed_history *h);
+enum migrate_result seed_history_insert(migrate *m, const struct migration *seed,
+					long long duration_ms, long long rows,
+					struct migrate_error *err);
+struct seed_row *seed_history_find(const struct seed_history *h, const char *name);
+
+/* ---- seed.c ---- */
+/* Fills the seed part of a status (scans the seeds directory). */
+enum migrate_result seed_status(migrate *m, struct migrate_status *st, struct migrate_error *err);
+
+#endif

@@ -1,0 +1,699 @@
+/*
+ * main.c - the migrate command line: a thin user of libmigrate.
+ *
+ * Global options may stand anywhere (before or after the command). The
+ * command table says what each command needs (a database connection, the
+ * connection settings only, the config only, nothing); main() parses the
+ * globals, the command parses its own options, and cli_open() sets up what
+ * the table asked for, so each command does only its own work. Results map
+ * to exit codes exactly as SPEC section 7 says: the enum values are the codes.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "migrate.h"
+#include "output.h"
+
+enum cmd_needs {
+	NEEDS_NOTHING,   /* help, drivers */
+	NEEDS_CONFIG,    /* new: the config if there is one, no database */
+	NEEDS_SETTINGS,  /* create, drop, wait: connection settings, no connection yet */
+	NEEDS_DATABASE,  /* everything else */
+};
+
+struct cli {
+	struct migrate_options opt;
+	int json, quiet, verbose;
+	const struct cmd *cmd;
+	struct output *out;
+	migrate *m;
+	struct migrate_error err;
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+	enum cmd_needs needs;
+	const char *usage;   /* after "migrate " */
+	const char *summary;
+	const char *help;    /* the command's own options, one per line */
+};
+
+static const char global_help[] =
+	"global options (before or after the command):\n"
+	"  -c, --config FILE       config file (default: $MIGRATE_CONFIG, else ./config.ini)\n"
+	"  -e, --env NAME          environment (default: $MIGRATE_ENV, else development)\n"
+	"  -u, --url URL           database URL (default: $DATABASE_URL); overrides the config's connection\n"
+	"      --migrations-dir DIR\n"
+	"      --seeds-dir DIR\n"
+	"      --format text|json  output format\n"
+	"  -q, --quiet             print only errors\n"
+	"  -v, --verbose           print more\n"
+	"      --dry-run           print the SQL that would run; change nothing\n"
+	"      --lock-timeout SECONDS\n"
+	"  -h, --help              this help, or a command's\n"
+	"      --version           print migrate's version\n";
+
+static void print_usage(FILE *f);
+static void print_cmd_usage(FILE *f, const struct cmd *c);
+static const struct cmd *find_cmd(const char *name);
+
+static int usage_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(struct cli *c, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	output_error(c->out, MIGRATE_EUSAGE, msg);
+	if (!c->json) {
+		if (c->cmd)
+			fprintf(stderr, "usage: migrate %s (see 'migrate help %s')\n", c->cmd->usage, c->cmd->name);
+		else
+			fprintf(stderr, "see 'migrate help'\n");
+	}
+	return MIGRATE_EUSAGE;
+}
+
+/* Reports a library error and returns its exit code. */
+static int fail(struct cli *c)
+{
+	output_error(c->out, c->err.code, c->err.message);
+	return c->err.code;
+}
+
+/* Opens what the command's table entry asks for. */
+static int cli_open(struct cli *c)
+{
+	c->opt.no_database = c->cmd->needs == NEEDS_CONFIG;
+	c->opt.no_connect = c->cmd->needs == NEEDS_SETTINGS;
+	c->opt.progress = output_event;
+	c->opt.progress_ctx = c->out;
+	if (migrate_open(&c->opt, &c->m, &c->err))
+		return fail(c);
+	return MIGRATE_OK;
+}
+
+/* The command's own options: getopt_long over argv (argv[0] is the command). */
+static int parse_opts(struct cli *c, int argc, char **argv, const char *shorts,
+		      const struct option *longs, int (*each)(struct cli *, int, const char *, void *),
+		      void *ctx)
+{
+	int ch;
+
+	optind = 0; /* GNU: start afresh */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		if (ch == '?' || ch == ':') {
+			const char *bad = argv[optind - 1] ? argv[optind - 1] : "?";
+			if (ch == ':' || (optopt && strchr(shorts, optopt)))
+				return usage_error(c, "option '%s' needs a value", bad);
+			return usage_error(c, "unknown option '%s'", bad);
+		}
+		if (each(c, ch, optarg, ctx))
+			return MIGRATE_EUSAGE;
+	}
+	return MIGRATE_OK;
+}
+
+static int no_opts(struct cli *c, int ch, const char *arg, void *ctx)
+{
+	(void)c; (void)ch; (void)arg; (void)ctx;
+	return 0;
+}
+
+static int parse_count(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 1)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* ---- commands ------------------------------------------------------------------- */
+
+struct up_ctx {
+	struct migrate_up_options up;
+};
+
+static int up_opt(struct cli *c, int ch, const char *arg, void *ctx)
+{
+	struct up_ctx *u = ctx;
+
+	(void)c;
+	switch (ch) {
+	case 't':
+		u->up.to = arg;
+		break;
+	case 'o':
+		u->up.out_of_order = 1;
+		break;
+	case 's':
+		u->up.single_transaction = 1;
+		break;
+	}
+	return 0;
+}
+
+static int cmd_up(struct cli *c, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "out-of-order", no_argument, NULL, 'o' },
+		{ "single-transaction", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct up_ctx u = { { NULL, 0, 0 } };
+	int r;
+
+	if ((r = parse_opts(c, argc, argv, "+", longs, up_opt, &u)))
+		return r;
+	if (optind < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	if ((r = cli_open(c)))
+		return r;
+	output_begin(c->out, "up");
+	r = migrate_up(c->m, &u.up, &c->err);
+	output_end(c->out, r);
+	return r ? fail(c) : 0;
+}
+
+static int down_opt(struct cli *c, int ch, const char *arg, void *ctx)
+{
+	struct migrate_down_options *d = ctx;
+
+	(void)c;
+	if (ch == 't')
+		d->to = arg;
+	else if (ch == 'a')
+		d->all = 1;
+	return 0;
+}
+
+static int cmd_down(struct cli *c, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "all", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct migrate_down_options d = { 1, NULL, 0 };
+	int r, have_count = 0;
+
+	if ((r = parse_opts(c, argc, argv, "+", longs, down_opt, &d)))
+		return r;
+	if (optind < argc) {
+		if (parse_count(argv[optind], &d.count))
+			return usage_error(c, "'%s' is not a number of migrations (1 or more)", argv[optind]);
+		optind++;
+		have_count = 1;
+		/* options may follow N */
+		if ((r = parse_opts(c, argc - optind + 1, argv + optind - 1, "+", longs, down_opt, &d)))
+			return r;
+	}
+	if (optind < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	if (have_count + (d.to != NULL) + d.all > 1)
+		return usage_error(c, "%s", "give only one of N, --to VERSION or --all");
+	if ((r = cli_open(c)))
+		return r;
+	output_begin(c->out, "down");
+	r = migrate_down(c->m, &d, &c->err);
+	output_end(c->out, r);
+	return r ? fail(c) : 0;
+}
+
+/* Commands that take no options or arguments of their own. */
+static int plain_args(struct cli *c, int argc, char **argv)
+{
+	int r;
+
+	if ((r = parse_opts(c, argc, argv, "+", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
+			    NULL)))
+		return r;
+	if (optind < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	return cli_open(c);
+}
+
+static int cmd_redo(struct cli *c, int argc, char **argv)
+{
+	int r;
+
+	if ((r = plain_args(c, argc, argv)))
+		return r;
+	output_begin(c->out, "redo");
+	r = migrate_redo(c->m, &c->err);
+	output_end(c->out, r);
+	return r ? fail(c) : 0;
+}
+
+static int check_opt(struct cli *c, int ch, const char *arg, void *ctx)
+{
+	(void)c; (void)arg;
+	if (ch == 'k')
+		*(int *)ctx = 1;
+	return 0;
+}
+
+static int cmd_status(struct cli *c, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "check", no_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct migrate_status *st;
+	int check = 0, r, clean = 1;
+	size_t i;
+
+	if ((r = parse_opts(c, argc, argv, "+", longs, check_opt, &check)))
+		return r;
+	if (optind < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	if ((r = cli_open(c)))
+		return r;
+	output_begin(c->out, "status");
+	if ((r = migrate_status(c->m, &st, &c->err)))
+		return fail(c);
+	output_status(c->out, c->m, st);
+	for (i = 0; i < st->n; i++)
+		if (st->entries[i].state != MIGRATE_STATE_APPLIED)
+			clean = 0;
+	migrate_status_free(st);
+	if (check && !clean) {
+		output_set_string(c->out, "check", "failed: not every migration is applied and clean");
+		output_end(c->out, MIGRATE_EFAIL);
+		if (!c->json && !c->quiet)
+			fprintf(stderr, "migrate: status --check: not every migration is applied and clean\n");
+		return MIGRATE_EFAIL;
+	}
+	output_end(c->out, MIGRATE_OK);
+	return 0;
+}
+
+static int cmd_version(struct cli *c, int argc, char **argv)
+{
+	char *v;
+	int r;
+
+	if ((r = plain_args(c, argc, argv)))
+		return r;
+	output_begin(c->out, "version");
+	if (migrate_current_version(c->m, &v, &c->err))
+		return fail(c);
+	output_version(c->out, v);
+	output_end(c->out, MIGRATE_OK);
+	free(v);
+	return 0;
+}
+
+static int cmd_new(struct cli *c, int argc, char **argv)
+{
+	char *path;
+	int r;
+
+	if ((r = parse_opts(c, argc, argv, "+", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
+			    NULL)))
+		return r;
+	if (argc - optind != 1)
+		return usage_error(c, "%s", argc - optind ? "'new' takes one NAME" : "'new' needs a NAME");
+	if ((r = cli_open(c)))
+		return r;
+	if (migrate_new(c->m, argv[optind], &path, &c->err))
+		return fail(c);
+	printf("%s\n", path);
+	free(path);
+	return 0;
+}
+
+static int cmd_validate(struct cli *c, int argc, char **argv)
+{
+	int r;
+
+	if ((r = plain_args(c, argc, argv)))
+		return r;
+	output_begin(c->out, "validate");
+	r = migrate_validate(c->m, &c->err);
+	if (r == MIGRATE_OK)
+		output_line(c->out, "valid: every applied migration matches its file");
+	else
+		output_set_string(c->out, "error", c->err.message);
+	output_end(c->out, r);
+	return r ? fail(c) : 0;
+}
+
+static int cmd_repair(struct cli *c, int argc, char **argv)
+{
+	int r;
+
+	if ((r = plain_args(c, argc, argv)))
+		return r;
+	output_begin(c->out, "repair");
+	r = migrate_repair(c->m, &c->err);
+	output_end(c->out, r);
+	return r ? fail(c) : 0;
+}
+
+static int cmd_seed(struct cli *c, int argc, char **argv)
+{
+	struct migrate_seed_options so = { NULL, 0 };
+	int r;
+
+	if ((r = parse_opts(c, argc, argv, "+", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
+			    NULL)))
+		return r;
+	so.names = (const char *const *)(argv + optind);
+	so.nnames = (size_t)(argc - optind);
+	if ((r = cli_open(c)))
+		return r;
+	output_begin(c->out, "seed");
+	r = migrate_seed(c->m, &so, &c->err);
+	output_end(c->out, r);
+	return r ? fail(c) : 0;
+}
+
+static int cmd_create(struct cli *c, int argc, char **argv)
+{
+	int r;
+
+	if ((r = plain_args(c, argc, argv)))
+		return r;
+	if (migrate_create_database(c->m, &c->err))
+		return fail(c);
+	output_line(c->out, "created %s", migrate_display_url(c->m));
+	return 0;
+}
+
+static int yes_opt(struct cli *c, int ch, const char *arg, void *ctx)
+{
+	(void)c; (void)arg;
+	if (ch == 'y')
+		*(int *)ctx = 1;
+	return 0;
+}
+
+static int cmd_drop(struct cli *c, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "yes", no_argument, NULL, 'y' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int yes = 0, r;
+
+	if ((r = parse_opts(c, argc, argv, "+", longs, yes_opt, &yes)))
+		return r;
+	if (optind < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	if (!yes)
+		return usage_error(c, "%s", "'drop' destroys the database and everything in it: add --yes to confirm");
+	if ((r = cli_open(c)))
+		return r;
+	if (migrate_drop_database(c->m, &c->err))
+		return fail(c);
+	output_line(c->out, "dropped %s", migrate_display_url(c->m));
+	return 0;
+}
+
+static int timeout_opt(struct cli *c, int ch, const char *arg, void *ctx)
+{
+	long v;
+
+	if (ch == 't') {
+		if (parse_count(arg, &v) && strcmp(arg, "0") != 0)
+			return usage_error(c, "--timeout '%s' is not a number of seconds", arg);
+		*(int *)ctx = strcmp(arg, "0") == 0 ? 0 : (int)v;
+	}
+	return 0;
+}
+
+static int cmd_wait(struct cli *c, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int timeout = 60, r;
+
+	if ((r = parse_opts(c, argc, argv, "+", longs, timeout_opt, &timeout)))
+		return r;
+	if (optind < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	if ((r = cli_open(c)))
+		return r;
+	if (migrate_wait(c->m, timeout, &c->err))
+		return fail(c);
+	output_line(c->out, "%s accepts connections", migrate_display_url(c->m));
+	return 0;
+}
+
+static int cmd_drivers(struct cli *c, int argc, char **argv)
+{
+	const char *const *d = migrate_drivers();
+	int r;
+
+	if ((r = parse_opts(c, argc, argv, "+", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
+			    NULL)))
+		return r;
+	if (optind < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	for (; *d; d++)
+		printf("%s\n", *d);
+	return 0;
+}
+
+static int cmd_help(struct cli *c, int argc, char **argv)
+{
+	const struct cmd *k;
+
+	if (argc < 2) {
+		print_usage(stdout);
+		return 0;
+	}
+	k = find_cmd(argv[1]);
+	if (!k)
+		return usage_error(c, "unknown command '%s'", argv[1]);
+	print_cmd_usage(stdout, k);
+	return 0;
+}
+
+static const struct cmd commands[] = {
+	{ "up", cmd_up, NEEDS_DATABASE, "up [--to VERSION] [--out-of-order] [--single-transaction]",
+	  "apply pending migrations in version order",
+	  "  --to VERSION            apply pending migrations up to and including VERSION\n"
+	  "  --out-of-order          allow pending versions below the highest applied one\n"
+	  "  --single-transaction    apply them all in one transaction (not on MySQL)\n" },
+	{ "down", cmd_down, NEEDS_DATABASE, "down [N] [--to VERSION] [--all]",
+	  "roll back the last N applied migrations (default 1)",
+	  "  N                       how many to roll back, highest version first\n"
+	  "  --to VERSION            roll back every applied migration above VERSION\n"
+	  "  --all                   roll back every applied migration\n" },
+	{ "redo", cmd_redo, NEEDS_DATABASE, "redo", "roll back the last applied migration and apply it again", "" },
+	{ "status", cmd_status, NEEDS_DATABASE, "status [--check]",
+	  "list every migration: applied, pending, changed, missing or failed",
+	  "  --check                 exit 1 unless every migration is applied and clean\n" },
+	{ "version", cmd_version, NEEDS_DATABASE, "version", "print the highest applied version, or 'none'", "" },
+	{ "new", cmd_new, NEEDS_CONFIG, "new NAME",
+	  "create migrations/<UTC timestamp>_<NAME>.sql from a template and print its path",
+	  "  NAME                    lowercase letters, digits and _ (e.g. add_orders)\n" },
+	{ "validate", cmd_validate, NEEDS_DATABASE, "validate",
+	  "check that applied migrations match their files; change nothing", "" },
+	{ "repair", cmd_repair, NEEDS_DATABASE, "repair",
+	  "forget failed migrations and re-record the checksums of changed files", "" },
+	{ "seed", cmd_seed, NEEDS_DATABASE, "seed [NAME...]",
+	  "apply pending seeds in order (or only the named ones)",
+	  "  NAME                    a seed's file name, with or without .sql, or its name\n" },
+	{ "create", cmd_create, NEEDS_SETTINGS, "create", "create the configured database", "" },
+	{ "drop", cmd_drop, NEEDS_SETTINGS, "drop --yes", "drop the configured database",
+	  "  --yes                   confirm: everything in the database is lost\n" },
+	{ "wait", cmd_wait, NEEDS_SETTINGS, "wait [--timeout SECONDS]",
+	  "wait until the database accepts connections",
+	  "  --timeout SECONDS       give up after this long (default 60): exit 3\n" },
+	{ "drivers", cmd_drivers, NEEDS_NOTHING, "drivers", "list the drivers this build has", "" },
+	{ "help", cmd_help, NEEDS_NOTHING, "help [COMMAND]", "print help for migrate or a command", "" },
+	{ NULL, NULL, NEEDS_NOTHING, NULL, NULL, NULL },
+};
+
+static void print_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: migrate [global options] COMMAND [options] [args]\n\ncommands:\n");
+	for (i = 0; commands[i].name; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n%s\nexit codes: 0 success, 1 the work failed, 2 usage or configuration error,\n"
+		   "            3 cannot connect, 4 lock not acquired in time\n"
+		   "\n'migrate help COMMAND' tells more about a command.\n", global_help);
+}
+
+static void print_cmd_usage(FILE *f, const struct cmd *c)
+{
+	fprintf(f, "usage: migrate %s\n\n%s\n", c->usage, c->summary);
+	if (c->help && *c->help)
+		fprintf(f, "\noptions:\n%s", c->help);
+	fprintf(f, "\n%s", global_help);
+}
+
+static const struct cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; commands[i].name; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* ---- global options ---------------------------------------------------------------- */
+
+struct globals {
+	int help, version;
+	const char *format;
+	const char *lock_timeout;
+};
+
+/* Does argv[i] name a global option? Consumes its value. Returns 1 if taken, -1 on error. */
+static int take_global(struct cli *c, struct globals *g, int argc, char **argv, int *i)
+{
+	static const struct {
+		const char *lng;
+		char shrt;
+		int has_arg;
+		int id;
+	} opts[] = {
+		{ "config", 'c', 1, 'c' }, { "env", 'e', 1, 'e' }, { "url", 'u', 1, 'u' },
+		{ "migrations-dir", 0, 1, 'M' }, { "seeds-dir", 0, 1, 'S' }, { "format", 0, 1, 'f' },
+		{ "quiet", 'q', 0, 'q' }, { "verbose", 'v', 0, 'v' }, { "dry-run", 0, 0, 'd' },
+		{ "lock-timeout", 0, 1, 'l' }, { "help", 'h', 0, 'h' }, { "version", 0, 0, 'V' },
+	};
+	const char *a = argv[*i], *val = NULL, *eq;
+	size_t k, n;
+
+	if (a[0] != '-' || a[1] == '\0')
+		return 0;
+	for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+		if (a[1] == '-') {
+			eq = strchr(a + 2, '=');
+			n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+			if (strlen(opts[k].lng) != n || strncmp(a + 2, opts[k].lng, n) != 0)
+				continue;
+			if (eq && !opts[k].has_arg)
+				return usage_error(c, "option '--%s' takes no value", opts[k].lng), -1;
+			val = eq ? eq + 1 : NULL;
+		} else {
+			if (!opts[k].shrt || a[1] != opts[k].shrt)
+				continue;
+			if (a[2] && !opts[k].has_arg)
+				continue; /* -qv and friends: not supported, leave to the command */
+			val = a[2] ? a + 2 : NULL;
+		}
+		if (opts[k].has_arg && !val) {
+			if (*i + 1 >= argc)
+				return usage_error(c, "option '%s' needs a value", a), -1;
+			val = argv[++*i];
+		}
+		switch (opts[k].id) {
+		case 'c': c->opt.config_path = val; break;
+		case 'e': c->opt.env = val; break;
+		case 'u': c->opt.url = val; break;
+		case 'M': c->opt.migrations_dir = val; break;
+		case 'S': c->opt.seeds_dir = val; break;
+		case 'f': g->format = val; break;
+		case 'q': c->quiet = 1; break;
+		case 'v': c->verbose = 1; break;
+		case 'd': c->opt.dry_run = 1; break;
+		case 'l': g->lock_timeout = val; break;
+		case 'h': g->help = 1; break;
+		case 'V': g->version = 1; break;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct migrate_options init = MIGRATE_OPTIONS_INIT;
+	struct globals g = { 0, 0, "text", NULL };
+	struct cli c;
+	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+	int nrest = 0, i, r, dashdash = 0;
+	long lt;
+
+	if (!rest)
+		return 70;
+	memset(&c, 0, sizeof(c));
+	c.opt = init;
+	/* a provisional output, so option errors print; replaced once --format is known */
+	c.out = output_new(0, 0, 0, 0);
+	for (i = 1; i < argc; i++) {
+		if (!dashdash && strcmp(argv[i], "--") == 0) {
+			dashdash = 1;
+			rest[nrest++] = argv[i];
+			continue;
+		}
+		r = dashdash ? 0 : take_global(&c, &g, argc, argv, &i);
+		if (r < 0) {
+			r = MIGRATE_EUSAGE;
+			goto out;
+		}
+		if (r == 0)
+			rest[nrest++] = argv[i];
+	}
+	if (strcmp(g.format, "json") == 0) {
+		c.json = 1;
+	} else if (strcmp(g.format, "text") != 0) {
+		r = usage_error(&c, "--format '%s' is not text or json", g.format);
+		goto out;
+	}
+	output_free(c.out);
+	c.out = output_new(c.json, c.quiet, c.verbose, c.opt.dry_run);
+	if (g.lock_timeout) {
+		if (parse_count(g.lock_timeout, &lt) && strcmp(g.lock_timeout, "0") != 0) {
+			r = usage_error(&c, "--lock-timeout '%s' is not a number of seconds", g.lock_timeout);
+			goto out;
+		}
+		c.opt.lock_timeout = strcmp(g.lock_timeout, "0") == 0 ? 0 : (int)lt;
+	}
+	if (g.version) {
+		printf("migrate %s\n", MIGRATE_VERSION);
+		r = 0;
+		goto out;
+	}
+	if (nrest == 0) {
+		print_usage(g.help ? stdout : stderr);
+		r = g.help ? 0 : MIGRATE_EUSAGE;
+		goto out;
+	}
+	if (rest[0][0] == '-') {
+		r = usage_error(&c, "unknown option '%s' (a command's options go after the command)", rest[0]);
+		goto out;
+	}
+	c.cmd = find_cmd(rest[0]);
+	if (!c.cmd) {
+		r = usage_error(&c, "unknown command '%s'", rest[0]);
+		goto out;
+	}
+	if (g.help) {
+		print_cmd_usage(stdout, c.cmd);
+		r = 0;
+		goto out;
+	}
+	r = c.cmd->fn(&c, nrest, rest);
+out:
+	migrate_close(c.m);
+	output_free(c.out);
+	free(rest);
+	return r;
+}

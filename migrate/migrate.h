@@ -1,0 +1,231 @@
+/*
+ * migrate.h - the public API of libmigrate.
+ *
+ * A program opens a handle from a config file or a URL, runs commands on
+ * it, and closes it. The library never prints and never exits: it reports
+ * progress through a callback the caller supplies and errors through a
+ * struct migrate_error the caller owns. The first error wins; its message
+ * names the file and line where there is one, and never holds a password.
+ *
+ *     struct migrate_options opt = MIGRATE_OPTIONS_INIT;
+ *     struct migrate_error err;
+ *     migrate *m;
+ *
+ *     opt.config_path = "config.ini";
+ *     if (migrate_open(&opt, &m, &err) == MIGRATE_OK &&
+ *         migrate_up(m, NULL, &err) == MIGRATE_OK)
+ *             ...;
+ *     migrate_close(m);
+ *
+ * Every result code is also the exit code the CLI uses for it.
+ */
+#ifndef MIGRATE_H
+#define MIGRATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MIGRATE_VERSION "0.1.0"
+
+enum migrate_result {
+	MIGRATE_OK = 0,
+	MIGRATE_EFAIL = 1,    /* the work failed: a statement, a validation, a refusal */
+	MIGRATE_EUSAGE = 2,   /* usage or configuration error: flags, config, file names */
+	MIGRATE_ECONNECT = 3, /* cannot connect: unreachable, authentication, no database */
+	MIGRATE_ELOCK = 4,    /* the lock was not acquired within lock_timeout */
+};
+
+struct migrate_error {
+	enum migrate_result code; /* MIGRATE_OK when nothing went wrong */
+	char message[2048];       /* "file:line: what happened: the database's message" */
+};
+
+/* What the progress callback is told. */
+enum migrate_event_kind {
+	MIGRATE_EVENT_APPLYING,    /* a migration or seed is about to run */
+	MIGRATE_EVENT_APPLIED,     /* it ran; duration_ms is set */
+	MIGRATE_EVENT_ROLLING_BACK,
+	MIGRATE_EVENT_ROLLED_BACK, /* duration_ms is set */
+	MIGRATE_EVENT_SEEDING,
+	MIGRATE_EVENT_SEEDED,      /* duration_ms and rows are set */
+	MIGRATE_EVENT_WARNING,     /* message is set: worth telling a person, not an error */
+	MIGRATE_EVENT_NOTICE,      /* message is set: e.g. "nothing to do" */
+	MIGRATE_EVENT_SQL,         /* --dry-run: message is one statement that would run */
+};
+
+struct migrate_event {
+	enum migrate_event_kind kind;
+	const char *version; /* the migration's version, or the seed's order; may be NULL */
+	const char *name;    /* the migration's or seed's name; may be NULL */
+	const char *message;
+	long long duration_ms;
+	long long rows;
+};
+
+/* All pointers in an event are borrowed for the duration of the call. */
+typedef void (*migrate_progress_fn)(void *ctx, const struct migrate_event *ev);
+
+struct migrate_options {
+	/*
+	 * Each NULL (or -1) falls back, in order, to the environment
+	 * (MIGRATE_CONFIG, MIGRATE_ENV, DATABASE_URL), the config file, and the
+	 * built-in default ("./config.ini", "development", ...).
+	 */
+	const char *config_path;
+	const char *env;
+	const char *url;
+	const char *migrations_dir; /* relative to the current directory */
+	const char *seeds_dir;
+	int lock_timeout;           /* seconds; -1: not given */
+	int dry_run;                /* print (through MIGRATE_EVENT_SQL) and change nothing */
+	/* When set, the database is not needed: only the configuration is read. */
+	int no_database;
+	/* When set, the connection settings are read and checked, but not used. */
+	int no_connect;
+	migrate_progress_fn progress;
+	void *progress_ctx;
+};
+
+#define MIGRATE_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, -1, 0, 0, 0, NULL, NULL }
+
+typedef struct migrate migrate;
+
+/*
+ * Reads the configuration, scans the migrations directory and, unless
+ * options->no_database, connects. On MIGRATE_OK *out is a handle for
+ * migrate_close(); on failure *out is NULL. options is copied.
+ */
+enum migrate_result migrate_open(const struct migrate_options *options, migrate **out,
+				 struct migrate_error *err);
+
+/* Closes the connection and frees the handle. migrate_close(NULL) is a no-op. */
+void migrate_close(migrate *m);
+
+/* The driver's name ("sqlite", ...) and the connection as a URL with the password as ****. */
+const char *migrate_driver_name(const migrate *m);
+const char *migrate_display_url(const migrate *m);
+const char *migrate_env_name(const migrate *m);
+const char *migrate_migrations_dir(const migrate *m);
+
+struct migrate_up_options {
+	const char *to;          /* apply up to and including this version; NULL: all */
+	int out_of_order;        /* allow pending versions below the highest applied one */
+	int single_transaction;  /* one transaction for all (transactional DDL only) */
+};
+
+struct migrate_down_options {
+	long count;       /* roll back this many (default 1) */
+	const char *to;   /* roll back every applied version above this one */
+	int all;          /* roll back everything */
+};
+
+/* Applies pending migrations. Nothing pending is success. */
+enum migrate_result migrate_up(migrate *m, const struct migrate_up_options *opt,
+			       struct migrate_error *err);
+/* Rolls back applied migrations, highest version first. */
+enum migrate_result migrate_down(migrate *m, const struct migrate_down_options *opt,
+				 struct migrate_error *err);
+/* Rolls back the highest applied migration and applies it again. */
+enum migrate_result migrate_redo(migrate *m, struct migrate_error *err);
+
+/*
+ * Forgets failed and running rows (they become pending again) and records
+ * the current checksums of applied migrations whose files changed, telling
+ * each change through a MIGRATE_EVENT_NOTICE.
+ */
+enum migrate_result migrate_repair(migrate *m, struct migrate_error *err);
+
+enum migrate_state {
+	MIGRATE_STATE_APPLIED,
+	MIGRATE_STATE_PENDING,
+	MIGRATE_STATE_CHANGED,  /* applied, but its statements changed since */
+	MIGRATE_STATE_MISSING,  /* applied, but its file is gone */
+	MIGRATE_STATE_FAILED,   /* recorded as failed */
+	MIGRATE_STATE_RUNNING,  /* recorded as running: in progress elsewhere, or crashed */
+};
+
+const char *migrate_state_name(enum migrate_state s);
+
+struct migrate_status_entry {
+	char *version;     /* canonical: decimal, no leading zeros */
+	char *name;
+	enum migrate_state state;
+	char *applied_at;  /* "YYYY-MM-DD HH:MM:SS" UTC, NULL when not applied */
+	long long duration_ms;
+	char *path;        /* the file, NULL when missing */
+	int cosmetic_change; /* applied, and only comments or whitespace changed */
+};
+
+struct migrate_seed_entry {
+	char *name;        /* the file name, e.g. "01_customers.sql" */
+	int applied;
+	int changed;       /* applied, and the file changed since */
+	int missing;       /* applied, and the file is gone */
+	char *applied_at;
+	long long rows;
+};
+
+struct migrate_status {
+	struct migrate_status_entry *entries; /* in version order */
+	size_t n;
+	struct migrate_seed_entry *seeds;     /* in order */
+	size_t nseeds;
+	char *current;   /* highest applied version, NULL when none */
+};
+
+/* Reads the state of every migration and seed; changes nothing. */
+enum migrate_result migrate_status(migrate *m, struct migrate_status **out,
+				   struct migrate_error *err);
+void migrate_status_free(struct migrate_status *st);
+
+/* Sets *out to the highest applied version (the caller frees), or NULL. */
+enum migrate_result migrate_current_version(migrate *m, char **out, struct migrate_error *err);
+
+/*
+ * Creates migrations_dir/<UTC timestamp>_<name>.sql from the template and
+ * sets *path (the caller frees). Needs no database.
+ */
+enum migrate_result migrate_new(migrate *m, const char *name, char **path,
+				struct migrate_error *err);
+
+struct migrate_seed_options {
+	const char *const *names; /* only these seeds (file names or names); NULL: all pending */
+	size_t nnames;
+};
+
+/* Applies pending seeds in order, each in its own transaction. */
+enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *opt,
+				 struct migrate_error *err);
+
+/*
+ * Create or drop the configured database (open the handle with no_connect).
+ * Creating one that exists, or dropping one that does not, is success.
+ */
+enum migrate_result migrate_create_database(migrate *m, struct migrate_error *err);
+enum migrate_result migrate_drop_database(migrate *m, struct migrate_error *err);
+
+/*
+ * Waits until the database accepts connections, up to timeout_s seconds
+ * (open the handle with no_connect). MIGRATE_ECONNECT when it never does.
+ */
+enum migrate_result migrate_wait(migrate *m, int timeout_s, struct migrate_error *err);
+
+/*
+ * Checks that every applied migration matches its file, none is missing,
+ * failed or running, and no pending one is below the highest applied one.
+ * Changes nothing. MIGRATE_EFAIL names what is wrong.
+ */
+enum migrate_result migrate_validate(migrate *m, struct migrate_error *err);
+
+/* The names of the drivers this build has, NULL-terminated. Static. */
+const char *const *migrate_drivers(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,450 @@
+/*
+ * migration.c - reading and checking migration and seed files (see migration.h).
+ *
+ * Divisions: names and versions; marker lines; parsing one file; scanning a
+ * directory.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "migration.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "error.h"
+#include "sqllex.h"
+#include "util.h"
+
+/* ---- names and versions ------------------------------------------------ */
+
+int version_parse(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		unsigned d;
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -2;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int migration_name_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+void migration_release(struct migration *m)
+{
+	if (!m)
+		return;
+	free(m->name);
+	free(m->filename);
+	free(m->path);
+	free(m->text);
+	memset(m, 0, sizeof(*m));
+}
+
+void migration_set_release(struct migration_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		migration_release(&s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = s->cap = 0;
+}
+
+struct migration *migration_find(const struct migration_set *s, uint64_t version)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].version == version)
+			return &s->v[i];
+	return NULL;
+}
+
+/* ---- marker lines ------------------------------------------------------- */
+
+enum { SEC_UP, SEC_DOWN };
+#define NDIALECTS 4 /* generic, sqlite, postgres, mysql */
+
+struct marker {
+	int kind;        /* SEC_UP or SEC_DOWN */
+	int dialect;     /* 0 generic, 1 + enum sql_dialect */
+	int transaction;
+	int line;
+	size_t body;     /* offset of the line after the marker */
+	size_t end;      /* offset of the marker line itself */
+};
+
+static int dialect_index(const char *w, size_t n)
+{
+	static const struct { const char *name; int idx; } names[] = {
+		{ "sqlite", 1 + SQL_DIALECT_SQLITE },     { "sqlite3", 1 + SQL_DIALECT_SQLITE },
+		{ "postgres", 1 + SQL_DIALECT_POSTGRES }, { "postgresql", 1 + SQL_DIALECT_POSTGRES },
+		{ "mysql", 1 + SQL_DIALECT_MYSQL },       { "mariadb", 1 + SQL_DIALECT_MYSQL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i].name) == n && strncmp(names[i].name, w, n) == 0)
+			return names[i].idx;
+	return -1;
+}
+
+/*
+ * Is the line at s[0..n) a marker? Returns 0 (not one), 1 (filled mk), or
+ * -1 with a message (a line that claims to be a marker but is malformed).
+ */
+static int parse_marker(const char *s, size_t n, struct marker *mk, char *msg, size_t msglen)
+{
+	size_t i = 0, j;
+
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (n - i < 2 || s[i] != '-' || s[i + 1] != '-')
+		return 0;
+	i += 2;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (n - i < 8 || strncasecmp(s + i, "migrate:", 8) != 0)
+		return 0;
+	i += 8;
+	j = i;
+	while (j < n && !isspace((unsigned char)s[j]))
+		j++;
+	if (j - i == 2 && strncmp(s + i, "up", 2) == 0) {
+		mk->kind = SEC_UP;
+	} else if (j - i == 4 && strncmp(s + i, "down", 4) == 0) {
+		mk->kind = SEC_DOWN;
+	} else {
+		snprintf(msg, msglen, "malformed marker '%.*s': expected '-- migrate:up' or '-- migrate:down'",
+			 (int)(j > i + 40 ? 40 : j - i + 8), s + i - 8);
+		return -1;
+	}
+	mk->dialect = 0;
+	mk->transaction = 1;
+	for (i = j;;) {
+		while (i < n && isspace((unsigned char)s[i]))
+			i++;
+		if (i >= n)
+			break;
+		j = i;
+		while (j < n && !isspace((unsigned char)s[j]))
+			j++;
+		if (j - i == 17 && strncmp(s + i, "transaction:false", 17) == 0) {
+			mk->transaction = 0;
+		} else if (j - i == 16 && strncmp(s + i, "transaction:true", 16) == 0) {
+			mk->transaction = 1;
+		} else if (dialect_index(s + i, j - i) > 0 && mk->dialect == 0) {
+			mk->dialect = dialect_index(s + i, j - i);
+		} else {
+			snprintf(msg, msglen,
+				 "malformed marker: unknown word '%.*s' (expected a dialect: "
+				 "postgres, mysql, sqlite; or transaction:false)",
+				 (int)(j - i > 60 ? 60 : j - i), s + i);
+			return -1;
+		}
+		i = j;
+	}
+	return 1;
+}
+
+/* ---- parsing one file ------------------------------------------------------ */
+
+/* CRLF and lone CR become LF, in place. Returns the new length. */
+static size_t normalise_newlines(char *s, size_t len)
+{
+	size_t r, w = 0;
+
+	for (r = 0; r < len; r++) {
+		if (s[r] == '\r') {
+			s[w++] = '\n';
+			if (r + 1 < len && s[r + 1] == '\n')
+				r++;
+		} else {
+			s[w++] = s[r];
+		}
+	}
+	s[w] = '\0';
+	return w;
+}
+
+static const char *section_label(int kind)
+{
+	return kind == SEC_UP ? "up" : "down";
+}
+
+static enum migrate_result checksum_sections(struct migration *m, const char *path,
+					     enum sql_dialect dialect, struct migrate_error *err)
+{
+	struct strbuf norm = STRBUF_INIT;
+	struct sql_stmts stmts = { NULL, 0, 0 };
+	const struct section *secs[2] = { &m->up, &m->down };
+	char msg[256];
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		const struct section *sec = secs[k];
+		if (!sec->present)
+			continue;
+		strbuf_addf(&norm, "-- %s%s\n", section_label(k), sec->transaction ? "" : " transaction:false");
+		if (sqllex_split(m->text + sec->off, sec->len, dialect, sec->line, &stmts, &norm, msg,
+				 sizeof(msg))) {
+			strbuf_release(&norm);
+			sql_stmts_release(&stmts);
+			/* msg is "line N: what"; make it "path:N: what" */
+			return merr_set(err, MIGRATE_EUSAGE, "%s:%s", path, msg + 5);
+		}
+		stmts.n = 0;
+	}
+	sha256_hex(norm.buf ? norm.buf : "", norm.len, m->checksum_sql);
+	strbuf_release(&norm);
+	sql_stmts_release(&stmts);
+	return MIGRATE_OK;
+}
+
+enum migrate_result migration_parse(struct migration *m, const char *path, char *text,
+				    size_t len, enum sql_dialect dialect, const char *dialect_name,
+				    int is_seed, struct migrate_error *err)
+{
+	struct marker found[2][NDIALECTS];
+	int have[2][NDIALECTS];
+	struct marker mk, *prev = NULL;
+	size_t pos = 0;
+	int line = 1, any = 0, want = 1 + (int)dialect, k, other;
+	char msg[256];
+
+	memset(have, 0, sizeof(have));
+	m->text = text;
+	if (memchr(text, '\0', len)) {
+		merr_set(err, MIGRATE_EUSAGE, "%s: holds a NUL byte; a migration must be a text file", path);
+		goto fail;
+	}
+	m->len = normalise_newlines(text, len);
+	sha256_hex(m->text, m->len, m->checksum);
+
+	while (pos < m->len) {
+		const char *nl = memchr(m->text + pos, '\n', m->len - pos);
+		size_t eol = nl ? (size_t)(nl - m->text) : m->len;
+		int r = parse_marker(m->text + pos, eol - pos, &mk, msg, sizeof(msg));
+
+		if (r < 0) {
+			merr_set(err, MIGRATE_EUSAGE, "%s:%d: %s", path, line, msg);
+			goto fail;
+		}
+		if (r > 0) {
+			mk.line = line;
+			mk.end = pos;
+			mk.body = nl ? eol + 1 : eol;
+			if (have[mk.kind][mk.dialect]) {
+				merr_set(err, MIGRATE_EUSAGE,
+					 "%s:%d: a second '-- migrate:%s%s%s' section (the first is at line %d)",
+					 path, line, section_label(mk.kind), mk.dialect ? " " : "",
+					 mk.dialect ? (mk.dialect == 1 ? "sqlite" : mk.dialect == 2 ? "postgres" : "mysql") : "",
+					 found[mk.kind][mk.dialect].line);
+				goto fail;
+			}
+			if (prev)
+				prev->end = pos;
+			have[mk.kind][mk.dialect] = 1;
+			found[mk.kind][mk.dialect] = mk;
+			prev = &found[mk.kind][mk.dialect];
+			prev->end = m->len;
+			any = 1;
+		}
+		pos = nl ? eol + 1 : eol;
+		line++;
+	}
+
+	if (!any && is_seed) {
+		/* a seed without markers is one up section */
+		m->up.present = 1;
+		m->up.transaction = 1;
+		m->up.off = 0;
+		m->up.len = m->len;
+		m->up.line = 1;
+	} else {
+		for (k = 0; k < 2; k++) {
+			struct section *sec = k == SEC_UP ? &m->up : &m->down;
+			const struct marker *f = have[k][want] ? &found[k][want] : have[k][0] ? &found[k][0] : NULL;
+			if (!f)
+				continue;
+			sec->present = 1;
+			sec->transaction = f->transaction;
+			sec->off = f->body;
+			sec->len = f->end > f->body ? f->end - f->body : 0;
+			sec->line = f->line + 1;
+		}
+	}
+	if (!m->up.present) {
+		for (other = 1; other < NDIALECTS; other++)
+			if (have[SEC_UP][other])
+				break;
+		if (other < NDIALECTS)
+			merr_set(err, MIGRATE_EUSAGE,
+				 "%s: no '-- migrate:up' section for %s (only for other databases); add a generic '-- migrate:up' or a '-- migrate:up %s' section",
+				 path, dialect_name, dialect_name);
+		else
+			merr_set(err, MIGRATE_EUSAGE,
+				 "%s: no '-- migrate:up' section; a migration needs one (see 'migrate new')", path);
+		goto fail;
+	}
+	if (checksum_sections(m, path, dialect, err))
+		goto fail;
+	return MIGRATE_OK;
+fail:
+	free(m->text);
+	m->text = NULL;
+	return err ? err->code : MIGRATE_EUSAGE;
+}
+
+/* ---- scanning a directory ------------------------------------------------- */
+
+static int cmp_migration(const void *a, const void *b)
+{
+	const struct migration *x = a, *y = b;
+
+	if (x->version != y->version)
+		return x->version < y->version ? -1 : 1;
+	return strcmp(x->filename, y->filename);
+}
+
+static int ends_with_ci(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
+				    const char *dialect_name, int is_seed, struct migration_set *out,
+				    migration_warn_fn warn, void *warn_ctx, struct migrate_error *err)
+{
+	const char *what = is_seed ? "seed" : "migration";
+	struct dirent *de;
+	DIR *d;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return MIGRATE_OK;
+		return merr_set(err, MIGRATE_EUSAGE, "cannot read %s directory '%s': %s", what, dir,
+				strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL) {
+		const char *fn = de->d_name;
+		const char *us = strchr(fn, '_');
+		size_t n = strlen(fn);
+		struct migration m;
+		uint64_t version;
+		char *text, *path;
+		size_t len;
+		int r;
+
+		if (fn[0] == '.' || !ends_with_ci(fn, ".sql"))
+			continue;
+		if (!us || strcmp(fn + n - 4, ".sql") != 0 ||
+		    !migration_name_valid(us + 1, (size_t)(fn + n - 4 - (us + 1)))) {
+			if (warn) {
+				char *msg = xasprintf("skipping '%s/%s': a %s file is named <%s>_<name>.sql with a name of [a-z0-9_]+",
+						      dir, fn, what, is_seed ? "order" : "version");
+				warn(warn_ctx, msg);
+				free(msg);
+			}
+			continue;
+		}
+		r = version_parse(fn, (size_t)(us - fn), &version);
+		if (r == -2) {
+			merr_set(err, MIGRATE_EUSAGE, "%s/%s: version '%.*s' does not fit in 64 bits",
+				 dir, fn, (int)(us - fn), fn);
+			goto fail;
+		}
+		if (r < 0) {
+			if (warn) {
+				char *msg = xasprintf("skipping '%s/%s': a %s file is named <%s>_<name>.sql with a %s of digits",
+						      dir, fn, what, is_seed ? "order" : "version",
+						      is_seed ? "order" : "version");
+				warn(warn_ctx, msg);
+				free(msg);
+			}
+			continue;
+		}
+		path = path_join(dir, fn);
+		r = read_file(path, &text, &len);
+		if (r) {
+			merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path, strerror(r));
+			free(path);
+			goto fail;
+		}
+		memset(&m, 0, sizeof(m));
+		if (migration_parse(&m, path, text, len, dialect, dialect_name, is_seed, err)) {
+			free(path);
+			goto fail;
+		}
+		m.version = version;
+		snprintf(m.version_str, sizeof(m.version_str), "%llu", (unsigned long long)version);
+		m.name = xstrndup(us + 1, (size_t)(fn + n - 4 - (us + 1)));
+		m.filename = xstrdup(fn);
+		m.path = path;
+		xgrow(&out->v, &out->cap, out->n + 1, sizeof(*out->v));
+		out->v[out->n++] = m;
+	}
+	closedir(d);
+	d = NULL;
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_migration);
+	for (i = 1; !is_seed && i < out->n; i++) {
+		if (out->v[i].version == out->v[i - 1].version) {
+			merr_set(err, MIGRATE_EUSAGE,
+				 "%s and %s have the same version %s; give one of them another version",
+				 out->v[i - 1].path, out->v[i].path, out->v[i].version_str);
+			goto fail;
+		}
+	}
+	return MIGRATE_OK;
+fail:
+	if (d)
+		closedir(d);
+	migration_set_release(out);
+	return err ? err->code : MIGRATE_EUSAGE;
+}
+
+enum migrate_result migration_scan(const char *dir, enum sql_dialect dialect,
+				   const char *dialect_name, struct migration_set *out,
+				   migration_warn_fn warn, void *warn_ctx,
+				   struct migrate_error *err)
+{
+	return scan_dir(dir, dialect, dialect_name, 0, out, warn, warn_ctx, err);
+}
+
+enum migrate_result seed_scan(const char *dir, enum sql_dialect dialect, const char *dialect_name,
+			      struct migration_set *out, migration_warn_fn warn, void *warn_ctx,
+			      struct migrate_error *err)
+{
+	return scan_dir(dir, dialect, dialect_name, 1, out, warn, warn_ctx, err);
+}

@@ -1,0 +1,96 @@
+/*
+ * migration.h - migration and seed files: discovery, names, sections, checksums.
+ *
+ * A migration file is migrations/<version>_<name>.sql; a seed is
+ * seeds/<order>_<name>.sql (or .csv, later). Sections start at marker lines:
+ *
+ *     -- migrate:up [dialect] [transaction:false]
+ *     -- migrate:down [dialect] [transaction:false]
+ *
+ * A dialect-qualified section replaces the generic one on that driver only.
+ * Parsing picks the sections for one dialect, so everything below describes
+ * the file as the chosen database will see it. Files are fully parsed and
+ * checked before anything touches the database.
+ */
+#ifndef MIGRATE_MIGRATION_H
+#define MIGRATE_MIGRATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../drivers/driver.h"
+#include "migrate.h"
+
+struct section {
+	int present;      /* a marker for it exists */
+	int transaction;  /* 0 for transaction:false */
+	size_t off, len;  /* the body, in migration.text */
+	int line;         /* the file line of the body's first character */
+};
+
+struct migration {
+	uint64_t version;
+	char version_str[21];  /* canonical decimal, no leading zeros */
+	char *name;            /* the part after the version */
+	char *filename;        /* base name */
+	char *path;            /* as found: directory joined with filename */
+	char *text;            /* the file, line endings normalised to LF */
+	size_t len;
+	char checksum[65];     /* SHA-256 hex of text */
+	char checksum_sql[65]; /* SHA-256 hex of the chosen sections' statements, normalised */
+	struct section up, down;
+};
+
+struct migration_set {
+	struct migration *v; /* sorted by version */
+	size_t n, cap;
+};
+
+/* Called for each almost-matching file name that is skipped. */
+typedef void (*migration_warn_fn)(void *ctx, const char *message);
+
+/*
+ * Parses text (a file's whole contents, len bytes, taken over by m) for the
+ * given dialect. is_seed: a file with no markers is one up section. Fills
+ * everything but the version, name and path fields. On error, returns
+ * MIGRATE_EUSAGE with "path:line: ..." in err and m is released.
+ */
+enum migrate_result migration_parse(struct migration *m, const char *path, char *text,
+				    size_t len, enum sql_dialect dialect, const char *dialect_name,
+				    int is_seed, struct migrate_error *err);
+
+/*
+ * Reads every <version>_<name>.sql in dir, parsed for the dialect, into out
+ * (sorted by version). A missing directory is an empty set. Duplicate
+ * versions, bad versions, unreadable or malformed files are MIGRATE_EUSAGE.
+ * Other *.sql files are skipped with a warning through warn.
+ */
+enum migrate_result migration_scan(const char *dir, enum sql_dialect dialect,
+				   const char *dialect_name, struct migration_set *out,
+				   migration_warn_fn warn, void *warn_ctx,
+				   struct migrate_error *err);
+
+/*
+ * Seeds: <order>_<name>.sql in dir, in order (numeric order, then name).
+ * Unlike migrations, two seeds may share an order number.
+ */
+enum migrate_result seed_scan(const char *dir, enum sql_dialect dialect, const char *dialect_name,
+			      struct migration_set *out, migration_warn_fn warn, void *warn_ctx,
+			      struct migrate_error *err);
+
+/*
+ * Parses a version: digits only, at most 64 bits. Returns 0 and sets *out,
+ * or -1 (not digits, empty) or -2 (too large).
+ */
+int version_parse(const char *s, size_t len, uint64_t *out);
+
+/* A name matches [a-z0-9_]+. */
+int migration_name_valid(const char *s, size_t len);
+
+void migration_release(struct migration *m);
+void migration_set_release(struct migration_set *s);
+
+/* The migration with that version, or NULL. */
+struct migration *migration_find(const struct migration_set *s, uint64_t version);
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * output.c - text and JSON output of the CLI (see output.h).
+ *
+ * JSON documents carry "format_version": 1; fields are only ever added.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "output.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define JSON_FORMAT_VERSION 1
+
+struct output {
+	int json, quiet, verbose, dry_run;
+	int color_out, color_err;
+	json_t *doc;     /* JSON mode: the document being built */
+	json_t *events;  /* JSON mode: applied / rolled back / seeded items */
+	json_t *warnings;
+	json_t *sql;     /* JSON mode with --dry-run: the statements */
+	const char *events_key; /* where events go: "migrations", "seeds" or NULL */
+};
+
+static int want_color(int fd)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	return isatty(fd) && !(nc && *nc) && !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0);
+}
+
+struct output *output_new(int json, int quiet, int verbose, int dry_run)
+{
+	struct output *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		abort();
+	o->json = json;
+	o->quiet = quiet;
+	o->verbose = verbose;
+	o->dry_run = dry_run;
+	o->color_out = want_color(STDOUT_FILENO);
+	o->color_err = want_color(STDERR_FILENO);
+	return o;
+}
+
+void output_free(struct output *o)
+{
+	if (!o)
+		return;
+	json_decref(o->doc);
+	json_decref(o->events);
+	json_decref(o->warnings);
+	json_decref(o->sql);
+	free(o);
+}
+
+static const char *paint(int on, const char *code)
+{
+	return on ? code : "";
+}
+
+#define GREEN "\033[32m"
+#define YELLOW "\033[33m"
+#define RED "\033[31m"
+#define DIM "\033[2m"
+#define BOLD "\033[1m"
+#define RESET "\033[0m"
+
+void output_line(const struct output *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->quiet || o->json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static void json_event(struct output *o, const char *action, const struct migrate_event *ev)
+{
+	json_t *item = json_object();
+
+	if (!o->events)
+		o->events = json_array();
+	json_object_set_new(item, "action", json_string(action));
+	json_object_set_new(item, "version", jstr(ev->version));
+	json_object_set_new(item, "name", jstr(ev->name));
+	json_object_set_new(item, "duration_ms", json_integer(ev->duration_ms));
+	if (ev->kind == MIGRATE_EVENT_SEEDED)
+		json_object_set_new(item, "rows", json_integer(ev->rows));
+	json_array_append_new(o->events, item);
+}
+
+void output_event(void *ctx, const struct migrate_event *ev)
+{
+	struct output *o = ctx;
+	const char *ver = ev->version ? ev->version : "";
+	const char *name = ev->name ? ev->name : "";
+
+	switch (ev->kind) {
+	case MIGRATE_EVENT_APPLYING:
+	case MIGRATE_EVENT_ROLLING_BACK:
+	case MIGRATE_EVENT_SEEDING:
+		if (o->dry_run && !o->json && !o->quiet)
+			printf("-- %s %s %s\n",
+			       ev->kind == MIGRATE_EVENT_APPLYING ? "up" : ev->kind == MIGRATE_EVENT_SEEDING ? "seed" : "down",
+			       ver, name);
+		else if (o->verbose && !o->json && !o->quiet)
+			printf("%s%s %s %s ...%s\n", paint(o->color_out, DIM),
+			       ev->kind == MIGRATE_EVENT_APPLYING ? "applying" : ev->kind == MIGRATE_EVENT_SEEDING ? "seeding" : "rolling back",
+			       ver, name, paint(o->color_out, RESET));
+		break;
+	case MIGRATE_EVENT_APPLIED:
+		if (o->json)
+			json_event(o, "applied", ev);
+		else if (!o->quiet && !o->dry_run)
+			printf("%sapplied%s     %s %s (%lld ms)\n", paint(o->color_out, GREEN),
+			       paint(o->color_out, RESET), ver, name, ev->duration_ms);
+		break;
+	case MIGRATE_EVENT_ROLLED_BACK:
+		if (o->json)
+			json_event(o, "rolled_back", ev);
+		else if (!o->quiet && !o->dry_run)
+			printf("%srolled back%s %s %s (%lld ms)\n", paint(o->color_out, YELLOW),
+			       paint(o->color_out, RESET), ver, name, ev->duration_ms);
+		break;
+	case MIGRATE_EVENT_SEEDED:
+		if (o->json)
+			json_event(o, "seeded", ev);
+		else if (!o->quiet && !o->dry_run)
+			printf("%sseeded%s      %s (%lld rows, %lld ms)\n", paint(o->color_out, GREEN),
+			       paint(o->color_out, RESET), name, ev->rows, ev->duration_ms);
+		break;
+	case MIGRATE_EVENT_WARNING:
+		if (o->json) {
+			if (!o->warnings)
+				o->warnings = json_array();
+			json_array_append_new(o->warnings, jstr(ev->message));
+		}
+		/* warnings matter to people even in JSON mode; stderr keeps stdout clean */
+		if (!o->quiet)
+			fprintf(stderr, "%smigrate: warning:%s %s\n", paint(o->color_err, YELLOW),
+				paint(o->color_err, RESET), ev->message ? ev->message : "");
+		break;
+	case MIGRATE_EVENT_NOTICE:
+		if (o->json) {
+			if (o->doc)
+				json_object_set_new(o->doc, "message", jstr(ev->message));
+		} else if (!o->quiet) {
+			printf("%s\n", ev->message ? ev->message : "");
+		}
+		break;
+	case MIGRATE_EVENT_SQL:
+		if (o->json) {
+			if (!o->sql)
+				o->sql = json_array();
+			json_array_append_new(o->sql, jstr(ev->message));
+		} else {
+			printf("%s\n", ev->message ? ev->message : "");
+		}
+		break;
+	}
+	fflush(stdout);
+}
+
+void output_begin(struct output *o, const char *command)
+{
+	if (!o->json)
+		return;
+	o->doc = json_object();
+	json_object_set_new(o->doc, "format_version", json_integer(JSON_FORMAT_VERSION));
+	json_object_set_new(o->doc, "command", json_string(command));
+	if (strcmp(command, "seed") == 0)
+		o->events_key = "seeds";
+	else if (strcmp(command, "up") == 0 || strcmp(command, "down") == 0 || strcmp(command, "redo") == 0)
+		o->events_key = "migrations";
+}
+
+void output_set_string(struct output *o, const char *key, const char *value)
+{
+	if (o->json && o->doc)
+		json_object_set_new(o->doc, key, jstr(value));
+}
+
+void output_end(struct output *o, enum migrate_result r)
+{
+	if (!o->json || !o->doc)
+		return;
+	json_object_set_new(o->doc, "ok", json_boolean(r == MIGRATE_OK));
+	if (o->events_key)
+		json_object_set_new(o->doc, o->events_key, o->events ? json_incref(o->events) : json_array());
+	if (o->warnings)
+		json_object_set(o->doc, "warnings", o->warnings);
+	if (o->sql)
+		json_object_set(o->doc, "sql", o->sql);
+	json_dumpf(o->doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	fflush(stdout);
+}
+
+void output_error(const struct output *o, enum migrate_result code, const char *message)
+{
+	if (o && o->json) {
+		json_t *e = json_pack("{s:{s:i,s:s}}", "error", "code", (int)code, "message", message);
+		json_dumpf(e, stderr, JSON_COMPACT);
+		fputc('\n', stderr);
+		json_decref(e);
+		return;
+	}
+	fprintf(stderr, "%smigrate: error:%s %s\n", paint(o && o->color_err, RED),
+		paint(o && o->color_err, RESET), message);
+}
+
+static const char *state_color(const struct output *o, enum migrate_state s)
+{
+	if (!o->color_out)
+		return "";
+	switch (s) {
+	case MIGRATE_STATE_APPLIED:
+		return GREEN;
+	case MIGRATE_STATE_PENDING:
+		return YELLOW;
+	default:
+		return RED;
+	}
+}
+
+void output_status(struct output *o, const migrate *m, const struct migrate_status *st)
+{
+	size_t i, counts[6] = { 0 };
+
+	for (i = 0; i < st->n; i++)
+		counts[st->entries[i].state]++;
+	if (o->json) {
+		json_t *migs = json_array(), *seeds = json_array();
+		for (i = 0; i < st->n; i++) {
+			const struct migrate_status_entry *e = &st->entries[i];
+			json_array_append_new(migs, json_pack("{s:s,s:s,s:s,s:o,s:I,s:o,s:b}",
+				"version", e->version, "name", e->name, "state", migrate_state_name(e->state),
+				"applied_at", jstr(e->applied_at), "duration_ms", (json_int_t)e->duration_ms,
+				"path", jstr(e->path), "cosmetic_change", e->cosmetic_change));
+		}
+		for (i = 0; i < st->nseeds; i++) {
+			const struct migrate_seed_entry *e = &st->seeds[i];
+			const char *state = e->missing ? "missing" : e->changed ? "changed" : e->applied ? "applied" : "pending";
+			json_array_append_new(seeds, json_pack("{s:s,s:s,s:o,s:I}", "name", e->name, "state", state,
+				"applied_at", jstr(e->applied_at), "rows", (json_int_t)e->rows));
+		}
+		json_object_set_new(o->doc, "env", json_string(migrate_env_name(m)));
+		json_object_set_new(o->doc, "driver", json_string(migrate_driver_name(m)));
+		json_object_set_new(o->doc, "database", json_string(migrate_display_url(m)));
+		json_object_set_new(o->doc, "current", jstr(st->current));
+		json_object_set_new(o->doc, "migrations", migs);
+		json_object_set_new(o->doc, "seeds", seeds);
+		return;
+	}
+	if (o->quiet)
+		return;
+	printf("%sdatabase%s %s (%s)\n", paint(o->color_out, BOLD), paint(o->color_out, RESET),
+	       migrate_display_url(m), migrate_env_name(m));
+	if (st->n == 0)
+		printf("no migrations in %s\n", migrate_migrations_dir(m));
+	for (i = 0; i < st->n; i++) {
+		const struct migrate_status_entry *e = &st->entries[i];
+		printf("  %s%-8s%s %-14s %-32s %s%s\n", state_color(o, e->state), migrate_state_name(e->state),
+		       paint(o->color_out, RESET), e->version, e->name, e->applied_at ? e->applied_at : "",
+		       e->cosmetic_change ? "  (comments or whitespace edited)" : "");
+	}
+	if (st->nseeds) {
+		printf("%sseeds%s\n", paint(o->color_out, BOLD), paint(o->color_out, RESET));
+		for (i = 0; i < st->nseeds; i++) {
+			const struct migrate_seed_entry *e = &st->seeds[i];
+			const char *state = e->missing ? "missing" : e->changed ? "changed" : e->applied ? "applied" : "pending";
+			printf("  %-8s %-47s %s\n", state, e->name, e->applied_at ? e->applied_at : "");
+		}
+	}
+	printf("current version: %s (%zu applied, %zu pending", st->current ? st->current : "none",
+	       counts[MIGRATE_STATE_APPLIED], counts[MIGRATE_STATE_PENDING]);
+	if (counts[MIGRATE_STATE_CHANGED])
+		printf(", %zu changed", counts[MIGRATE_STATE_CHANGED]);
+	if (counts[MIGRATE_STATE_MISSING])
+		printf(", %zu missing", counts[MIGRATE_STATE_MISSING]);
+	if (counts[MIGRATE_STATE_FAILED] + counts[MIGRATE_STATE_RUNNING])
+		printf(", %zu failed", counts[MIGRATE_STATE_FAILED] + counts[MIGRATE_STATE_RUNNING]);
+	printf(")\n");
+}
+
+void output_version(struct output *o, const char *version)
+{
+	if (o->json) {
+		json_object_set_new(o->doc, "version", jstr(version));
+		return;
+	}
+	printf("%s\n", version ? version : "none");
+}

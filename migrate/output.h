@@ -1,0 +1,42 @@
+/*
+ * output.h - what the CLI prints: text for people, JSON for programs.
+ *
+ * The library reports through events; this module turns them into lines on
+ * stdout (results) and stderr (warnings, errors), or collects them into one
+ * JSON document printed at the end. Colour only on a terminal, never with
+ * NO_COLOR set.
+ */
+#ifndef MIGRATE_OUTPUT_H
+#define MIGRATE_OUTPUT_H
+
+#include "migrate.h"
+
+struct output;
+
+struct output *output_new(int json, int quiet, int verbose, int dry_run);
+void output_free(struct output *o);
+
+/* The progress callback: pass output as its ctx. */
+void output_event(void *ctx, const struct migrate_event *ev);
+
+/* Starts the JSON document of a command ("up", "down", ...). */
+void output_begin(struct output *o, const char *command);
+/* Ends it: prints the document (with "ok") in JSON mode. */
+void output_end(struct output *o, enum migrate_result r);
+
+/* Adds a string field to the JSON document (text mode: nothing). */
+void output_set_string(struct output *o, const char *key, const char *value);
+
+/* Prints an error: "migrate: error: ..." (JSON on stderr in JSON mode). */
+void output_error(const struct output *o, enum migrate_result code, const char *message);
+/* Prints a line for people on stdout, unless quiet or JSON. */
+void output_line(const struct output *o, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+void output_status(struct output *o, const migrate *m, const struct migrate_status *st);
+void output_version(struct output *o, const char *version);
+
+#endif

@@ -1,0 +1,667 @@
+/*
+ * runner.c - up, down, redo, status, version and repair.
+ *
+ * Writers take the run-wide lock first, then create the tracking table and
+ * read the history, so two runs can never both see a migration as pending.
+ * Where the database has transactional DDL, a migration's statements and
+ * its tracking row commit together; elsewhere (MySQL, transaction:false)
+ * the row is written 'running' first and set to 'applied' after the last
+ * statement, so a crash leaves a trace (SPEC section 4).
+ *
+ * Divisions: history checks; applying; rolling back; commands; status.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- history checks ---------------------------------------------------------- */
+
+static int row_ok(const struct history_row *r)
+{
+	return strcmp(r->status, "applied") == 0;
+}
+
+/* What state is an applied row in, given the files? */
+static enum migrate_state row_state(const struct history_row *r, const struct migration *mig,
+				    int *cosmetic)
+{
+	*cosmetic = 0;
+	if (strcmp(r->status, "failed") == 0)
+		return MIGRATE_STATE_FAILED;
+	if (strcmp(r->status, "running") == 0)
+		return MIGRATE_STATE_RUNNING;
+	if (!mig)
+		return MIGRATE_STATE_MISSING;
+	if (r->checksum_sql && strcmp(r->checksum_sql, mig->checksum_sql) != 0)
+		return MIGRATE_STATE_CHANGED;
+	if (r->checksum && strcmp(r->checksum, mig->checksum) != 0)
+		*cosmetic = 1;
+	return MIGRATE_STATE_APPLIED;
+}
+
+static const char *row_label(const struct history_row *r)
+{
+	return r->name && *r->name ? r->name : "?";
+}
+
+/*
+ * Refuses to go on when the history is not sound: failed or running rows,
+ * applied migrations whose file is gone or changed, and (for up) pending
+ * migrations below the highest applied one. Warns of cosmetic edits.
+ */
+static enum migrate_result check_history(migrate *m, const struct history *h, int for_up,
+					 int out_of_order, struct migrate_error *err)
+{
+	struct strbuf bad = STRBUF_INIT;
+	uint64_t highest = 0;
+	int have_highest = 0, cosmetic;
+	size_t i;
+
+#define EACH_ROW_IN_STATE(st)                                                              \
+	for (i = 0; i < h->n; i++) {                                                           \
+		const struct history_row *r = &h->v[i];                                            \
+		const struct migration *mig = r->parsed ? migration_find(&m->migs, r->v) : NULL;   \
+		if (row_state(r, mig, &cosmetic) != (st))                                          \
+			continue;                                                                      \
+		strbuf_addf(&bad, "%s%s (%s)", bad.len ? ", " : "", r->version, row_label(r));     \
+	}
+
+	EACH_ROW_IN_STATE(MIGRATE_STATE_FAILED)
+	EACH_ROW_IN_STATE(MIGRATE_STATE_RUNNING)
+	if (bad.len) {
+		merr_set(err, MIGRATE_EFAIL,
+			 "migration %s did not complete (recorded as failed or running): put the database right by hand, then run 'migrate repair'",
+			 bad.buf);
+		goto out;
+	}
+	EACH_ROW_IN_STATE(MIGRATE_STATE_MISSING)
+	if (bad.len) {
+		merr_set(err, MIGRATE_EFAIL,
+			 "applied migration %s has no file in '%s': restore it from version control",
+			 bad.buf, m->cfg.migrations_dir);
+		goto out;
+	}
+	EACH_ROW_IN_STATE(MIGRATE_STATE_CHANGED)
+	if (bad.len) {
+		merr_set(err, MIGRATE_EFAIL,
+			 "applied migration %s changed since it was applied: undo the edit and put the change in a new migration ('migrate new'), or run 'migrate repair' to accept it",
+			 bad.buf);
+		goto out;
+	}
+#undef EACH_ROW_IN_STATE
+	for (i = 0; i < h->n; i++) {
+		const struct history_row *r = &h->v[i];
+		const struct migration *mig = r->parsed ? migration_find(&m->migs, r->v) : NULL;
+		if (row_state(r, mig, &cosmetic) == MIGRATE_STATE_APPLIED && cosmetic) {
+			char *msg = xasprintf("%s: only comments or whitespace changed since it was applied; run 'migrate repair' to record the new checksum",
+					      mig->path);
+			emit(m, MIGRATE_EVENT_WARNING, mig->version_str, mig->name, msg, 0, 0);
+			free(msg);
+		}
+		if (r->parsed && (!have_highest || r->v > highest)) {
+			highest = r->v;
+			have_highest = 1;
+		}
+	}
+	if (for_up && have_highest && !out_of_order) {
+		for (i = 0; i < m->migs.n; i++) {
+			const struct migration *mig = &m->migs.v[i];
+			if (mig->version < highest && !history_find(h, mig->version))
+				strbuf_addf(&bad, "%s%s (%s)", bad.len ? ", " : "", mig->version_str, mig->name);
+		}
+		if (bad.len)
+			merr_set(err, MIGRATE_EFAIL,
+				 "pending migration %s has a lower version than the highest applied one (%llu): give it a newer version, or run 'migrate up --out-of-order'",
+				 bad.buf, (unsigned long long)highest);
+	}
+out:
+	strbuf_release(&bad);
+	return err->code;
+}
+
+/* Lock, create the tracking table (not in a dry run), read and check the history. */
+static enum migrate_result begin_write(migrate *m, struct history *h, int for_up, int out_of_order,
+				       struct migrate_error *err)
+{
+	memset(h, 0, sizeof(*h));
+	if (db_lock(m, err))
+		return err->code;
+	if (!m->opt.dry_run && history_ensure(m, err))
+		return err->code;
+	if (history_load(m, h, err))
+		return err->code;
+	return check_history(m, h, for_up, out_of_order, err);
+}
+
+/* ---- applying -------------------------------------------------------------------- */
+
+/* Appends a sentence to an error that is already set. */
+static void merr_append(struct migrate_error *err, const char *fmt, ...) MIGRATE_PRINTF(2, 3);
+static void merr_append(struct migrate_error *err, const char *fmt, ...)
+{
+	size_t n = strlen(err->message);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->message + n, sizeof(err->message) - n, fmt, ap);
+	va_end(ap);
+}
+
+static int runs_in_transaction(const migrate *m, const struct section *sec)
+{
+	return (m->cfg.drv->caps & DRIVER_CAP_TRANSACTIONAL_DDL) && sec->transaction;
+}
+
+/* Applies one migration; in_outer: inside --single-transaction's transaction. */
+static enum migrate_result apply_one(migrate *m, const struct migration *mig, int in_outer,
+				     struct migrate_error *err)
+{
+	int tx = !in_outer && runs_in_transaction(m, &mig->up);
+	long long t0 = now_ms(), dur;
+
+	emit(m, MIGRATE_EVENT_APPLYING, mig->version_str, mig->name, mig->path, 0, 0);
+	if (in_outer || tx) {
+		if (tx && db_begin(m, err))
+			return err->code;
+		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, err) ||
+		    history_insert(m, mig, "applied", now_ms() - t0, err) ||
+		    (tx && db_commit(m, err))) {
+			if (tx)
+				db_rollback(m);
+			return err->code;
+		}
+	} else {
+		if (history_insert(m, mig, "running", 0, err))
+			return err->code;
+		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, err)) {
+			struct migrate_error ignored;
+			merr_clear(&ignored);
+			history_set_status(m, mig->version_str, "failed", now_ms() - t0, &ignored);
+			merr_append(err, "; migration %s is recorded as failed: put the database right by hand, then run 'migrate repair'",
+				    mig->version_str);
+			return err->code;
+		}
+		if (history_set_status(m, mig->version_str, "applied", now_ms() - t0, err))
+			return err->code;
+	}
+	dur = now_ms() - t0;
+	emit(m, MIGRATE_EVENT_APPLIED, mig->version_str, mig->name, mig->path, dur, 0);
+	return MIGRATE_OK;
+}
+
+static int parse_target(const char *to, uint64_t *out, struct migrate_error *err)
+{
+	int r = version_parse(to, strlen(to), out);
+
+	if (r == -2)
+		merr_set(err, MIGRATE_EUSAGE, "version '%s' does not fit in 64 bits", to);
+	else if (r)
+		merr_set(err, MIGRATE_EUSAGE, "'%s' is not a version (digits only)", to);
+	return r;
+}
+
+static enum migrate_result up_locked(migrate *m, const struct migrate_up_options *opt,
+				     struct migrate_error *err)
+{
+	struct history h;
+	const struct migration **todo = NULL;
+	size_t ntodo = 0, i;
+	uint64_t to = UINT64_MAX;
+
+	if (opt->to && parse_target(opt->to, &to, err))
+		return err->code;
+	if (begin_write(m, &h, 1, opt->out_of_order, err))
+		goto out;
+	todo = xcalloc(m->migs.n + 1, sizeof(*todo));
+	for (i = 0; i < m->migs.n; i++) {
+		const struct migration *mig = &m->migs.v[i];
+		if (mig->version <= to && !history_find(&h, mig->version))
+			todo[ntodo++] = mig;
+	}
+	if (ntodo == 0) {
+		emit(m, MIGRATE_EVENT_NOTICE, NULL, NULL, "nothing to migrate: the database is up to date", 0, 0);
+		goto out;
+	}
+	if (opt->single_transaction) {
+		if (!(m->cfg.drv->caps & DRIVER_CAP_TRANSACTIONAL_DDL)) {
+			merr_set(err, MIGRATE_EUSAGE,
+				 "--single-transaction needs transactional DDL, which %s does not have; run 'migrate up' without it",
+				 m->cfg.drv->name);
+			goto out;
+		}
+		for (i = 0; i < ntodo; i++) {
+			if (!todo[i]->up.transaction) {
+				merr_set(err, MIGRATE_EUSAGE,
+					 "%s: its up section is transaction:false, so it cannot run inside --single-transaction",
+					 todo[i]->path);
+				goto out;
+			}
+		}
+		if (db_begin(m, err))
+			goto out;
+		for (i = 0; i < ntodo; i++)
+			if (apply_one(m, todo[i], 1, err))
+				break;
+		if (err->code) {
+			db_rollback(m);
+			merr_append(err, "%s", "; --single-transaction: every migration of this run was rolled back");
+		} else {
+			db_commit(m, err);
+		}
+		goto out;
+	}
+	for (i = 0; i < ntodo; i++)
+		if (apply_one(m, todo[i], 0, err))
+			break;
+out:
+	free(todo);
+	history_release(&h);
+	return err->code;
+}
+
+/* ---- rolling back ------------------------------------------------------------------ */
+
+/*
+ * The migration to roll back a row with: its file, or, when the file is
+ * gone, the down section stored when it was applied (into *tmp).
+ */
+static const struct migration *down_source(migrate *m, const struct history_row *r,
+					   struct migration *tmp, struct migrate_error *err)
+{
+	const struct migration *mig = r->parsed ? migration_find(&m->migs, r->v) : NULL;
+	char *text, *label;
+
+	if (mig)
+		return mig;
+	if (!r->down_sql)
+		return NULL;
+	memset(tmp, 0, sizeof(*tmp));
+	text = xasprintf("-- migrate:up\n%s%s", strncmp(r->down_sql, "-- migrate:down", 15) == 0 ? "" : "-- migrate:down\n",
+			 r->down_sql);
+	label = xasprintf("%s (stored down_sql)", r->version);
+	if (migration_parse(tmp, label, text, strlen(text), m->cfg.drv->dialect, m->cfg.drv->name, 0, err)) {
+		free(label);
+		return NULL;
+	}
+	tmp->path = label;
+	tmp->name = xstrdup(r->name);
+	snprintf(tmp->version_str, sizeof(tmp->version_str), "%s", r->version);
+	return tmp;
+}
+
+static enum migrate_result rollback_one(migrate *m, const struct history_row *r,
+					const struct migration *mig, struct migrate_error *err)
+{
+	int tx = runs_in_transaction(m, &mig->down);
+	long long t0 = now_ms();
+
+	emit(m, MIGRATE_EVENT_ROLLING_BACK, r->version, r->name, mig->path, 0, 0);
+	if (tx) {
+		if (db_begin(m, err))
+			return err->code;
+		if (db_run_section(m, mig->path, mig->text, &mig->down, NULL, err) ||
+		    history_delete(m, r->version, err) || db_commit(m, err)) {
+			db_rollback(m);
+			return err->code;
+		}
+	} else {
+		if (history_set_status(m, r->version, "running", 0, err))
+			return err->code;
+		if (db_run_section(m, mig->path, mig->text, &mig->down, NULL, err)) {
+			struct migrate_error ignored;
+			merr_clear(&ignored);
+			history_set_status(m, r->version, "failed", now_ms() - t0, &ignored);
+			merr_append(err, "; migration %s is recorded as failed: put the database right by hand, then run 'migrate repair'",
+				    r->version);
+			return err->code;
+		}
+		if (history_delete(m, r->version, err))
+			return err->code;
+	}
+	emit(m, MIGRATE_EVENT_ROLLED_BACK, r->version, r->name, mig->path, now_ms() - t0, 0);
+	return MIGRATE_OK;
+}
+
+static enum migrate_result down_locked(migrate *m, const struct migrate_down_options *opt,
+				       struct migrate_error *err)
+{
+	struct history h;
+	struct migration *tmp = NULL;
+	const struct migration **src = NULL;
+	struct history_row **targets = NULL;
+	size_t ntargets = 0, i;
+	uint64_t to = 0;
+	long count = opt->count > 0 ? opt->count : 1;
+
+	if (opt->to && parse_target(opt->to, &to, err))
+		return err->code;
+	if (begin_write(m, &h, 0, 1, err))
+		goto out;
+	targets = xcalloc(h.n + 1, sizeof(*targets));
+	for (i = h.n; i-- > 0;) {
+		struct history_row *r = &h.v[i];
+		if (!row_ok(r))
+			continue;
+		if (opt->all || (opt->to && r->parsed && r->v > to) ||
+		    (!opt->to && !opt->all && (long)ntargets < count))
+			targets[ntargets++] = r;
+	}
+	if (ntargets == 0) {
+		emit(m, MIGRATE_EVENT_NOTICE, NULL, NULL, "nothing to roll back", 0, 0);
+		goto out;
+	}
+	/* every target must be reversible before any is touched */
+	tmp = xcalloc(ntargets, sizeof(*tmp));
+	src = xcalloc(ntargets, sizeof(*src));
+	for (i = 0; i < ntargets; i++) {
+		const struct history_row *r = targets[i];
+		src[i] = down_source(m, r, &tmp[i], err);
+		if (err->code)
+			goto out;
+		if (!src[i] || !section_has_statements(m, src[i]->text, &src[i]->down)) {
+			merr_set(err, MIGRATE_EFAIL,
+				 "migration %s (%s) is irreversible: its down section is empty; nothing was rolled back",
+				 r->version, row_label(r));
+			goto out;
+		}
+		if (src[i] == &tmp[i]) {
+			char *msg = xasprintf("migration %s has no file; rolling it back with the down section stored when it was applied",
+					      r->version);
+			emit(m, MIGRATE_EVENT_WARNING, r->version, r->name, msg, 0, 0);
+			free(msg);
+		}
+	}
+	for (i = 0; i < ntargets; i++)
+		if (rollback_one(m, targets[i], src[i], err))
+			break;
+out:
+	if (tmp)
+		for (i = 0; i < ntargets; i++)
+			migration_release(&tmp[i]);
+	free(tmp);
+	free(src);
+	free(targets);
+	history_release(&h);
+	return err->code;
+}
+
+/* ---- commands ------------------------------------------------------------------------ */
+
+static enum migrate_result need_conn(migrate *m, struct migrate_error *err)
+{
+	merr_clear(err);
+	if (!m || !m->conn)
+		return merr_set(err, MIGRATE_EUSAGE, "no database connection (opened with no_database)");
+	return MIGRATE_OK;
+}
+
+enum migrate_result migrate_up(migrate *m, const struct migrate_up_options *opt,
+			       struct migrate_error *err)
+{
+	struct migrate_up_options none = { NULL, 0, 0 };
+
+	if (need_conn(m, err))
+		return err->code;
+	up_locked(m, opt ? opt : &none, err);
+	db_unlock(m);
+	return err->code;
+}
+
+enum migrate_result migrate_down(migrate *m, const struct migrate_down_options *opt,
+				 struct migrate_error *err)
+{
+	struct migrate_down_options none = { 1, NULL, 0 };
+
+	if (need_conn(m, err))
+		return err->code;
+	down_locked(m, opt ? opt : &none, err);
+	db_unlock(m);
+	return err->code;
+}
+
+enum migrate_result migrate_redo(migrate *m, struct migrate_error *err)
+{
+	struct history h;
+	const struct history_row *top = NULL;
+	const struct migration *mig;
+	struct migrate_down_options one = { 1, NULL, 0 };
+	size_t i;
+
+	if (need_conn(m, err))
+		return err->code;
+	if (begin_write(m, &h, 0, 1, err))
+		goto out;
+	for (i = h.n; i-- > 0;)
+		if (row_ok(&h.v[i])) {
+			top = &h.v[i];
+			break;
+		}
+	if (!top) {
+		emit(m, MIGRATE_EVENT_NOTICE, NULL, NULL, "nothing to redo: no migration is applied", 0, 0);
+		goto out;
+	}
+	mig = top->parsed ? migration_find(&m->migs, top->v) : NULL;
+	if (!mig) {
+		merr_set(err, MIGRATE_EFAIL, "cannot redo migration %s: its file is gone", top->version);
+		goto out;
+	}
+	if (down_locked(m, &one, err) == MIGRATE_OK)
+		apply_one(m, mig, 0, err);
+out:
+	history_release(&h);
+	db_unlock(m);
+	return err->code;
+}
+
+enum migrate_result migrate_current_version(migrate *m, char **out, struct migrate_error *err)
+{
+	struct history h;
+	size_t i;
+
+	*out = NULL;
+	if (need_conn(m, err))
+		return err->code;
+	if (history_load(m, &h, err))
+		return err->code;
+	for (i = h.n; i-- > 0;)
+		if (row_ok(&h.v[i])) {
+			*out = xstrdup(h.v[i].version);
+			break;
+		}
+	history_release(&h);
+	return MIGRATE_OK;
+}
+
+enum migrate_result migrate_validate(migrate *m, struct migrate_error *err)
+{
+	struct history h;
+
+	if (need_conn(m, err))
+		return err->code;
+	if (history_load(m, &h, err))
+		return err->code;
+	check_history(m, &h, 1, 0, err);
+	history_release(&h);
+	return err->code;
+}
+
+/* Forgets failed and running rows; records new checksums for changed files. */
+enum migrate_result migrate_repair(migrate *m, struct migrate_error *err)
+{
+	struct history h;
+	size_t i;
+	int changes = 0;
+
+	if (need_conn(m, err))
+		return err->code;
+	memset(&h, 0, sizeof(h));
+	if (db_lock(m, err) || (!m->opt.dry_run && history_ensure(m, err)) || history_load(m, &h, err))
+		goto out;
+	for (i = 0; i < h.n; i++) {
+		const struct history_row *r = &h.v[i];
+		const struct migration *mig = r->parsed ? migration_find(&m->migs, r->v) : NULL;
+		int cosmetic;
+		enum migrate_state st = row_state(r, mig, &cosmetic);
+		char *msg = NULL;
+
+		if (st == MIGRATE_STATE_FAILED || st == MIGRATE_STATE_RUNNING) {
+			if (history_delete(m, r->version, err))
+				break;
+			msg = xasprintf("forgot %s migration %s (%s): it is pending again", r->status, r->version,
+					row_label(r));
+		} else if (st == MIGRATE_STATE_CHANGED || (st == MIGRATE_STATE_APPLIED && cosmetic)) {
+			struct strbuf sb = STRBUF_INIT;
+			const char *params[3] = { mig->checksum, mig->checksum_sql, r->version };
+			strbuf_addstr(&sb, "UPDATE ");
+			db_quote_ident(m, &sb, m->cfg.table);
+			strbuf_addstr(&sb, " SET ");
+			db_quote_ident(m, &sb, "checksum");
+			strbuf_addstr(&sb, " = ");
+			db_param(m, &sb, 1);
+			strbuf_addstr(&sb, ", ");
+			db_quote_ident(m, &sb, "checksum_sql");
+			strbuf_addstr(&sb, " = ");
+			db_param(m, &sb, 2);
+			strbuf_addstr(&sb, " WHERE ");
+			db_quote_ident(m, &sb, "version");
+			strbuf_addstr(&sb, " = ");
+			db_param(m, &sb, 3);
+			db_query(m, strbuf_str(&sb), 3, params, NULL, NULL, err);
+			strbuf_release(&sb);
+			if (err->code)
+				break;
+			msg = xasprintf("recorded the new checksum of %s (%s)", r->version, mig->path);
+		}
+		if (msg) {
+			emit(m, MIGRATE_EVENT_NOTICE, r->version, r->name, msg, 0, 0);
+			free(msg);
+			changes++;
+		}
+	}
+	if (!err->code && !changes)
+		emit(m, MIGRATE_EVENT_NOTICE, NULL, NULL, "nothing to repair", 0, 0);
+out:
+	history_release(&h);
+	db_unlock(m);
+	return err->code;
+}
+
+/* ---- status -------------------------------------------------------------------------------- */
+
+const char *migrate_state_name(enum migrate_state s)
+{
+	switch (s) {
+	case MIGRATE_STATE_APPLIED:
+		return "applied";
+	case MIGRATE_STATE_PENDING:
+		return "pending";
+	case MIGRATE_STATE_CHANGED:
+		return "changed";
+	case MIGRATE_STATE_MISSING:
+		return "missing";
+	case MIGRATE_STATE_FAILED:
+		return "failed";
+	case MIGRATE_STATE_RUNNING:
+		return "running";
+	}
+	return "unknown";
+}
+
+static struct migrate_status_entry *add_entry(struct migrate_status *st, size_t *cap)
+{
+	struct migrate_status_entry *e;
+
+	xgrow(&st->entries, cap, st->n + 1, sizeof(*st->entries));
+	e = &st->entries[st->n++];
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct migrate_status_entry *x = a, *y = b;
+	uint64_t vx = 0, vy = 0;
+	int px = version_parse(x->version, strlen(x->version), &vx) == 0;
+	int py = version_parse(y->version, strlen(y->version), &vy) == 0;
+
+	if (px != py)
+		return px ? -1 : 1;
+	if (vx != vy)
+		return vx < vy ? -1 : 1;
+	return strcmp(x->version, y->version);
+}
+
+enum migrate_result migrate_status(migrate *m, struct migrate_status **out,
+				   struct migrate_error *err)
+{
+	struct migrate_status *st;
+	struct history h;
+	size_t cap = 0, i;
+
+	*out = NULL;
+	if (need_conn(m, err))
+		return err->code;
+	if (history_load(m, &h, err))
+		return err->code;
+	st = xcalloc(1, sizeof(*st));
+	for (i = 0; i < h.n; i++) {
+		const struct history_row *r = &h.v[i];
+		const struct migration *mig = r->parsed ? migration_find(&m->migs, r->v) : NULL;
+		struct migrate_status_entry *e = add_entry(st, &cap);
+		e->version = xstrdup(r->version);
+		e->name = xstrdup(mig ? mig->name : r->name);
+		e->state = row_state(r, mig, &e->cosmetic_change);
+		e->applied_at = r->applied_at ? xstrdup(r->applied_at) : NULL;
+		e->duration_ms = r->duration_ms;
+		e->path = mig ? xstrdup(mig->path) : NULL;
+		if (row_ok(r)) {
+			free(st->current);
+			st->current = xstrdup(r->version);
+		}
+	}
+	for (i = 0; i < m->migs.n; i++) {
+		const struct migration *mig = &m->migs.v[i];
+		struct migrate_status_entry *e;
+		if (history_find(&h, mig->version))
+			continue;
+		e = add_entry(st, &cap);
+		e->version = xstrdup(mig->version_str);
+		e->name = xstrdup(mig->name);
+		e->state = MIGRATE_STATE_PENDING;
+		e->path = xstrdup(mig->path);
+	}
+	history_release(&h);
+	if (st->n > 1)
+		qsort(st->entries, st->n, sizeof(*st->entries), cmp_entry);
+	if (seed_status(m, st, err)) {
+		migrate_status_free(st);
+		return err->code;
+	}
+	*out = st;
+	return MIGRATE_OK;
+}
+
+void migrate_status_free(struct migrate_status *st)
+{
+	size_t i;
+
+	if (!st)
+		return;
+	for (i = 0; i < st->n; i++) {
+		free(st->entries[i].version);
+		free(st->entries[i].name);
+		free(st->entries[i].applied_at);
+		free(st->entries[i].path);
+	}
+	for (i = 0; i < st->nseeds; i++) {
+		free(st->seeds[i].name);
+		free(st->seeds[i].applied_at);
+	}
+	free(st->entries);
+	free(st->seeds);
+	free(st->current);
+	free(st);
+}

@@ -1,0 +1,52 @@
+/*
+ * sqllex.h - splits a section of SQL into statements, by each database's rules.
+ *
+ * One scanner serves two purposes, so they can never disagree: it finds the
+ * statements a driver runs one at a time, and it writes their normalised
+ * form (comments dropped, whitespace between tokens reduced to what matters)
+ * that the checksum_sql column hashes.
+ *
+ * Rules per dialect:
+ *   all       '...' strings with '' doubling; -- line and slash-star comments;
+ *             CREATE TRIGGER / PROCEDURE / FUNCTION / EVENT bodies with
+ *             BEGIN ... END and CASE ... END blocks hold inner semicolons.
+ *   sqlite    "..." `...` [...] identifiers.
+ *   postgres  "..." identifiers; E'...' strings with backslash escapes;
+ *             $$ and $tag$ dollar quotes; nested block comments.
+ *   mysql     "..." strings and `...` identifiers, both with backslash
+ *             escapes; # comments; "-- " needs a space after it; a slash-star-bang
+ *             comment is code, not a comment; DELIMITER lines as the mysql client
+ *             reads them.
+ */
+#ifndef MIGRATE_SQLLEX_H
+#define MIGRATE_SQLLEX_H
+
+#include <stddef.h>
+
+#include "../drivers/driver.h"
+#include "util.h"
+
+struct sql_stmt {
+	size_t off;  /* into the scanned text */
+	size_t len;  /* without the terminator and trailing blanks */
+	int line;    /* 1-based line of the statement's first character */
+};
+
+struct sql_stmts {
+	struct sql_stmt *v;
+	size_t n, cap;
+};
+
+/*
+ * Appends the statements of text[0..len) to out and, when norm is not NULL,
+ * their normalised form to norm. first_line is the line number of text[0]
+ * in its file. Returns 0, or -1 with a message in errbuf (naming the line)
+ * for an unterminated string, quoted identifier, dollar quote or comment,
+ * or a DELIMITER line without a delimiter.
+ */
+int sqllex_split(const char *text, size_t len, enum sql_dialect dialect, int first_line,
+		 struct sql_stmts *out, struct strbuf *norm, char *errbuf, size_t errlen);
+
+void sql_stmts_release(struct sql_stmts *s);
+
+#endif

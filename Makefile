@@ -66,7 +66,7 @@ LIB_SRC := migrate/util.c migrate/error.c migrate/sqllex.c migrate/migration.c \
            migrate/seed.c migrate/api.c drivers/drivers.c \
            $(addprefix drivers/,$(addsuffix .c,$(DRIVERS)))
 CLI_SRC := migrate/main.c migrate/output.c
-TEST_SRC := $(wildcard tests/check_*.c) tests/test_main.c
+TEST_SRC := $(wildcard tests/check_*.c) tests/testutil.c tests/test_main.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -103,11 +103,11 @@ $(BUILD)/obj/drivers/%.o: drivers/%.c
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(LIB_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(LIB_CFLAGS) $(CLI_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
 
 $(BUILD)/check_migrate: $(TEST_OBJ) $(BUILD)/libmigrate.a
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libmigrate.a $(LIB_LIBS) $(CHECK_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libmigrate.a $(LIB_LIBS) $(CLI_LIBS) $(CHECK_LIBS)
 
 # The main job: the example migrated and seeded on the SQLite default of config.ini.
 run:

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "util.h"
@@ -558,6 +559,63 @@ static int ini_error_cb(const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * iniparser 4.1 takes "[section] ; comment" for a syntax error, though it
+ * accepts comments after values. When a file has such lines, load a private
+ * copy with those comments cut (same lines, so line numbers hold).
+ */
+static dictionary *ini_load(const char *path)
+{
+	char *text, *p, *e, tmpl[] = "/tmp/migrate-ini-XXXXXX";
+	const char *tmpdir = getenv("TMPDIR");
+	struct strbuf clean = STRBUF_INIT;
+	char *tmp;
+	dictionary *d = NULL;
+	size_t len;
+	int fd, changed = 0;
+
+	if (read_file(path, &text, &len))
+		return iniparser_load(path); /* let iniparser report it */
+	for (p = text; *p; p = *e ? e + 1 : e) {
+		const char *q = p, *close;
+		e = p + strcspn(p, "\n");
+		while (q < e && isspace((unsigned char)*q))
+			q++;
+		close = *q == '[' ? memchr(q, ']', (size_t)(e - q)) : NULL;
+		if (close && close + 1 < e) {
+			const char *r = close + 1;
+			while (r < e && isspace((unsigned char)*r))
+				r++;
+			if (r < e && (*r == ';' || *r == '#')) {
+				strbuf_add(&clean, p, (size_t)(close + 1 - p));
+				changed = 1;
+				if (*e)
+					strbuf_addch(&clean, '\n');
+				continue;
+			}
+		}
+		strbuf_add(&clean, p, (size_t)(e - p) + (*e ? 1 : 0));
+	}
+	free(text);
+	if (!changed) {
+		strbuf_release(&clean);
+		return iniparser_load(path);
+	}
+	tmp = tmpdir && *tmpdir ? xasprintf("%s/migrate-ini-XXXXXX", tmpdir) : xstrdup(tmpl);
+	fd = mkstemp(tmp);
+	if (fd >= 0) {
+		if (write(fd, clean.buf, clean.len) == (ssize_t)clean.len)
+			d = iniparser_load(tmp);
+		close(fd);
+		unlink(tmp);
+	} else {
+		d = iniparser_load(path);
+	}
+	free(tmp);
+	strbuf_release(&clean);
+	return d;
+}
+
 static const char *const shared_keys[] = {
 	"migrations_dir", "seeds_dir", "table", "seeds_table", "lock_timeout", NULL,
 };
@@ -785,7 +843,7 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 	if (have_file) {
 		ini_error[0] = '\0';
 		iniparser_set_error_callback(ini_error_cb);
-		ld.ini = iniparser_load(cfg_path);
+		ld.ini = ini_load(cfg_path);
 		iniparser_set_error_callback(NULL);
 		if (!ld.ini || ini_error[0]) {
 			/* "iniparser: syntax error in FILE (LINE):\n-> TEXT" */

@@ -178,7 +178,7 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 	struct up_ctx u = { { NULL, 0, 0 } };
 	int r;
 
-	if ((r = parse_opts(c, argc, argv, "+", longs, up_opt, &u)))
+	if ((r = parse_opts(c, argc, argv, "", longs, up_opt, &u)))
 		return r;
 	if (optind < argc)
 		return usage_error(c, "unexpected argument '%s'", argv[optind]);
@@ -212,16 +212,13 @@ static int cmd_down(struct cli *c, int argc, char **argv)
 	struct migrate_down_options d = { 1, NULL, 0 };
 	int r, have_count = 0;
 
-	if ((r = parse_opts(c, argc, argv, "+", longs, down_opt, &d)))
+	if ((r = parse_opts(c, argc, argv, "", longs, down_opt, &d)))
 		return r;
 	if (optind < argc) {
 		if (parse_count(argv[optind], &d.count))
 			return usage_error(c, "'%s' is not a number of migrations (1 or more)", argv[optind]);
 		optind++;
 		have_count = 1;
-		/* options may follow N */
-		if ((r = parse_opts(c, argc - optind + 1, argv + optind - 1, "+", longs, down_opt, &d)))
-			return r;
 	}
 	if (optind < argc)
 		return usage_error(c, "unexpected argument '%s'", argv[optind]);
@@ -240,7 +237,7 @@ static int plain_args(struct cli *c, int argc, char **argv)
 {
 	int r;
 
-	if ((r = parse_opts(c, argc, argv, "+", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
+	if ((r = parse_opts(c, argc, argv, "", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
 			    NULL)))
 		return r;
 	if (optind < argc)
@@ -278,7 +275,7 @@ static int cmd_status(struct cli *c, int argc, char **argv)
 	int check = 0, r, clean = 1;
 	size_t i;
 
-	if ((r = parse_opts(c, argc, argv, "+", longs, check_opt, &check)))
+	if ((r = parse_opts(c, argc, argv, "", longs, check_opt, &check)))
 		return r;
 	if (optind < argc)
 		return usage_error(c, "unexpected argument '%s'", argv[optind]);
@@ -324,7 +321,7 @@ static int cmd_new(struct cli *c, int argc, char **argv)
 	char *path;
 	int r;
 
-	if ((r = parse_opts(c, argc, argv, "+", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
+	if ((r = parse_opts(c, argc, argv, "", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
 			    NULL)))
 		return r;
 	if (argc - optind != 1)
@@ -371,7 +368,7 @@ static int cmd_seed(struct cli *c, int argc, char **argv)
 	struct migrate_seed_options so = { NULL, 0 };
 	int r;
 
-	if ((r = parse_opts(c, argc, argv, "+", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
+	if ((r = parse_opts(c, argc, argv, "", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
 			    NULL)))
 		return r;
 	so.names = (const char *const *)(argv + optind);
@@ -412,7 +409,7 @@ static int cmd_drop(struct cli *c, int argc, char **argv)
 	};
 	int yes = 0, r;
 
-	if ((r = parse_opts(c, argc, argv, "+", longs, yes_opt, &yes)))
+	if ((r = parse_opts(c, argc, argv, "", longs, yes_opt, &yes)))
 		return r;
 	if (optind < argc)
 		return usage_error(c, "unexpected argument '%s'", argv[optind]);
@@ -446,7 +443,7 @@ static int cmd_wait(struct cli *c, int argc, char **argv)
 	};
 	int timeout = 60, r;
 
-	if ((r = parse_opts(c, argc, argv, "+", longs, timeout_opt, &timeout)))
+	if ((r = parse_opts(c, argc, argv, "", longs, timeout_opt, &timeout)))
 		return r;
 	if (optind < argc)
 		return usage_error(c, "unexpected argument '%s'", argv[optind]);
@@ -463,7 +460,7 @@ static int cmd_drivers(struct cli *c, int argc, char **argv)
 	const char *const *d = migrate_drivers();
 	int r;
 
-	if ((r = parse_opts(c, argc, argv, "+", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
+	if ((r = parse_opts(c, argc, argv, "", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
 			    NULL)))
 		return r;
 	if (optind < argc)

@@ -48,11 +48,12 @@ static const char *row_label(const struct history_row *r)
 }
 
 /*
- * Refuses to go on when the history is not sound: failed or running rows,
- * applied migrations whose file is gone or changed, and (for up) pending
- * migrations below the highest applied one. Warns of cosmetic edits.
+ * Refuses to go on when the history is not sound: failed or running rows;
+ * and, when full (up, validate), applied migrations whose file is gone or
+ * changed and pending migrations below the highest applied one (unless
+ * out_of_order). Warns of cosmetic edits.
  */
-static enum migrate_result check_history(migrate *m, const struct history *h, int for_up,
+static enum migrate_result check_history(migrate *m, const struct history *h, int full,
 					 int out_of_order, struct migrate_error *err)
 {
 	struct strbuf bad = STRBUF_INIT;
@@ -77,6 +78,9 @@ static enum migrate_result check_history(migrate *m, const struct history *h, in
 			 bad.buf);
 		goto out;
 	}
+	/* rolling back needs only a sound history: a gone file has its stored down_sql */
+	if (!full)
+		goto out;
 	EACH_ROW_IN_STATE(MIGRATE_STATE_MISSING)
 	if (bad.len) {
 		merr_set(err, MIGRATE_EFAIL,
@@ -106,7 +110,7 @@ static enum migrate_result check_history(migrate *m, const struct history *h, in
 			have_highest = 1;
 		}
 	}
-	if (for_up && have_highest && !out_of_order) {
+	if (full && have_highest && !out_of_order) {
 		for (i = 0; i < m->migs.n; i++) {
 			const struct migration *mig = &m->migs.v[i];
 			if (mig->version < highest && !history_find(h, mig->version))

@@ -1,0 +1,1132 @@
+/*
+ * check_cli.c - the built binary, end to end, on the driver under test.
+ *
+ * Each test gets a fresh project directory (config.ini, migrations/, seeds/)
+ * and a fresh real database, runs build/migrate in it, and checks the exit
+ * code, the output and the database afterwards.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../migrate/util.h"
+#include "testutil.h"
+
+static char *proj;
+static char *url;
+
+static void write_config(const char *extra)
+{
+	char *text = xasprintf("[migrate]\nlock_timeout = 10\n%s\n[development]\nurl = %s\n", extra ? extra : "", url);
+
+	write_file(proj, "config.ini", text);
+	free(text);
+}
+
+static void setup(void)
+{
+	proj = tmpdir_new();
+	test_db_create(proj, &url);
+	write_config(NULL);
+}
+
+static void teardown(void)
+{
+	test_db_drop();
+	rm_rf(proj);
+	free(proj);
+	free(url);
+}
+
+#define CLI(...) run_migrate(proj, NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define CLI_ENV(env, ...) run_migrate(proj, (const char *const[]){ env, NULL }, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void expect(struct run *r, int status, const char *what)
+{
+	ck_assert_msg(r->status == status, "%s: exit %d, expected %d\nstdout: %s\nstderr: %s", what, r->status,
+		      status, r->out, r->err);
+}
+
+static void expect_in(const char *hay, const char *needle, const char *where)
+{
+	ck_assert_msg(hay && strstr(hay, needle), "%s does not hold '%s':\n%s", where, needle, hay ? hay : "(null)");
+}
+
+static void mig(const char *name, const char *text)
+{
+	char *path = xasprintf("migrations/%s", name);
+
+	write_file(proj, path, text);
+	free(path);
+}
+
+/* Pick the SQL for the driver under test. */
+static const char *pick(const char *sqlite, const char *postgres, const char *mysql)
+{
+	switch (test_driver()->dialect) {
+	case SQL_DIALECT_POSTGRES:
+		return postgres;
+	case SQL_DIALECT_MYSQL:
+		return mysql;
+	default:
+		return sqlite;
+	}
+}
+
+static int transactional(void)
+{
+	return (test_driver()->caps & DRIVER_CAP_TRANSACTIONAL_DDL) != 0;
+}
+
+static char *history_status(const char *version)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT status FROM schema_migrations WHERE version = '%s'", version);
+	return db_scalar(sql);
+}
+
+/* Copies the repository's example (migrations/ and seeds/) into the project. */
+static void copy_example(void)
+{
+	static const char *const dirs[] = { "migrations", "seeds" };
+	const char *src = getenv("MIGRATE_SOURCE_DIR");
+	size_t i;
+
+	ck_assert_msg(src && *src, "MIGRATE_SOURCE_DIR is not set (run the tests through tests/run.sh)");
+	for (i = 0; i < 2; i++) {
+		char *d = path_join(src, dirs[i]);
+		DIR *dd = opendir(d);
+		struct dirent *de;
+		ck_assert_msg(dd != NULL, "cannot open %s", d);
+		while ((de = readdir(dd)) != NULL) {
+			char *text, *rel;
+			if (de->d_name[0] == '.')
+				continue;
+			text = slurp(d, de->d_name);
+			rel = xasprintf("%s/%s", dirs[i], de->d_name);
+			write_file(proj, rel, text);
+			free(rel);
+			free(text);
+		}
+		closedir(dd);
+		free(d);
+	}
+}
+
+static const char simple1[] = "-- migrate:up\nCREATE TABLE one (id INTEGER);\n-- migrate:down\nDROP TABLE one;\n";
+static const char simple2[] = "-- migrate:up\nCREATE TABLE two (id INTEGER);\n-- migrate:down\nDROP TABLE two;\n";
+static const char simple3[] = "-- migrate:up\nCREATE TABLE three (id INTEGER);\n-- migrate:down\nDROP TABLE three;\n";
+
+/* ---- the example ------------------------------------------------------------- */
+
+START_TEST(up_applies_the_example_and_records_it)
+{
+	struct run r;
+	char *v;
+
+	copy_example();
+	r = CLI("up");
+	expect(&r, 0, "up");
+	expect_in(r.out, "applied     20240101000001 create_customers", "stdout");
+	expect_in(r.out, "applied     20240101000002 create_addresses", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_count("customers"), 0);
+	ck_assert_int_eq(db_count("addresses"), 0);
+	ck_assert_int_eq(db_count("schema_migrations"), 2);
+	v = history_status("20240101000002");
+	ck_assert_str_eq(v, "applied");
+	free(v);
+	v = db_scalar("SELECT checksum FROM schema_migrations WHERE version = '20240101000001'");
+	ck_assert_int_eq(strlen(v), 64);
+	free(v);
+	v = db_scalar("SELECT down_sql FROM schema_migrations WHERE version = '20240101000002'");
+	expect_in(v, "DROP TABLE addresses", "down_sql");
+	free(v);
+
+	r = CLI("up");
+	expect(&r, 0, "second up");
+	expect_in(r.out, "nothing to migrate", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 2);
+}
+END_TEST
+
+START_TEST(seed_links_every_address_to_a_customer)
+{
+	struct run r;
+	char *v;
+
+	copy_example();
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	r = CLI("seed");
+	expect(&r, 0, "seed");
+	expect_in(r.out, "seeded      01_customers.sql (6 rows", "stdout");
+	expect_in(r.out, "seeded      02_addresses.sql (6 rows", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_count("customers"), 6);
+	ck_assert_int_eq(db_count("addresses"), 6);
+	v = db_scalar("SELECT COUNT(*) FROM addresses a LEFT JOIN customers c ON c.uuid = a.fk_customerid "
+		      "WHERE c.uuid IS NULL");
+	ck_assert_str_eq(v, "0");
+	free(v);
+	v = db_scalar("SELECT a.street FROM addresses a JOIN customers c ON c.uuid = a.fk_customerid "
+		      "WHERE c.firstname = 'Jack' AND c.lastname = 'Davis'");
+	ck_assert_str_eq(v, "W NORMA ST");
+	free(v);
+	v = db_scalar("SELECT rows FROM schema_seeds WHERE name = '02_addresses.sql'");
+	ck_assert_str_eq(v, "6");
+	free(v);
+	/* the timestamps Sequelize reads are filled */
+	{
+		char q[64], sql[256];
+		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM customers WHERE %s IS NOT NULL",
+			 test_quote("createdAt", q, sizeof(q)));
+		v = db_scalar(sql);
+		ck_assert_str_eq(v, "6");
+		free(v);
+	}
+	/* the one-to-one link is enforced: a second address for Jack is refused */
+	{
+		struct driver_conn *c = test_connect();
+		struct driver_error err;
+		const char *dup = "INSERT INTO addresses (street, phone, fk_customerid) VALUES "
+				  "('X', '1', '8b9c2f2a-6f1e-11ee-8c99-0242ac120002')";
+		const char *orphan = "INSERT INTO addresses (street, phone, fk_customerid) VALUES "
+				     "('Y', '2', '00000000-0000-1000-8000-000000000000')";
+		ck_assert_int_eq(test_driver()->exec(c, dup, strlen(dup), NULL, &err), DRIVER_ESQL);
+		ck_assert_int_eq(test_driver()->exec(c, orphan, strlen(orphan), NULL, &err), DRIVER_ESQL);
+		test_driver()->close(c);
+	}
+	r = CLI("seed");
+	expect(&r, 0, "second seed");
+	expect_in(r.out, "nothing to seed", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_count("customers"), 6);
+}
+END_TEST
+
+START_TEST(down_all_restores_the_empty_schema)
+{
+	struct run r;
+
+	copy_example();
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	r = CLI("down", "--all");
+	expect(&r, 0, "down --all");
+	expect_in(r.out, "rolled back 20240101000002 create_addresses", "stdout");
+	expect_in(r.out, "rolled back 20240101000001 create_customers", "stdout");
+	/* highest version first */
+	ck_assert(strstr(r.out, "20240101000002") < strstr(r.out, "20240101000001"));
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("customers"), 0);
+	ck_assert_int_eq(db_table_exists("addresses"), 0);
+	ck_assert_int_eq(db_count("schema_migrations"), 0);
+}
+END_TEST
+
+/* ---- up, down, redo, status, version ---------------------------------------------- */
+
+START_TEST(up_to_stops_at_the_version)
+{
+	struct run r;
+
+	mig("1_one.sql", simple1);
+	mig("2_two.sql", simple2);
+	mig("10_three.sql", simple3);
+	r = CLI("up", "--to", "2");
+	expect(&r, 0, "up --to 2");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("two"), 1);
+	ck_assert_int_eq(db_table_exists("three"), 0);
+	r = CLI("version");
+	expect(&r, 0, "version");
+	ck_assert_str_eq(r.out, "2\n");
+	run_free(&r);
+	r = CLI("up", "--to", "abc");
+	expect(&r, 2, "up --to abc");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(versions_compare_as_numbers)
+{
+	struct run r;
+
+	mig("10_three.sql", simple3);
+	mig("9_two.sql", simple2);
+	mig("0001_one.sql", simple1);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	ck_assert_ptr_nonnull(strstr(r.out, " 1 one"));
+	ck_assert(strstr(r.out, " 1 one") < strstr(r.out, " 9 two"));
+	ck_assert(strstr(r.out, " 9 two") < strstr(r.out, " 10 three"));
+	run_free(&r);
+	r = CLI("version");
+	ck_assert_str_eq(r.out, "10\n");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(down_counts_and_to)
+{
+	struct run r;
+
+	mig("1_one.sql", simple1);
+	mig("2_two.sql", simple2);
+	mig("3_three.sql", simple3);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	r = CLI("down");
+	expect(&r, 0, "down");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("three"), 0);
+	ck_assert_int_eq(db_table_exists("two"), 1);
+	r = CLI("up");
+	run_free(&r);
+	r = CLI("down", "2");
+	expect(&r, 0, "down 2");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("two"), 0);
+	ck_assert_int_eq(db_table_exists("one"), 1);
+	r = CLI("up");
+	run_free(&r);
+	r = CLI("down", "--to", "1");
+	expect(&r, 0, "down --to 1");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("one"), 1);
+	ck_assert_int_eq(db_table_exists("two"), 0);
+	ck_assert_int_eq(db_count("schema_migrations"), 1);
+	r = CLI("down", "0");
+	expect(&r, 2, "down 0");
+	run_free(&r);
+	r = CLI("down", "1", "--all");
+	expect(&r, 2, "down 1 --all");
+	run_free(&r);
+	r = CLI("down", "--all");
+	expect(&r, 0, "down --all");
+	run_free(&r);
+	r = CLI("down");
+	expect(&r, 0, "down with nothing applied");
+	expect_in(r.out, "nothing to roll back", "stdout");
+	run_free(&r);
+	r = CLI("version");
+	ck_assert_str_eq(r.out, "none\n");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(down_refuses_an_irreversible_migration_and_changes_nothing)
+{
+	struct run r;
+
+	mig("1_one.sql", simple1);
+	mig("2_two.sql", "-- migrate:up\nCREATE TABLE two (id INTEGER);\n-- migrate:down\n-- nothing to undo\n");
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	r = CLI("down", "--all");
+	expect(&r, 1, "down --all");
+	expect_in(r.err, "irreversible", "stderr");
+	expect_in(r.err, "2 (two)", "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("one"), 1);
+	ck_assert_int_eq(db_table_exists("two"), 1);
+	ck_assert_int_eq(db_count("schema_migrations"), 2);
+}
+END_TEST
+
+START_TEST(redo_rolls_back_and_reapplies)
+{
+	struct run r;
+	struct driver_conn *c;
+	struct driver_error err;
+	const char *ins = "INSERT INTO two (id) VALUES (7)";
+
+	mig("1_one.sql", simple1);
+	mig("2_two.sql", simple2);
+	r = CLI("up");
+	run_free(&r);
+	c = test_connect();
+	ck_assert_int_eq(test_driver()->exec(c, ins, strlen(ins), NULL, &err), DRIVER_OK);
+	test_driver()->close(c);
+	r = CLI("redo");
+	expect(&r, 0, "redo");
+	expect_in(r.out, "rolled back 2 two", "stdout");
+	expect_in(r.out, "applied     2 two", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_count("two"), 0); /* recreated empty */
+	ck_assert_int_eq(db_count("schema_migrations"), 2);
+}
+END_TEST
+
+START_TEST(status_lists_states_and_check_exits_1_when_pending)
+{
+	struct run r;
+	json_t *doc, *migs;
+	json_error_t jerr;
+
+	mig("1_one.sql", simple1);
+	mig("2_two.sql", simple2);
+	r = CLI("up", "--to", "1");
+	run_free(&r);
+	r = CLI("status");
+	expect(&r, 0, "status");
+	expect_in(r.out, "applied  1", "stdout");
+	expect_in(r.out, "pending  2", "stdout");
+	expect_in(r.out, "current version: 1 (1 applied, 1 pending)", "stdout");
+	run_free(&r);
+	r = CLI("status", "--check");
+	expect(&r, 1, "status --check with a pending migration");
+	run_free(&r);
+	r = CLI("--format", "json", "status");
+	expect(&r, 0, "status --format json");
+	doc = json_loads(r.out, 0, &jerr);
+	ck_assert_msg(doc != NULL, "not JSON: %s\n%s", jerr.text, r.out);
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "format_version")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "current")), "1");
+	migs = json_object_get(doc, "migrations");
+	ck_assert_int_eq(json_array_size(migs), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(migs, 0), "state")), "applied");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(migs, 1), "state")), "pending");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(migs, 1), "version")), "2");
+	json_decref(doc);
+	run_free(&r);
+	r = CLI("up");
+	run_free(&r);
+	r = CLI("status", "--check");
+	expect(&r, 0, "status --check when all applied");
+	run_free(&r);
+	r = CLI("version", "--format", "json");
+	expect(&r, 0, "version json");
+	doc = json_loads(r.out, 0, &jerr);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "version")), "2");
+	json_decref(doc);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(status_does_not_create_the_tracking_table)
+{
+	struct run r;
+
+	mig("1_one.sql", simple1);
+	r = CLI("status");
+	expect(&r, 0, "status");
+	run_free(&r);
+	r = CLI("version");
+	expect(&r, 0, "version");
+	ck_assert_str_eq(r.out, "none\n");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("schema_migrations"), 0);
+}
+END_TEST
+
+/* ---- statements as the database runs them -------------------------------------------- */
+
+START_TEST(sections_with_triggers_routines_and_tricky_strings)
+{
+	struct run r;
+	char *v;
+
+	mig("1_items.sql",
+	    "-- migrate:up sqlite\n"
+	    "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, note TEXT);\n"
+	    "CREATE TABLE audit (msg TEXT);\n"
+	    "CREATE TRIGGER items_ai AFTER INSERT ON items\n"
+	    "BEGIN\n"
+	    "  INSERT INTO audit (msg) VALUES ('added; ' || NEW.name || ' -- ok');\n"
+	    "  UPDATE items SET note = CASE WHEN NEW.name = 'x' THEN 'x;' ELSE 'y' END WHERE id = NEW.id;\n"
+	    "END;\n"
+	    "INSERT INTO items (name) VALUES ('a;b -- c');\n"
+	    "-- migrate:up postgres\n"
+	    "CREATE TABLE items (id SERIAL PRIMARY KEY, name TEXT, note TEXT);\n"
+	    "CREATE TABLE audit (msg TEXT);\n"
+	    "CREATE FUNCTION items_audit() RETURNS trigger AS $$\n"
+	    "BEGIN\n"
+	    "  INSERT INTO audit (msg) VALUES ('added; ' || NEW.name || ' -- ok');\n"
+	    "  RETURN NEW;\n"
+	    "END;\n"
+	    "$$ LANGUAGE plpgsql;\n"
+	    "CREATE TRIGGER items_ai AFTER INSERT ON items FOR EACH ROW EXECUTE FUNCTION items_audit();\n"
+	    "DO $do$ BEGIN PERFORM 1; END $do$;\n"
+	    "INSERT INTO items (name) VALUES ('a;b -- c');\n"
+	    "-- migrate:up mysql\n"
+	    "CREATE TABLE items (id INTEGER AUTO_INCREMENT PRIMARY KEY, name TEXT, note TEXT);\n"
+	    "CREATE TABLE audit (msg TEXT);\n"
+	    "CREATE TRIGGER items_ai AFTER INSERT ON items FOR EACH ROW\n"
+	    "BEGIN\n"
+	    "  IF NEW.name IS NOT NULL THEN\n"
+	    "    INSERT INTO audit (msg) VALUES (CONCAT('added; ', NEW.name, ' -- ok'));\n"
+	    "  END IF;\n"
+	    "END;\n"
+	    "DELIMITER $$\n"
+	    "CREATE PROCEDURE add_item(IN n TEXT)\n"
+	    "BEGIN\n"
+	    "  INSERT INTO items (name) VALUES (n);\n"
+	    "END$$\n"
+	    "DELIMITER ;\n"
+	    "CALL add_item('a;b -- c');\n"
+	    "-- migrate:down\n"
+	    "DROP TABLE audit;\n"
+	    "DROP TABLE items;\n"
+	    "-- migrate:down postgres\n"
+	    "DROP TABLE audit;\n"
+	    "DROP TABLE items;\n"
+	    "DROP FUNCTION items_audit();\n"
+	    "-- migrate:down mysql\n"
+	    "DROP PROCEDURE add_item;\n"
+	    "DROP TABLE audit;\n"
+	    "DROP TABLE items;\n");
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	v = db_scalar("SELECT name FROM items");
+	ck_assert_str_eq(v, "a;b -- c");
+	free(v);
+	v = db_scalar("SELECT msg FROM audit");
+	ck_assert_str_eq(v, "added; a;b -- c -- ok");
+	free(v);
+	r = CLI("down");
+	expect(&r, 0, "down");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("items"), 0);
+}
+END_TEST
+
+START_TEST(dialect_section_replaces_the_generic_one)
+{
+	struct run r;
+	char sec[64];
+
+	snprintf(sec, sizeof(sec), "-- migrate:up %s\n", test_driver_name());
+	{
+		char *text = xasprintf("-- migrate:up\nCREATE TABLE generic_t (id INTEGER);\n%s"
+				       "CREATE TABLE specific_t (id INTEGER);\n-- migrate:down\nDROP TABLE specific_t;\n",
+				       sec);
+		mig("1_d.sql", text);
+		free(text);
+	}
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("specific_t"), 1);
+	ck_assert_int_eq(db_table_exists("generic_t"), 0);
+}
+END_TEST
+
+START_TEST(a_failing_statement_names_file_and_line_and_records_nothing_applied)
+{
+	struct run r;
+	char *v;
+
+	mig("1_one.sql", simple1);
+	mig("2_bad.sql",
+	    "-- migrate:up\n"
+	    "CREATE TABLE first_table (id INTEGER);\n"
+	    "INSERT INTO first_table (id) VALUES (1);\n"
+	    "INSERT INTO no_such_table (id) VALUES (1);\n"
+	    "-- migrate:down\n"
+	    "DROP TABLE first_table;\n");
+	r = CLI("up");
+	expect(&r, 1, "up with a failing statement");
+	expect_in(r.err, "migrate: error: ", "stderr");
+	expect_in(r.err, "2_bad.sql:4:", "stderr");
+	expect_in(r.err, "no_such_table", "stderr");
+	expect_in(r.out, "applied     1 one", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("one"), 1);
+	v = history_status("2");
+	if (transactional()) {
+		/* the statements and the row roll back together */
+		ck_assert_ptr_null(v);
+		ck_assert_int_eq(db_table_exists("first_table"), 0);
+	} else {
+		/* MySQL's DDL commits: the trace says so, and up refuses until repair */
+		ck_assert_str_eq(v, "failed");
+		r = CLI("status");
+		expect_in(r.out, "failed   2", "status");
+		run_free(&r);
+		r = CLI("up");
+		expect(&r, 1, "up after a failure");
+		expect_in(r.err, "repair", "stderr");
+		run_free(&r);
+		r = CLI("repair");
+		expect(&r, 0, "repair");
+		expect_in(r.out, "forgot failed migration 2", "stdout");
+		run_free(&r);
+		{
+			struct driver_conn *c = test_connect();
+			struct driver_error err;
+			ck_assert_int_eq(test_driver()->exec(c, "DROP TABLE first_table", 22, NULL, &err), DRIVER_OK);
+			test_driver()->close(c);
+		}
+	}
+	free(v);
+	mig("2_bad.sql", "-- migrate:up\nCREATE TABLE first_table (id INTEGER);\n-- migrate:down\nDROP TABLE first_table;\n");
+	r = CLI("up");
+	expect(&r, 0, "up after fixing the file");
+	run_free(&r);
+	v = history_status("2");
+	ck_assert_str_eq(v, "applied");
+	free(v);
+}
+END_TEST
+
+START_TEST(transaction_false_runs_outside_a_transaction)
+{
+	struct run r;
+	char *text, *v;
+
+	text = xasprintf("-- migrate:up transaction:false\nCREATE TABLE v (id INTEGER);\n%s\n"
+			 "-- migrate:down\nDROP TABLE v;\n",
+			 pick("VACUUM;", "VACUUM v;", "OPTIMIZE TABLE v;"));
+	mig("1_v.sql", text);
+	free(text);
+	r = CLI("up");
+	expect(&r, 0, "up with transaction:false");
+	run_free(&r);
+	v = history_status("1");
+	ck_assert_str_eq(v, "applied");
+	free(v);
+}
+END_TEST
+
+START_TEST(single_transaction_where_ddl_is_transactional)
+{
+	struct run r;
+
+	mig("1_one.sql", simple1);
+	mig("2_bad.sql", "-- migrate:up\nCREATE TABLE two (id INTEGER);\nSELECT * FROM nope_nope;\n");
+	r = CLI("up", "--single-transaction");
+	if (transactional()) {
+		expect(&r, 1, "up --single-transaction");
+		expect_in(r.err, "rolled back", "stderr");
+		run_free(&r);
+		ck_assert_int_eq(db_table_exists("one"), 0);
+		ck_assert_int_eq(db_count("schema_migrations"), 0);
+	} else {
+		expect(&r, 2, "up --single-transaction on MySQL");
+		expect_in(r.err, "transactional DDL", "stderr");
+		run_free(&r);
+		ck_assert_int_eq(db_table_exists("one"), 0);
+	}
+}
+END_TEST
+
+/* ---- refusals -------------------------------------------------------------------------- */
+
+START_TEST(up_refuses_out_of_order_unless_asked)
+{
+	struct run r;
+
+	mig("1_one.sql", simple1);
+	mig("3_three.sql", simple3);
+	r = CLI("up");
+	run_free(&r);
+	mig("2_two.sql", simple2);
+	r = CLI("up");
+	expect(&r, 1, "up with a lower pending version");
+	expect_in(r.err, "2 (two)", "stderr");
+	expect_in(r.err, "--out-of-order", "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("two"), 0);
+	r = CLI("up", "--out-of-order");
+	expect(&r, 0, "up --out-of-order");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("two"), 1);
+}
+END_TEST
+
+START_TEST(up_refuses_a_changed_migration_but_not_a_comment_edit)
+{
+	struct run r;
+
+	mig("1_one.sql", simple1);
+	r = CLI("up");
+	run_free(&r);
+	mig("1_one.sql", "-- a comment\n-- migrate:up\nCREATE   TABLE one (id INTEGER); -- why\n-- migrate:down\nDROP TABLE one;\n");
+	mig("2_two.sql", simple2);
+	r = CLI("up");
+	expect(&r, 0, "up after a comment-only edit");
+	expect_in(r.err, "warning", "stderr");
+	run_free(&r);
+	mig("3_three.sql", simple3);
+	mig("1_one.sql", "-- migrate:up\nCREATE TABLE one (id INTEGER, extra INTEGER);\n-- migrate:down\nDROP TABLE one;\n");
+	r = CLI("up");
+	expect(&r, 1, "up after a real change");
+	expect_in(r.err, "1 (one) changed", "stderr");
+	expect_in(r.err, "repair", "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("three"), 0);
+	r = CLI("status");
+	expect_in(r.out, "changed  1", "status");
+	run_free(&r);
+	r = CLI("validate");
+	expect(&r, 1, "validate");
+	run_free(&r);
+	r = CLI("repair");
+	expect(&r, 0, "repair");
+	expect_in(r.out, "recorded the new checksum of 1", "stdout");
+	run_free(&r);
+	r = CLI("up");
+	expect(&r, 0, "up after repair");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("three"), 1);
+}
+END_TEST
+
+START_TEST(a_missing_file_blocks_up_and_down_uses_the_stored_down_sql)
+{
+	struct run r;
+	char *path;
+
+	mig("1_one.sql", simple1);
+	mig("2_two.sql", simple2);
+	r = CLI("up");
+	run_free(&r);
+	path = xasprintf("%s/migrations/2_two.sql", proj);
+	unlink(path);
+	free(path);
+	r = CLI("up");
+	expect(&r, 1, "up with a missing file");
+	expect_in(r.err, "2 (two) has no file", "stderr");
+	run_free(&r);
+	r = CLI("down");
+	expect(&r, 0, "down with the file gone");
+	expect_in(r.err, "stored", "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("two"), 0);
+	ck_assert_int_eq(db_count("schema_migrations"), 1);
+}
+END_TEST
+
+/* ---- bad input: the documented exit code, and the database untouched --------------------- */
+
+static void expect_untouched(void)
+{
+	ck_assert_int_eq(db_table_exists("schema_migrations"), 0);
+	ck_assert_int_eq(db_table_exists("one"), 0);
+}
+
+START_TEST(bad_migration_files_are_rejected_before_the_database_is_touched)
+{
+	static const struct {
+		const char *name, *text, *msg;
+	} cases[] = {
+		{ "2_dup.sql", "-- migrate:up\nSELECT 1;\n", "same version" },
+		{ "002_b.sql", "-- migrate:up\nSELECT 1;\n", "same version" },
+		{ "3_noup.sql", "-- migrate:down\nSELECT 1;\n", "no '-- migrate:up' section" },
+		{ "4_bad.sql", "-- migrate:up\nSELECT 1;\n-- migrate:sideways\n", "4_bad.sql:3: malformed marker" },
+		{ "5_bad.sql", "-- migrate:up postgress\nSELECT 1;\n", "5_bad.sql:1: malformed marker" },
+		{ "99999999999999999999_big.sql", "-- migrate:up\nSELECT 1;\n", "does not fit in 64 bits" },
+		{ "6_bin.sql", "-- migrate:up\nSELECT 1;\n\001\002", NULL },
+		{ "7_quote.sql", "-- migrate:up\nSELECT 'unterminated;\n", "7_quote.sql:2: unterminated string" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run r;
+		char *path;
+		mig("1_one.sql", simple1);
+		if (i == 0)
+			mig("2_one.sql", simple1);
+		if (i == 1)
+			mig("2_a.sql", simple1);
+		mig(cases[i].name, cases[i].text);
+		if (!cases[i].msg) {
+			/* binary garbage: a NUL byte */
+			path = xasprintf("%s/migrations/%s", proj, cases[i].name);
+			FILE *f = fopen(path, "ab");
+			fputc(0, f);
+			fclose(f);
+			free(path);
+		}
+		r = CLI("up");
+		expect(&r, 2, cases[i].name);
+		expect_in(r.err, cases[i].msg ? cases[i].msg : "NUL byte", "stderr");
+		run_free(&r);
+		expect_untouched();
+		path = xasprintf("%s/migrations", proj);
+		rm_rf(path);
+		free(path);
+	}
+}
+END_TEST
+
+START_TEST(almost_matching_files_are_skipped_with_a_warning)
+{
+	struct run r;
+
+	mig("1_one.sql", simple1);
+	mig("2_Bad-Name.sql", simple2);
+	mig("README.md", "not a migration\n");
+	r = CLI("up");
+	expect(&r, 0, "up");
+	expect_in(r.err, "warning: skipping", "stderr");
+	expect_in(r.err, "2_Bad-Name.sql", "stderr");
+	ck_assert_ptr_null(strstr(r.err, "README.md"));
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("two"), 0);
+}
+END_TEST
+
+START_TEST(configuration_mistakes_exit_2_with_file_and_line)
+{
+	struct run r;
+
+	mig("1_one.sql", simple1);
+	r = CLI("--env", "staging", "up");
+	expect(&r, 2, "unknown env");
+	expect_in(r.err, "unknown environment 'staging'", "stderr");
+	expect_in(r.err, "development", "stderr");
+	run_free(&r);
+
+	write_config("seeds_dir = ${MIGRATE_TEST_UNSET_VAR}");
+	r = CLI("up");
+	expect(&r, 2, "unset variable");
+	expect_in(r.err, "config.ini:3:", "stderr");
+	expect_in(r.err, "MIGRATE_TEST_UNSET_VAR", "stderr");
+	run_free(&r);
+
+	write_config("colour = blue");
+	r = CLI("up");
+	expect(&r, 2, "unknown key");
+	expect_in(r.err, "config.ini:3: unknown key 'colour'", "stderr");
+	run_free(&r);
+
+	write_config("this line is not ini");
+	r = CLI("up");
+	expect(&r, 2, "syntax error");
+	expect_in(r.err, "config.ini:3:", "stderr");
+	run_free(&r);
+
+	write_config(NULL);
+	r = CLI("--url", "ftp://x/y", "up");
+	expect(&r, 2, "bad url");
+	expect_in(r.err, "unknown URL scheme", "stderr");
+	run_free(&r);
+
+	r = CLI("--config", "nope.ini", "up");
+	expect(&r, 2, "missing config");
+	expect_in(r.err, "nope.ini", "stderr");
+	run_free(&r);
+
+	r = CLI("--lock-timeout", "soon", "up");
+	expect(&r, 2, "bad lock timeout");
+	run_free(&r);
+	expect_untouched();
+}
+END_TEST
+
+START_TEST(usage_errors_exit_2)
+{
+	struct run r;
+
+	r = CLI("frobnicate");
+	expect(&r, 2, "unknown command");
+	expect_in(r.err, "unknown command 'frobnicate'", "stderr");
+	run_free(&r);
+	r = CLI("up", "--sideways");
+	expect(&r, 2, "unknown option");
+	run_free(&r);
+	r = CLI("--format", "yaml", "status");
+	expect(&r, 2, "bad format");
+	run_free(&r);
+	r = CLI("new");
+	expect(&r, 2, "new without a name");
+	run_free(&r);
+	r = CLI("new", "Bad-Name");
+	expect(&r, 2, "new with a bad name");
+	run_free(&r);
+	r = CLI("drop");
+	expect(&r, 2, "drop without --yes");
+	run_free(&r);
+	r = run_migrate(proj, NULL, (const char *const[]){ NULL });
+	expect(&r, 2, "no command");
+	expect_in(r.err, "usage:", "stderr");
+	run_free(&r);
+}
+END_TEST
+
+/* ---- connections, secrets, locks ---------------------------------------------------------- */
+
+START_TEST(no_password_in_any_output)
+{
+	struct run r;
+	const char *pw = test_db_settings()->password;
+
+	mig("1_one.sql", simple1);
+	r = CLI("-v", "up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	r = CLI("status");
+	expect(&r, 0, "status");
+	if (pw && *pw) {
+		ck_assert_msg(strstr(r.out, pw) == NULL, "password in status: %s", r.out);
+		expect_in(r.out, ":****@", "status");
+	}
+	run_free(&r);
+	if (test_driver()->dialect != SQL_DIALECT_SQLITE) {
+		char *bad = xasprintf("%s://%s:Not-The-Pa55word@%s:%d/%s", test_driver_name(),
+				      test_db_settings()->user, test_db_settings()->host, test_db_settings()->port,
+				      test_db_settings()->database);
+		r = CLI("--url", bad, "status");
+		expect(&r, 3, "wrong password");
+		ck_assert_msg(strstr(r.err, "Not-The-Pa55word") == NULL, "password in error: %s", r.err);
+		ck_assert_msg(strstr(r.out, "Not-The-Pa55word") == NULL, "password in output: %s", r.out);
+		run_free(&r);
+		free(bad);
+	}
+}
+END_TEST
+
+START_TEST(unreachable_database_exits_3)
+{
+	struct run r;
+
+	mig("1_one.sql", simple1);
+	if (test_driver()->dialect == SQL_DIALECT_SQLITE) {
+		r = CLI("--url", "sqlite:///nonexistent-dir-for-migrate/x.db", "up");
+	} else {
+		char *dead = xasprintf("%s://u:secret-xyz@127.0.0.1:1/db?connect_timeout=3", test_driver_name());
+		r = CLI("--url", dead, "up");
+		free(dead);
+		ck_assert_ptr_null(strstr(r.err, "secret-xyz"));
+	}
+	expect(&r, 3, "unreachable");
+	expect_in(r.err, "cannot connect", "stderr");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(lock_timeout_exits_4_and_applies_nothing)
+{
+	struct run r;
+	struct driver_conn *holder = test_connect();
+	struct driver_error err;
+
+	mig("1_one.sql", simple1);
+	ck_assert_int_eq(test_driver()->lock(holder, "schema_migrations", 0, &err), DRIVER_OK);
+	r = CLI("up", "--lock-timeout", "1");
+	expect(&r, 4, "up while locked");
+	expect_in(r.err, "lock", "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("one"), 0);
+	ck_assert_int_eq(db_table_exists("schema_migrations"), 0);
+	test_driver()->unlock(holder, &err);
+	test_driver()->close(holder);
+	r = CLI("up");
+	expect(&r, 0, "up after unlock");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(parallel_ups_apply_each_migration_once)
+{
+	enum { N = 6 };
+	pid_t pids[N];
+	int i, status, failures = 0;
+	char *v;
+
+	mig("1_one.sql", simple1);
+	mig("2_two.sql", simple2);
+	mig("3_three.sql", "-- migrate:up\nCREATE TABLE three (id INTEGER);\nINSERT INTO three (id) VALUES (1);\n"
+			   "-- migrate:down\nDROP TABLE three;\n");
+	for (i = 0; i < N; i++) {
+		pids[i] = fork();
+		ck_assert(pids[i] >= 0);
+		if (pids[i] == 0) {
+			struct run r = CLI("-q", "up");
+			if (r.status)
+				fprintf(stderr, "parallel up %d: exit %d: %s", i, r.status, r.err);
+			_exit(r.status);
+		}
+	}
+	for (i = 0; i < N; i++) {
+		waitpid(pids[i], &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failures++;
+	}
+	ck_assert_int_eq(failures, 0);
+	ck_assert_int_eq(db_count("schema_migrations"), 3);
+	v = db_scalar("SELECT COUNT(*) FROM three");
+	ck_assert_str_eq(v, "1");
+	free(v);
+}
+END_TEST
+
+START_TEST(dry_run_prints_the_sql_and_changes_nothing)
+{
+	struct run r;
+
+	mig("1_one.sql", simple1);
+	r = CLI("up", "--dry-run");
+	expect(&r, 0, "up --dry-run");
+	expect_in(r.out, "CREATE TABLE one (id INTEGER);", "stdout");
+	expect_in(r.out, "INSERT INTO", "stdout");
+	if (transactional())
+		expect_in(r.out, test_driver()->begin_sql, "stdout");
+	run_free(&r);
+	expect_untouched();
+}
+END_TEST
+
+/* ---- the other commands ------------------------------------------------------------------ */
+
+START_TEST(new_creates_a_timestamped_template)
+{
+	struct run r;
+	char *text, *path;
+
+	r = CLI("new", "add_orders");
+	expect(&r, 0, "new");
+	ck_assert_msg(strncmp(r.out, "migrations/", 11) == 0, "stdout: %s", r.out);
+	ck_assert_int_eq(strlen(r.out), strlen("migrations/YYYYMMDDHHMMSS_add_orders.sql\n"));
+	expect_in(r.out, "_add_orders.sql\n", "stdout");
+	path = xstrndup(r.out, strlen(r.out) - 1);
+	text = slurp(proj, path);
+	ck_assert_ptr_nonnull(text);
+	expect_in(text, "-- migrate:up\n", path);
+	expect_in(text, "-- migrate:down\n", path);
+	free(text);
+	free(path);
+	run_free(&r);
+	/* the new (empty) migration is a valid pending one */
+	r = CLI("status");
+	expect(&r, 0, "status");
+	expect_in(r.out, "pending", "status");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(drivers_help_and_global_options_anywhere)
+{
+	struct run r;
+
+	r = CLI("drivers");
+	expect(&r, 0, "drivers");
+	ck_assert_str_eq(r.out, "sqlite\npostgres\nmysql\n");
+	run_free(&r);
+	r = CLI("help", "up");
+	expect(&r, 0, "help up");
+	expect_in(r.out, "usage: migrate up", "help");
+	run_free(&r);
+	r = CLI("down", "--help");
+	expect(&r, 0, "down --help");
+	expect_in(r.out, "usage: migrate down", "help");
+	run_free(&r);
+	r = CLI("--version");
+	expect(&r, 0, "--version");
+	expect_in(r.out, "migrate ", "version");
+	run_free(&r);
+	mig("1_one.sql", simple1);
+	r = CLI("up", "--env", "development", "-q");
+	expect(&r, 0, "up with globals after the command");
+	ck_assert_str_eq(r.out, "");
+	run_free(&r);
+	r = CLI_ENV("MIGRATE_ENV=development", "version");
+	ck_assert_str_eq(r.out, "1\n");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(url_from_the_environment_overrides_the_config)
+{
+	struct run r;
+	char *env = xasprintf("DATABASE_URL=%s", url);
+
+	write_file(proj, "config.ini", "[development]\ndriver = sqlite\ndatabase = /nonexistent-dir-xyz/never.db\n");
+	mig("1_one.sql", simple1);
+	r = CLI_ENV(env, "up");
+	expect(&r, 0, "up with DATABASE_URL");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("one"), 1);
+	free(env);
+}
+END_TEST
+
+START_TEST(create_wait_and_drop)
+{
+	struct run r;
+
+	r = CLI("create");
+	expect(&r, 0, "create");
+	run_free(&r);
+	r = CLI("wait", "--timeout", "5");
+	expect(&r, 0, "wait");
+	run_free(&r);
+	mig("1_one.sql", simple1);
+	r = CLI("up");
+	run_free(&r);
+	r = CLI("drop", "--yes");
+	expect(&r, 0, "drop --yes");
+	run_free(&r);
+	if (test_driver()->dialect == SQL_DIALECT_SQLITE) {
+		char *text = slurp(proj, "test.db");
+		ck_assert_ptr_null(text);
+	} else {
+		r = CLI("up");
+		expect(&r, 3, "up on a dropped database");
+		run_free(&r);
+		r = CLI("create");
+		expect(&r, 0, "create again");
+		run_free(&r);
+		ck_assert_int_eq(db_table_exists("one"), 0);
+	}
+}
+END_TEST
+
+Suite *cli_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("commands");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, up_applies_the_example_and_records_it);
+	tcase_add_test(tc, seed_links_every_address_to_a_customer);
+	tcase_add_test(tc, down_all_restores_the_empty_schema);
+	tcase_add_test(tc, up_to_stops_at_the_version);
+	tcase_add_test(tc, versions_compare_as_numbers);
+	tcase_add_test(tc, down_counts_and_to);
+	tcase_add_test(tc, down_refuses_an_irreversible_migration_and_changes_nothing);
+	tcase_add_test(tc, redo_rolls_back_and_reapplies);
+	tcase_add_test(tc, status_lists_states_and_check_exits_1_when_pending);
+	tcase_add_test(tc, status_does_not_create_the_tracking_table);
+	tcase_add_test(tc, sections_with_triggers_routines_and_tricky_strings);
+	tcase_add_test(tc, dialect_section_replaces_the_generic_one);
+	tcase_add_test(tc, a_failing_statement_names_file_and_line_and_records_nothing_applied);
+	tcase_add_test(tc, transaction_false_runs_outside_a_transaction);
+	tcase_add_test(tc, single_transaction_where_ddl_is_transactional);
+	tcase_add_test(tc, up_refuses_out_of_order_unless_asked);
+	tcase_add_test(tc, up_refuses_a_changed_migration_but_not_a_comment_edit);
+	tcase_add_test(tc, a_missing_file_blocks_up_and_down_uses_the_stored_down_sql);
+	tcase_add_test(tc, bad_migration_files_are_rejected_before_the_database_is_touched);
+	tcase_add_test(tc, almost_matching_files_are_skipped_with_a_warning);
+	tcase_add_test(tc, configuration_mistakes_exit_2_with_file_and_line);
+	tcase_add_test(tc, usage_errors_exit_2);
+	tcase_add_test(tc, no_password_in_any_output);
+	tcase_add_test(tc, unreachable_database_exits_3);
+	tcase_add_test(tc, lock_timeout_exits_4_and_applies_nothing);
+	tcase_add_test(tc, parallel_ups_apply_each_migration_once);
+	tcase_add_test(tc, dry_run_prints_the_sql_and_changes_nothing);
+	tcase_add_test(tc, new_creates_a_timestamped_template);
+	tcase_add_test(tc, drivers_help_and_global_options_anywhere);
+	tcase_add_test(tc, url_from_the_environment_overrides_the_config);
+	tcase_add_test(tc, create_wait_and_drop);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,48 @@
+/*
+ * test_main.c - the one Check runner for every suite.
+ *
+ * Without MIGRATE_TEST_DRIVER it runs the unit suites (no database). With
+ * MIGRATE_TEST_DRIVER=sqlite|postgres|mysql (and MIGRATE_TEST_URL for the
+ * servers) it runs the driver conformance suite and the CLI suite against
+ * that database. tests/run.sh runs it once per mode, with servers started.
+ * A driver this build lacks, or a server that does not answer, is a failure.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+Suite *util_suite(void);
+Suite *config_suite(void);
+Suite *sqllex_suite(void);
+Suite *migration_suite(void);
+Suite *driver_suite(void);
+Suite *cli_suite(void);
+
+int main(void)
+{
+	const char *driver = getenv("MIGRATE_TEST_DRIVER");
+	SRunner *sr;
+	int failed;
+
+	if (driver && *driver) {
+		if (test_db_init(driver)) {
+			fprintf(stderr, "check_migrate: cannot test driver '%s': %s\n", driver, test_db_error());
+			printf("0 passed, 1 failed\n");
+			return 1;
+		}
+		sr = srunner_create(driver_suite());
+		srunner_add_suite(sr, cli_suite());
+	} else {
+		sr = srunner_create(util_suite());
+		srunner_add_suite(sr, config_suite());
+		srunner_add_suite(sr, sqllex_suite());
+		srunner_add_suite(sr, migration_suite());
+	}
+	srunner_run_all(sr, getenv("CK_VERBOSITY") ? CK_ENV : CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

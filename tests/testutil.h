@@ -1,0 +1,70 @@
+/*
+ * testutil.h - what the suites share: temporary project directories, running
+ * the built binary, and a fresh real database per test for the driver under
+ * test (a SQLite file, or a new database on the PostgreSQL/MariaDB server
+ * that tests/run.sh started).
+ */
+#ifndef MIGRATE_TESTUTIL_H
+#define MIGRATE_TESTUTIL_H
+
+#include <stddef.h>
+
+#include "../drivers/driver.h"
+
+/* ---- files ---- */
+
+/* A new empty directory under $TMPDIR; the caller frees (and removes with rm_rf). */
+char *tmpdir_new(void);
+void rm_rf(const char *path);
+/* Writes text to dir/name (creating parent directories). */
+void write_file(const char *dir, const char *name, const char *text);
+/* Reads dir/name; NULL when missing. Caller frees. */
+char *slurp(const char *dir, const char *name);
+
+/* ---- running the binary ---- */
+
+struct run {
+	int status;  /* exit code, or 128+signal */
+	char *out;   /* stdout */
+	char *err;   /* stderr */
+};
+
+/*
+ * Runs $MIGRATE_BIN with the arguments (NULL-terminated) in directory cwd,
+ * with NO_COLOR set and extra environment assignments from env (NULL or a
+ * NULL-terminated list of "NAME=value"; "NAME=" with nothing unsets).
+ */
+struct run run_migrate(const char *cwd, const char *const *env, const char *const *argv);
+void run_free(struct run *r);
+
+/* ---- the database under test ---- */
+
+/* Reads MIGRATE_TEST_DRIVER and MIGRATE_TEST_URL. Returns 0, or -1 (see test_db_error). */
+int test_db_init(const char *driver);
+const char *test_db_error(void);
+const struct driver *test_driver(void);
+const char *test_driver_name(void);
+
+/*
+ * A fresh, empty database for one test: for SQLite a file in dir, for the
+ * servers a new database. Sets *url to a URL for it (caller frees) and
+ * fills settings (borrowing from an internal store freed by test_db_drop).
+ */
+void test_db_create(const char *dir, char **url);
+void test_db_drop(void);
+struct driver_settings *test_db_settings(void);
+
+/* Connects to the test database (fails the test on error). */
+struct driver_conn *test_connect(void);
+/* Runs SQL and returns the first column of the first row, or NULL. Caller frees. */
+char *test_scalar(struct driver_conn *c, const char *sql);
+/* Like test_scalar, connecting and closing itself. */
+char *db_scalar(const char *sql);
+/* Number of rows in a table, or -1 when the table does not exist. */
+long db_count(const char *table);
+int db_table_exists(const char *table);
+
+/* The quoted form of a camel-case column name on this driver ("createdAt" or `createdAt`). */
+const char *test_quote(const char *name, char *buf, size_t len);
+
+#endif

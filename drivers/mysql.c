@@ -1,0 +1,765 @@
+/*
+ * mysql.c - the MySQL and MariaDB driver, through the MariaDB Connector/C
+ * (libmariadb; the MySQL client library has the same API).
+ *
+ * MySQL commits DDL implicitly, so the driver claims no transactional DDL:
+ * the core records a migration as running before its first statement and
+ * as applied after its last. The core splits every section into statements
+ * (DELIMITER blocks and BEGIN...END bodies arrive whole), so a connection
+ * never runs multi-statement text; it still accepts multiple results, which
+ * CALL returns, and exec() reads every one of them so no error is lost.
+ *
+ * The run-wide lock is GET_LOCK on "migrate:<database>:<table>" (or, past
+ * MySQL's 64 characters, "migrate:" and a SHA-256 prefix of that name).
+ * The server releases it when the session ends, so a crashed run leaves no
+ * lock behind. For the same reason the connection never reconnects by
+ * itself: a new session would silently have lost the lock.
+ *
+ * Connection settings
+ *   port        given without socket, connects over TCP even to "localhost"
+ *               (the library would otherwise take the default Unix socket
+ *               and ignore the port).
+ *   ssl_ca, ssl_cert, ssl_key
+ *               any of them makes TLS required: the server's certificate is
+ *               verified (against ssl_ca, or the system's CAs) with its host
+ *               name, and a server without TLS is refused, never used in
+ *               the clear.
+ *   options     a list of key=value, separated by commas, semicolons or
+ *               spaces (in a URL: ?options=read_timeout%3D600,compress%3D1):
+ *     read_timeout=S   seconds to wait for an answer (default 0: no limit,
+ *                      since a migration may run for hours; when set, keep
+ *                      it above lock_timeout, which GET_LOCK waits out)
+ *     write_timeout=S  seconds to wait for the server to read (default 60)
+ *     compress=1       compress the protocol (default 0)
+ *     ssl=1            require TLS without certificate files (the server's
+ *                      certificate is then verified against the system's CAs)
+ *     ssl_verify_server_cert=0
+ *                      require TLS but trust any server certificate; the
+ *                      session is checked to be encrypted after connecting
+ *   Any other key is a configuration error.
+ *
+ * Library lifetime
+ *   mysql_library_init() is called before every mysql_init() (it is a no-op
+ *   once done, and mysql_init()'s implicit call is not thread-safe).
+ *   mysql_library_end() is never called: what the library keeps (plugins,
+ *   character sets, the TLS context) stays reachable from its globals, so
+ *   LeakSanitizer reports nothing, and ending it when our last connection
+ *   closes would pull it from under a program that also uses it.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <errmsg.h>
+#include <limits.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../migrate/util.h"
+#include "driver.h"
+
+#define MYDRV_CONNECT_TIMEOUT 10
+#define MYDRV_WRITE_TIMEOUT   60
+#define MYDRV_LOCK_NAME_MAX   64 /* GET_LOCK's limit, in characters */
+#define MYDRV_COLUMN_BUF      256
+
+extern const struct driver mysql_driver;
+
+struct mydrv_conn {
+	struct driver_conn base;
+	MYSQL *db;
+	const char *database; /* borrowed from the settings, for the lock name */
+	char *lock_name;      /* the GET_LOCK held, or NULL */
+};
+
+/* What settings->options may say; -1 means "not given". */
+struct mydrv_options {
+	long read_timeout;
+	long write_timeout;
+	int compress;
+	int ssl;
+	int ssl_verify;
+};
+
+/* ---- errors ----------------------------------------------------------------- */
+
+/* Errors that mean the session is gone, and with it any lock it held. */
+static int mydrv_lost(unsigned int code)
+{
+	switch (code) {
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+#ifdef CR_SERVER_LOST_EXTENDED
+	case CR_SERVER_LOST_EXTENDED:
+#endif
+#ifdef ER_CONNECTION_KILLED
+	case ER_CONNECTION_KILLED:
+#endif
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A syntax error quotes the statement from the error on, newlines and all;
+ * the message must stay one line, so each line break and the indentation
+ * after it become one space.
+ */
+static void mydrv_one_line(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (*s == '\n' || *s == '\r') {
+			while (s[1] == '\n' || s[1] == '\r' || s[1] == ' ' || s[1] == '\t')
+				s++;
+			*out++ = ' ';
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+static enum driver_result mydrv_error(const char *msg, unsigned int code, struct driver_error *err)
+{
+	driver_error_set(err, "%s (error %u)", msg && *msg ? msg : "unknown error", code);
+	mydrv_one_line(err->message);
+	return mydrv_lost(code) ? DRIVER_ECONNECT : DRIVER_ESQL;
+}
+
+static enum driver_result mydrv_fail(MYSQL *db, struct driver_error *err)
+{
+	return mydrv_error(mysql_error(db), mysql_errno(db), err);
+}
+
+static enum driver_result mydrv_stmt_fail(MYSQL_STMT *st, struct driver_error *err)
+{
+	return mydrv_error(mysql_stmt_error(st), mysql_stmt_errno(st), err);
+}
+
+/*
+ * MySQL places a syntax error by line within the statement ("... near 'x'
+ * at line 3"); the core wants a byte offset, so this is the line's start.
+ * -1 when the message names no line.
+ */
+static long mydrv_error_offset(const char *msg, const char *sql, size_t len)
+{
+	const char *at = NULL, *p;
+	char *end;
+	long line;
+	size_t i;
+
+	for (p = strstr(msg, " at line "); p; p = strstr(p + 1, " at line "))
+		at = p;
+	if (!at)
+		return -1;
+	line = strtol(at + 9, &end, 10);
+	if (*end || line < 1)
+		return -1;
+	for (i = 0; line > 1 && i < len; i++)
+		if (sql[i] == '\n')
+			line--;
+	return line > 1 ? -1 : (long)i;
+}
+
+/* ---- connecting ------------------------------------------------------------- */
+
+static int mydrv_parse_bool(const char *v, int *out)
+{
+	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
+		*out = 1;
+	else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int mydrv_parse_seconds(const char *v, long *out)
+{
+	char *end;
+	long n;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || n > INT_MAX)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* Parses settings->options (see the top of this file) into o. */
+static enum driver_result mydrv_parse_options(const char *text, struct mydrv_options *o,
+					      struct driver_error *err)
+{
+	static const char *const seps = ",; \t\n";
+	static const char *const known = "read_timeout, write_timeout, compress, ssl, ssl_verify_server_cert";
+	char *copy, *item, *save = NULL;
+	enum driver_result r = DRIVER_OK;
+
+	o->read_timeout = o->write_timeout = -1;
+	o->compress = o->ssl = o->ssl_verify = -1;
+	if (!text)
+		return DRIVER_OK;
+	copy = xstrdup(text);
+	for (item = strtok_r(copy, seps, &save); item; item = strtok_r(NULL, seps, &save)) {
+		char *val = strchr(item, '=');
+		int bad;
+
+		if (!val) {
+			driver_error_set(err, "mysql option '%s' has no value (write key=value)", item);
+			r = DRIVER_ECONFIG;
+			break;
+		}
+		*val++ = '\0';
+		if (!strcmp(item, "read_timeout"))
+			bad = mydrv_parse_seconds(val, &o->read_timeout);
+		else if (!strcmp(item, "write_timeout"))
+			bad = mydrv_parse_seconds(val, &o->write_timeout);
+		else if (!strcmp(item, "compress"))
+			bad = mydrv_parse_bool(val, &o->compress);
+		else if (!strcmp(item, "ssl"))
+			bad = mydrv_parse_bool(val, &o->ssl);
+		else if (!strcmp(item, "ssl_verify_server_cert"))
+			bad = mydrv_parse_bool(val, &o->ssl_verify);
+		else {
+			driver_error_set(err, "unknown mysql option '%s' (known: %s)", item, known);
+			r = DRIVER_ECONFIG;
+			break;
+		}
+		if (bad) {
+			driver_error_set(err, "mysql option %s='%s' is not a valid value", item, val);
+			r = DRIVER_ECONFIG;
+			break;
+		}
+	}
+	free(copy);
+	return r;
+}
+
+/* A certificate file that cannot be read is a configuration error, not a TLS failure. */
+static enum driver_result mydrv_check_file(const char *key, const char *path, struct driver_error *err)
+{
+	if (path && access(path, R_OK) != 0) {
+		driver_error_set(err, "cannot read %s '%s': %s", key, path, strerror(errno));
+		return DRIVER_ECONFIG;
+	}
+	return DRIVER_OK;
+}
+
+static enum driver_result mydrv_connect(const struct driver_settings *s, struct driver_conn **out,
+					struct driver_error *err)
+{
+	struct mydrv_options o;
+	struct mydrv_conn *c;
+	enum driver_result r;
+	unsigned int timeout, protocol = MYSQL_PROTOCOL_TCP;
+	my_bool off = 0, on = 1, verify;
+	int tls;
+	MYSQL *db;
+
+	*out = NULL;
+	r = mydrv_parse_options(s->options, &o, err);
+	if (r != DRIVER_OK)
+		return r;
+	tls = s->ssl_ca || s->ssl_cert || s->ssl_key;
+	if (o.ssl == 0 && tls) {
+		driver_error_set(err, "mysql option ssl=0 contradicts the ssl_ca, ssl_cert or ssl_key given");
+		return DRIVER_ECONFIG;
+	}
+	tls = tls || o.ssl == 1;
+	if (o.ssl_verify >= 0 && !tls) {
+		driver_error_set(err, "mysql option ssl_verify_server_cert needs TLS (ssl_ca, or ssl=1)");
+		return DRIVER_ECONFIG;
+	}
+	if ((r = mydrv_check_file("ssl_ca", s->ssl_ca, err)) != DRIVER_OK ||
+	    (r = mydrv_check_file("ssl_cert", s->ssl_cert, err)) != DRIVER_OK ||
+	    (r = mydrv_check_file("ssl_key", s->ssl_key, err)) != DRIVER_OK)
+		return r;
+
+	if (mysql_library_init(0, NULL, NULL)) {
+		driver_error_set(err, "cannot initialise the MySQL client library");
+		return DRIVER_ECONNECT;
+	}
+	db = mysql_init(NULL);
+	if (!db) {
+		driver_error_set(err, "cannot allocate a MySQL connection");
+		return DRIVER_ECONNECT;
+	}
+	timeout = s->connect_timeout > 0 ? (unsigned int)s->connect_timeout : MYDRV_CONNECT_TIMEOUT;
+	mysql_options(db, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	timeout = o.write_timeout >= 0 ? (unsigned int)o.write_timeout : MYDRV_WRITE_TIMEOUT;
+	if (timeout > 0)
+		mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+	if (o.read_timeout > 0) {
+		timeout = (unsigned int)o.read_timeout;
+		mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &timeout);
+	}
+	mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(db, MYSQL_OPT_RECONNECT, &off);
+	if (o.compress == 1)
+		mysql_options(db, MYSQL_OPT_COMPRESS, NULL);
+	if (s->port > 0 && !s->socket)
+		mysql_options(db, MYSQL_OPT_PROTOCOL, &protocol);
+	if (tls) {
+		/*
+		 * The connector's "enforce" alone falls back to plain text when
+		 * the server has no TLS; with verification on it refuses.
+		 */
+		verify = o.ssl_verify != 0;
+		if (s->ssl_ca)
+			mysql_options(db, MYSQL_OPT_SSL_CA, s->ssl_ca);
+		if (s->ssl_cert)
+			mysql_options(db, MYSQL_OPT_SSL_CERT, s->ssl_cert);
+		if (s->ssl_key)
+			mysql_options(db, MYSQL_OPT_SSL_KEY, s->ssl_key);
+		mysql_options(db, MYSQL_OPT_SSL_ENFORCE, &on);
+		mysql_options(db, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+	}
+	if (!mysql_real_connect(db, s->host, s->user, s->password, s->database,
+				s->port > 0 ? (unsigned int)s->port : 0, s->socket, CLIENT_MULTI_RESULTS)) {
+		mydrv_fail(db, err); /* the message names the user, never the password */
+		mysql_close(db);
+		return DRIVER_ECONNECT;
+	}
+	/* unverified, the connector settles for plain text; refuse the session */
+	if (tls && !mysql_get_ssl_cipher(db)) {
+		driver_error_set(err, "the server does not support TLS, which the settings require");
+		mysql_close(db);
+		return DRIVER_ECONNECT;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->base.drv = &mysql_driver;
+	c->db = db;
+	c->database = s->database;
+	*out = &c->base;
+	return DRIVER_OK;
+}
+
+static void mydrv_close(struct driver_conn *conn)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)conn;
+
+	if (!c)
+		return;
+	mysql_close(c->db); /* the server releases the GET_LOCK with the session */
+	free(c->lock_name);
+	free(c);
+}
+
+/* ---- statements ------------------------------------------------------------- */
+
+static enum driver_result mydrv_exec(struct driver_conn *conn, const char *sql, size_t len,
+				     long long *changes, struct driver_error *err)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)conn;
+	MYSQL_RES *res;
+	my_ulonglong n;
+	int status;
+
+	if (changes)
+		*changes = 0;
+	if (mysql_real_query(c->db, sql, (unsigned long)len)) {
+		unsigned int code = mysql_errno(c->db);
+		enum driver_result r;
+
+		if (code == ER_EMPTY_QUERY)
+			return DRIVER_OK; /* only comments were left, as SQLite allows */
+		r = mydrv_fail(c->db, err);
+		if (code == ER_PARSE_ERROR || code == ER_SYNTAX_ERROR)
+			err->offset = mydrv_error_offset(mysql_error(c->db), sql, len);
+		return r;
+	}
+	/* one result per statement, and a CALL adds one per SELECT it runs */
+	do {
+		res = mysql_store_result(c->db);
+		if (res) {
+			mysql_free_result(res);
+		} else if (mysql_field_count(c->db) != 0) {
+			return mydrv_fail(c->db, err); /* rows were due, and reading them failed */
+		} else if (changes) {
+			n = mysql_affected_rows(c->db);
+			if (n != (my_ulonglong)-1)
+				*changes += (long long)n;
+		}
+		status = mysql_next_result(c->db);
+		if (status > 0)
+			return mydrv_fail(c->db, err);
+	} while (status == 0);
+	return DRIVER_OK;
+}
+
+/* query() without parameters: the text protocol, which runs any statement. */
+static enum driver_result mydrv_query_text(struct mydrv_conn *c, const char *sql, driver_row_fn fn,
+					   void *ctx, struct driver_error *err)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int status, stop = 0;
+
+	if (mysql_real_query(c->db, sql, (unsigned long)strlen(sql)))
+		return mydrv_fail(c->db, err);
+	do {
+		res = mysql_store_result(c->db);
+		if (res) {
+			int ncols = (int)mysql_num_fields(res);
+
+			/* a stored result's values are NUL-terminated, NULL for SQL NULL */
+			while ((row = mysql_fetch_row(res)) != NULL)
+				if (fn && !stop)
+					stop = fn(ctx, ncols, (const char *const *)row);
+			mysql_free_result(res);
+		} else if (mysql_field_count(c->db) != 0) {
+			return mydrv_fail(c->db, err);
+		}
+		status = mysql_next_result(c->db);
+		if (status > 0)
+			return mydrv_fail(c->db, err);
+	} while (status == 0);
+	return DRIVER_OK;
+}
+
+/* One result column of a prepared statement, fetched as text. */
+struct mydrv_col {
+	char *buf;
+	unsigned long cap; /* bytes in buf, one more than the bind's buffer_length */
+	unsigned long len;
+	my_bool is_null;
+	my_bool error;
+};
+
+/*
+ * Reads one result set of a prepared statement, passing each row to fn as
+ * text until fn asks to stop. Columns start with a small buffer; a longer
+ * value is fetched again into a buffer of its size, which later rows keep.
+ */
+static enum driver_result mydrv_stmt_rows(MYSQL_STMT *st, int ncols, driver_row_fn fn, void *ctx,
+					  int *stop, struct driver_error *err)
+{
+	MYSQL_BIND *bind = xcalloc((size_t)ncols, sizeof(*bind));
+	struct mydrv_col *cols = xcalloc((size_t)ncols, sizeof(*cols));
+	const char **vals = xcalloc((size_t)ncols, sizeof(*vals));
+	enum driver_result r = DRIVER_OK;
+	int i, rc, rebind;
+
+	for (i = 0; i < ncols; i++) {
+		cols[i].cap = MYDRV_COLUMN_BUF;
+		cols[i].buf = xmalloc(cols[i].cap);
+		bind[i].buffer_type = MYSQL_TYPE_STRING;
+		bind[i].buffer = cols[i].buf;
+		bind[i].buffer_length = cols[i].cap - 1;
+		bind[i].length = &cols[i].len;
+		bind[i].is_null = &cols[i].is_null;
+		bind[i].error = &cols[i].error;
+	}
+	if (mysql_stmt_bind_result(st, bind) || mysql_stmt_store_result(st)) {
+		r = mydrv_stmt_fail(st, err);
+		goto out;
+	}
+	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+		if (!fn || *stop)
+			continue; /* the result is stored; reading on only empties it */
+		rebind = 0;
+		for (i = 0; i < ncols; i++) {
+			struct mydrv_col *col = &cols[i];
+
+			if (col->is_null) {
+				vals[i] = NULL;
+				continue;
+			}
+			if (col->len >= col->cap) {
+				col->cap = col->len + 1;
+				col->buf = xrealloc(col->buf, col->cap);
+				bind[i].buffer = col->buf;
+				bind[i].buffer_length = col->cap - 1;
+				if (mysql_stmt_fetch_column(st, &bind[i], (unsigned int)i, 0)) {
+					r = mydrv_stmt_fail(st, err);
+					goto out;
+				}
+				rebind = 1;
+			}
+			col->buf[col->len] = '\0';
+			vals[i] = col->buf;
+		}
+		if (rebind && mysql_stmt_bind_result(st, bind)) {
+			r = mydrv_stmt_fail(st, err);
+			goto out;
+		}
+		*stop = fn(ctx, ncols, vals);
+	}
+	if (rc != MYSQL_NO_DATA)
+		r = mydrv_stmt_fail(st, err);
+out:
+	mysql_stmt_free_result(st);
+	for (i = 0; i < ncols; i++)
+		free(cols[i].buf);
+	free(vals);
+	free(cols);
+	free(bind);
+	return r;
+}
+
+/* query() with parameters: a prepared statement, every value bound as a string. */
+static enum driver_result mydrv_query_stmt(struct mydrv_conn *c, const char *sql, int nparams,
+					   const char *const *params, driver_row_fn fn, void *ctx,
+					   struct driver_error *err)
+{
+	MYSQL_STMT *st;
+	MYSQL_BIND *bind;
+	unsigned long *lens;
+	my_bool *nulls;
+	enum driver_result r = DRIVER_OK;
+	int i, status, stop = 0;
+
+	st = mysql_stmt_init(c->db);
+	if (!st)
+		return mydrv_fail(c->db, err);
+	bind = xcalloc((size_t)nparams, sizeof(*bind));
+	lens = xcalloc((size_t)nparams, sizeof(*lens));
+	nulls = xcalloc((size_t)nparams, sizeof(*nulls));
+	if (mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql))) {
+		r = mydrv_stmt_fail(st, err);
+		goto out;
+	}
+	if (mysql_stmt_param_count(st) != (unsigned long)nparams) {
+		driver_error_set(err, "the statement has %lu parameters, but %d values were given",
+				 mysql_stmt_param_count(st), nparams);
+		r = DRIVER_ESQL;
+		goto out;
+	}
+	for (i = 0; i < nparams; i++) {
+		nulls[i] = params[i] == NULL;
+		lens[i] = params[i] ? (unsigned long)strlen(params[i]) : 0;
+		bind[i].buffer_type = MYSQL_TYPE_STRING;
+		bind[i].buffer = (void *)params[i]; /* only read */
+		bind[i].buffer_length = lens[i];
+		bind[i].length = &lens[i];
+		bind[i].is_null = &nulls[i];
+	}
+	if (mysql_stmt_bind_param(st, bind) || mysql_stmt_execute(st)) {
+		r = mydrv_stmt_fail(st, err);
+		goto out;
+	}
+	do {
+		int ncols = (int)mysql_stmt_field_count(st);
+
+		if (ncols > 0) {
+			r = mydrv_stmt_rows(st, ncols, fn, ctx, &stop, err);
+			if (r != DRIVER_OK)
+				goto out;
+		}
+		status = mysql_stmt_next_result(st);
+		if (status > 0) {
+			r = mydrv_stmt_fail(st, err);
+			goto out;
+		}
+	} while (status == 0);
+out:
+	mysql_stmt_close(st);
+	free(nulls);
+	free(lens);
+	free(bind);
+	return r;
+}
+
+static enum driver_result mydrv_query(struct driver_conn *conn, const char *sql, int nparams,
+				      const char *const *params, driver_row_fn fn, void *ctx,
+				      struct driver_error *err)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)conn;
+
+	if (nparams <= 0)
+		return mydrv_query_text(c, sql, fn, ctx, err);
+	return mydrv_query_stmt(c, sql, nparams, params, fn, ctx, err);
+}
+
+/* ---- tables and the lock ---------------------------------------------------- */
+
+/* The first column of the first row, for single-value queries. */
+struct mydrv_value {
+	int rows;
+	char *text; /* NULL for SQL NULL */
+};
+
+static int mydrv_first_value(void *ctx, int ncols, const char *const *values)
+{
+	struct mydrv_value *v = ctx;
+
+	v->rows++;
+	if (ncols > 0 && values[0])
+		v->text = xstrdup(values[0]);
+	return 1;
+}
+
+static enum driver_result mydrv_table_exists(struct driver_conn *conn, const char *table,
+					     int *exists, struct driver_error *err)
+{
+	struct mydrv_value v = { 0, NULL };
+	enum driver_result r;
+
+	*exists = 0;
+	r = mydrv_query(conn,
+			"SELECT 1 FROM information_schema.tables"
+			" WHERE table_schema = DATABASE() AND table_name = ?",
+			1, &table, mydrv_first_value, &v, err);
+	free(v.text);
+	if (r == DRIVER_OK)
+		*exists = v.rows > 0;
+	return r;
+}
+
+/*
+ * GET_LOCK names are server-wide, so the name carries the database. One
+ * longer than MySQL allows is replaced by a hash of it, still unique.
+ * The caller frees.
+ */
+static char *mydrv_lock_name(const char *database, const char *name)
+{
+	char *full = xasprintf("migrate:%s:%s", database ? database : "", name);
+	char hex[65];
+
+	if (strlen(full) <= MYDRV_LOCK_NAME_MAX)
+		return full;
+	sha256_hex(full, strlen(full), hex);
+	free(full);
+	return xasprintf("migrate:%.*s", MYDRV_LOCK_NAME_MAX - 8, hex);
+}
+
+static enum driver_result mydrv_lock(struct driver_conn *conn, const char *name, int timeout_s,
+				     struct driver_error *err)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)conn;
+	struct mydrv_value v = { 0, NULL };
+	enum driver_result r;
+	char *lname, *sql;
+	const char *param;
+
+	if (c->lock_name)
+		return DRIVER_OK; /* GET_LOCK nests; one release must free it */
+	lname = mydrv_lock_name(c->database, name);
+	param = lname;
+	sql = xasprintf("SELECT GET_LOCK(?, %d)", timeout_s > 0 ? timeout_s : 0);
+	r = mydrv_query(conn, sql, 1, &param, mydrv_first_value, &v, err);
+	free(sql);
+	if (r == DRIVER_OK && v.text && strcmp(v.text, "1") == 0) {
+		c->lock_name = lname;
+		free(v.text);
+		return DRIVER_OK;
+	}
+	if (r != DRIVER_OK) {
+		/* err is set */
+	} else if (v.text && strcmp(v.text, "0") == 0) {
+		struct mydrv_value holder = { 0, NULL };
+		struct driver_error ignored;
+
+		mydrv_query(conn, "SELECT IS_USED_LOCK(?)", 1, &param, mydrv_first_value, &holder,
+			    &ignored);
+		if (holder.text)
+			driver_error_set(err, "GET_LOCK('%s') timed out: connection %s holds it", lname,
+					 holder.text);
+		else
+			driver_error_set(err, "GET_LOCK('%s') timed out", lname);
+		free(holder.text);
+		r = DRIVER_ELOCK;
+	} else {
+		driver_error_set(err, "GET_LOCK('%s') failed: it returned %s", lname,
+				 v.text ? v.text : "NULL");
+		r = DRIVER_ESQL;
+	}
+	free(v.text);
+	free(lname);
+	return r;
+}
+
+static enum driver_result mydrv_unlock(struct driver_conn *conn, struct driver_error *err)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)conn;
+	struct mydrv_value v = { 0, NULL };
+	enum driver_result r;
+	const char *param = c->lock_name;
+
+	if (!c->lock_name)
+		return DRIVER_OK;
+	r = mydrv_query(conn, "SELECT RELEASE_LOCK(?)", 1, &param, mydrv_first_value, &v, err);
+	if (r == DRIVER_OK && !(v.text && strcmp(v.text, "1") == 0)) {
+		driver_error_set(err, "RELEASE_LOCK('%s'): the lock was not held by this session",
+				 c->lock_name);
+		r = DRIVER_ESQL;
+	}
+	free(v.text);
+	free(c->lock_name);
+	c->lock_name = NULL;
+	return r;
+}
+
+/* ---- databases -------------------------------------------------------------- */
+
+/* Runs "<verb> `database`" on a connection to the server without a database. */
+static enum driver_result mydrv_server_exec(const struct driver_settings *s, const char *verb,
+					    struct driver_error *err)
+{
+	struct driver_settings server = *s;
+	struct strbuf sql = STRBUF_INIT;
+	struct driver_conn *conn;
+	enum driver_result r;
+	const char *p;
+
+	if (!s->database || !*s->database) {
+		driver_error_set(err, "no database name given");
+		return DRIVER_ECONFIG;
+	}
+	server.database = NULL;
+	r = mydrv_connect(&server, &conn, err);
+	if (r != DRIVER_OK)
+		return r;
+	strbuf_addf(&sql, "%s `", verb);
+	for (p = s->database; *p; p++) {
+		if (*p == '`')
+			strbuf_addch(&sql, '`');
+		strbuf_addch(&sql, *p);
+	}
+	strbuf_addch(&sql, '`');
+	r = mydrv_exec(conn, sql.buf, sql.len, NULL, err);
+	strbuf_release(&sql);
+	mydrv_close(conn);
+	return r;
+}
+
+static enum driver_result mydrv_create_database(const struct driver_settings *s,
+						struct driver_error *err)
+{
+	return mydrv_server_exec(s, "CREATE DATABASE IF NOT EXISTS", err);
+}
+
+static enum driver_result mydrv_drop_database(const struct driver_settings *s,
+					      struct driver_error *err)
+{
+	return mydrv_server_exec(s, "DROP DATABASE IF EXISTS", err);
+}
+
+const struct driver mysql_driver = {
+	.name = "mysql",
+	.dialect = SQL_DIALECT_MYSQL,
+	.caps = DRIVER_CAP_LOCK | DRIVER_CAP_CREATE_DATABASE,
+	.params = DRIVER_PARAM_QMARK,
+	.ident_quote = '`',
+	.begin_sql = "START TRANSACTION",
+	.commit_sql = "COMMIT",
+	.rollback_sql = "ROLLBACK",
+	.type_long_text = "LONGTEXT",
+	.type_timestamp = "DATETIME",
+	.connect = mydrv_connect,
+	.close = mydrv_close,
+	.exec = mydrv_exec,
+	.query = mydrv_query,
+	.table_exists = mydrv_table_exists,
+	.lock = mydrv_lock,
+	.unlock = mydrv_unlock,
+	.create_database = mydrv_create_database,
+	.drop_database = mydrv_drop_database,
+};

@@ -72,13 +72,19 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 
+# Objects depend on the flags they were built with, so a new driver or a
+# sanitizer switch rebuilds what it must.
+FLAGS_FILE := $(BUILD)/flags
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(CLI_CFLAGS)
+$(shell mkdir -p $(BUILD) && echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_FILE) || echo '$(FLAGS_NOW)' > $(FLAGS_FILE))
+
 ifeq ($(V),1)
 Q :=
 else
 Q := @
 endif
 
-.PHONY: all run test check check-san install uninstall clean deps
+.PHONY: all run test check tests install uninstall clean
 
 all: $(BUILD)/migrate $(BUILD)/libmigrate.a
 
@@ -90,17 +96,17 @@ $(BUILD)/migrate: $(CLI_OBJ) $(BUILD)/libmigrate.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libmigrate.a $(LIB_LIBS) $(CLI_LIBS)
 
-$(BUILD)/obj/migrate/%.o: migrate/%.c
+$(BUILD)/obj/migrate/%.o: migrate/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(CLI_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/drivers/%.o: drivers/%.c
+$(BUILD)/obj/drivers/%.o: drivers/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/tests/%.o: tests/%.c
+$(BUILD)/obj/tests/%.o: tests/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(LIB_CFLAGS) $(CLI_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
@@ -108,6 +114,13 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 $(BUILD)/check_migrate: $(TEST_OBJ) $(BUILD)/libmigrate.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libmigrate.a $(LIB_LIBS) $(CLI_LIBS) $(CHECK_LIBS)
+
+# The test runner alone; 'make build/check_migrate BUILD=dir' means the same.
+tests: $(BUILD)/check_migrate
+ifneq ($(BUILD),build)
+.PHONY: build/check_migrate
+build/check_migrate: $(BUILD)/check_migrate
+endif
 
 # The main job: the example migrated and seeded on the SQLite default of config.ini.
 run:

@@ -219,26 +219,30 @@ static enum migrate_result need_settings(migrate *m, struct migrate_error *err)
 enum migrate_result migrate_create_database(migrate *m, struct migrate_error *err)
 {
 	struct driver_error derr = { "", -1 };
+	enum driver_result r;
 
 	if (need_settings(m, err))
 		return err->code;
 	if (!(m->cfg.drv->caps & DRIVER_CAP_CREATE_DATABASE) || !m->cfg.drv->create_database)
 		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot create databases", m->cfg.drv->name);
-	if (m->cfg.drv->create_database(&m->cfg.settings, &derr) != DRIVER_OK)
-		return merr_set(err, MIGRATE_ECONNECT, "cannot create %s: %s", m->cfg.display_url, derr.message);
+	r = m->cfg.drv->create_database(&m->cfg.settings, &derr);
+	if (r != DRIVER_OK)
+		return merr_set(err, db_map_result(r), "cannot create %s: %s", m->cfg.display_url, derr.message);
 	return MIGRATE_OK;
 }
 
 enum migrate_result migrate_drop_database(migrate *m, struct migrate_error *err)
 {
 	struct driver_error derr = { "", -1 };
+	enum driver_result r;
 
 	if (need_settings(m, err))
 		return err->code;
 	if (!(m->cfg.drv->caps & DRIVER_CAP_CREATE_DATABASE) || !m->cfg.drv->drop_database)
 		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot drop databases", m->cfg.drv->name);
-	if (m->cfg.drv->drop_database(&m->cfg.settings, &derr) != DRIVER_OK)
-		return merr_set(err, MIGRATE_ECONNECT, "cannot drop %s: %s", m->cfg.display_url, derr.message);
+	r = m->cfg.drv->drop_database(&m->cfg.settings, &derr);
+	if (r != DRIVER_OK)
+		return merr_set(err, db_map_result(r), "cannot drop %s: %s", m->cfg.display_url, derr.message);
 	return MIGRATE_OK;
 }
 
@@ -252,10 +256,14 @@ enum migrate_result migrate_wait(migrate *m, int timeout_s, struct migrate_error
 	if (need_settings(m, err))
 		return err->code;
 	for (;;) {
-		if (m->cfg.drv->connect(&m->cfg.settings, &conn, &derr) == DRIVER_OK) {
+		enum driver_result r = m->cfg.drv->connect(&m->cfg.settings, &conn, &derr);
+		if (r == DRIVER_OK) {
 			m->cfg.drv->close(conn);
 			return MIGRATE_OK;
 		}
+		if (r != DRIVER_ECONNECT) /* settings that can never work: no use waiting */
+			return merr_set(err, db_map_result(r), "cannot connect to %s: %s", m->cfg.display_url,
+					derr.message);
 		if (now_ms() >= deadline)
 			return merr_set(err, MIGRATE_ECONNECT, "%s did not accept connections within %d s: %s",
 					m->cfg.display_url, timeout_s, derr.message);

@@ -126,7 +126,7 @@ static int parse_seconds(const char *s, int *out)
 /* The query string: ?key=value&key=value */
 static int url_query(const char *q, struct db_url *u, char *errbuf, size_t errlen)
 {
-	static const char *const known = "sslmode, socket, host, ssl_ca, ssl_cert, ssl_key, options, connect_timeout";
+	static const char *const known = "sslmode, socket, host, port, ssl_ca, ssl_cert, ssl_key, options, connect_timeout";
 
 	while (*q) {
 		const char *amp = strchr(q, '&');
@@ -162,7 +162,14 @@ static int url_query(const char *q, struct db_url *u, char *errbuf, size_t errle
 			slot = &u->ssl_key;
 		else if (strcmp(key, "options") == 0)
 			slot = &u->options;
-		else if (strcmp(key, "connect_timeout") == 0) {
+		else if (strcmp(key, "port") == 0) {
+			if (parse_port(val, strlen(val), &u->port)) {
+				url_fail(errbuf, errlen, "URL parameter port='%s' is not a number from 1 to 65535", val);
+				free(key);
+				free(val);
+				return -1;
+			}
+		} else if (strcmp(key, "connect_timeout") == 0) {
 			if (parse_seconds(val, &u->connect_timeout)) {
 				url_fail(errbuf, errlen, "URL parameter connect_timeout='%s' is not a number of seconds", val);
 				free(key);

@@ -11,7 +11,7 @@
 #include "internal.h"
 #include "sqllex.h"
 
-static enum migrate_result map_result(enum driver_result r)
+enum migrate_result db_map_result(enum driver_result r)
 {
 	switch (r) {
 	case DRIVER_OK:
@@ -37,7 +37,7 @@ enum migrate_result db_connect(migrate *m, struct migrate_error *err)
 	r = m->cfg.drv->connect(&m->cfg.settings, &m->conn, &derr);
 	if (r != DRIVER_OK) {
 		m->conn = NULL;
-		return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_ECONNECT : map_result(r),
+		return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_ECONNECT : db_map_result(r),
 				"cannot connect to %s: %s", m->cfg.display_url, derr.message);
 	}
 	return MIGRATE_OK;
@@ -56,7 +56,7 @@ enum migrate_result db_lock(migrate *m, struct migrate_error *err)
 				"another migrate holds the lock on %s; gave up after %d s (lock_timeout): %s",
 				m->cfg.display_url, m->cfg.lock_timeout, derr.message);
 	if (r != DRIVER_OK)
-		return merr_set(err, map_result(r), "cannot take the migration lock: %s", derr.message);
+		return merr_set(err, db_map_result(r), "cannot take the migration lock: %s", derr.message);
 	m->locked = 1;
 	return MIGRATE_OK;
 }
@@ -140,7 +140,7 @@ enum migrate_result db_query(migrate *m, const char *sql, int nparams, const cha
 	}
 	r = m->cfg.drv->query(m->conn, sql, nparams, params, fn, ctx, &derr);
 	if (r != DRIVER_OK)
-		return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : map_result(r),
+		return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : db_map_result(r),
 				"%s: %s", sql, derr.message);
 	return MIGRATE_OK;
 }
@@ -159,7 +159,7 @@ enum migrate_result db_table_exists(migrate *m, const char *table, int *exists,
 	*exists = 0;
 	r = m->cfg.drv->table_exists(m->conn, table, exists, &derr);
 	if (r != DRIVER_OK)
-		return merr_set(err, map_result(r), "cannot look for table '%s': %s", table, derr.message);
+		return merr_set(err, db_map_result(r), "cannot look for table '%s': %s", table, derr.message);
 	return MIGRATE_OK;
 }
 
@@ -240,7 +240,7 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 		derr.offset = -1;
 		r = m->cfg.drv->exec(m->conn, sql, st->len, &n, &derr);
 		if (r != DRIVER_OK) {
-			res = merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : map_result(r), "%s:%d: %s",
+			res = merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : db_map_result(r), "%s:%d: %s",
 				       label, offset_line(sql, st->len, derr.offset, st->line), derr.message);
 			break;
 		}

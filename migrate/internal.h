@@ -34,6 +34,8 @@ void emitf(migrate *m, enum migrate_event_kind kind, const char *fmt, ...) MIGRA
 void emit_warning_cb(void *ctx, const char *message);
 
 /* ---- db.c ---- */
+/* The migrate result (and exit code) for a driver result. */
+enum migrate_result db_map_result(enum driver_result r);
 enum migrate_result db_connect(migrate *m, struct migrate_error *err);
 enum migrate_result db_lock(migrate *m, struct migrate_error *err);
 void db_unlock(migrate *m);

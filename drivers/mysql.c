@@ -701,7 +701,7 @@ static enum driver_result mydrv_unlock(struct driver_conn *conn, struct driver_e
 
 /* Runs "<verb> `database`" on a connection to the server without a database. */
 static enum driver_result mydrv_server_exec(const struct driver_settings *s, const char *verb,
-					    struct driver_error *err)
+					    const char *suffix, struct driver_error *err)
 {
 	struct driver_settings server = *s;
 	struct strbuf sql = STRBUF_INIT;
@@ -724,6 +724,7 @@ static enum driver_result mydrv_server_exec(const struct driver_settings *s, con
 		strbuf_addch(&sql, *p);
 	}
 	strbuf_addch(&sql, '`');
+	strbuf_addstr(&sql, suffix);
 	r = mydrv_exec(conn, sql.buf, sql.len, NULL, err);
 	strbuf_release(&sql);
 	mydrv_close(conn);
@@ -733,13 +734,15 @@ static enum driver_result mydrv_server_exec(const struct driver_settings *s, con
 static enum driver_result mydrv_create_database(const struct driver_settings *s,
 						struct driver_error *err)
 {
-	return mydrv_server_exec(s, "CREATE DATABASE IF NOT EXISTS", err);
+	/* utf8mb4 whatever the server's default (latin1 on MariaDB 10.11) */
+	return mydrv_server_exec(s, "CREATE DATABASE IF NOT EXISTS",
+				 " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", err);
 }
 
 static enum driver_result mydrv_drop_database(const struct driver_settings *s,
 					      struct driver_error *err)
 {
-	return mydrv_server_exec(s, "DROP DATABASE IF EXISTS", err);
+	return mydrv_server_exec(s, "DROP DATABASE IF EXISTS", "", err);
 }
 
 const struct driver mysql_driver = {

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The whole test suite against the binaries in BUILD_DIR:
+#
+#   tests/run.sh BUILD_DIR
+#
+# Starts throwaway PostgreSQL and MariaDB servers (tests/servers.sh), then runs
+# BUILD_DIR/check_migrate four times: unit tests alone, then the driver and CLI
+# tests on sqlite, postgres and mysql. All four run even when one fails; the
+# servers are stopped on exit, whatever happens. Exit status 0 only when all
+# four passed. Set MIGRATE_TEST_PG_URL / MIGRATE_TEST_MYSQL_URL to use existing
+# servers instead of throwaway ones.
+
+set -euo pipefail
+
+prog=${0##*/}
+if (($# != 1)); then
+	printf 'usage: %s BUILD_DIR\n' "$prog" >&2
+	exit 2
+fi
+
+src_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=$(cd "$1" && pwd)
+runner=$build_dir/check_migrate
+
+export MIGRATE_SOURCE_DIR=$src_dir
+export MIGRATE_BIN=$build_dir/migrate
+export CK_DEFAULT_TIMEOUT=120
+
+srv_dir=$(mktemp -d "${TMPDIR:-/tmp}/migrate-test.XXXXXX")
+cleanup() {
+	"$src_dir/tests/servers.sh" stop "$srv_dir" || true
+}
+trap cleanup EXIT
+# Turn signals into an exit so the EXIT trap stops the servers.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+servers_ok=1
+if "$src_dir/tests/servers.sh" start "$srv_dir"; then
+	# shellcheck source=/dev/null
+	source "$srv_dir/env"
+else
+	servers_ok=0
+	printf '%s: the database servers did not start: the postgres and mysql runs fail\n' "$prog" >&2
+fi
+
+names=()
+results=()
+passed=0
+failed=0
+
+# run NAME [VAR=VALUE...]: one run of check_migrate with those variables
+# (MIGRATE_TEST_DRIVER and MIGRATE_TEST_URL are unset unless given).
+run() {
+	local name=$1 rc=0 start=$SECONDS status
+	shift
+	printf '\n=== check_migrate: %s ===\n' "$name"
+	if [[ ! -x $runner ]]; then
+		printf '%s: %s not found: build it with "make %s"\n' "$prog" "$runner" "$runner" >&2
+		rc=127
+	else
+		env -u MIGRATE_TEST_DRIVER -u MIGRATE_TEST_URL "$@" "$runner" || rc=$?
+	fi
+	if ((rc == 0)); then
+		status="passed"
+		passed=$((passed + 1))
+	else
+		status="FAILED (exit $rc)"
+		failed=$((failed + 1))
+	fi
+	names+=("$name")
+	results+=("$status in $((SECONDS - start)) s")
+	printf '=== check_migrate: %s: %s ===\n' "$name" "$status"
+}
+
+# A run that cannot happen, counted as failed with the reason.
+fail_run() {
+	local name=$1 why=$2
+	printf '\n=== check_migrate: %s: FAILED (%s) ===\n' "$name" "$why"
+	names+=("$name")
+	results+=("FAILED ($why)")
+	failed=$((failed + 1))
+}
+
+run unit
+run sqlite MIGRATE_TEST_DRIVER=sqlite
+if ((servers_ok)); then
+	run postgres MIGRATE_TEST_DRIVER=postgres MIGRATE_TEST_URL="$MIGRATE_TEST_PG_URL"
+	run mysql MIGRATE_TEST_DRIVER=mysql MIGRATE_TEST_URL="$MIGRATE_TEST_MYSQL_URL"
+else
+	fail_run postgres "server did not start, see above"
+	fail_run mysql "server did not start, see above"
+fi
+
+printf '\n=== summary (%s) ===\n' "$build_dir"
+for i in "${!names[@]}"; do
+	printf '  %-9s %s\n' "${names[$i]}:" "${results[$i]}"
+done
+printf '%d passed, %d failed\n' "$passed" "$failed"
+((failed == 0))

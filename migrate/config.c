@@ -258,12 +258,16 @@ int url_parse(const char *url, struct db_url *out, char *errbuf, size_t errlen)
 		goto done;
 	}
 	p = colon + 3;
-	auth_end = p + strcspn(p, "/?");
-	/* user:password@ -- the last @ before the path, since passwords may hold @ */
+	/*
+	 * user:password@ ends at the last @ before any query string, so a
+	 * password holding an unencoded @, / or : still parses, and no part of
+	 * it is ever taken for a host, port or path (and echoed in a message).
+	 */
 	at = NULL;
-	for (hostp = p; hostp < auth_end; hostp++)
+	for (hostp = p; *hostp && *hostp != '?'; hostp++)
 		if (*hostp == '@')
 			at = hostp;
+	auth_end = (at ? at + 1 : p) + strcspn(at ? at + 1 : p, "/?");
 	if (at) {
 		const char *pc = memchr(p, ':', (size_t)(at - p));
 		const char *uend = pc ? pc : at;
@@ -317,8 +321,8 @@ int url_parse(const char *url, struct db_url *out, char *errbuf, size_t errlen)
 			portp = pc + 1;
 	}
 	if (portp && parse_port(portp, (size_t)(auth_end - portp), &out->port)) {
-		url_fail(errbuf, errlen, "the URL's port '%.*s' is not a number from 1 to 65535",
-			 (int)(auth_end - portp > 20 ? 20 : auth_end - portp), portp);
+		/* not echoed: with a mistyped URL it could be part of a password */
+		url_fail(errbuf, errlen, "the URL's port is not a number from 1 to 65535 (percent-encode special characters in the password)");
 		goto done;
 	}
 	/* /database */

@@ -34,9 +34,9 @@ struct lexer {
 	int start_line;
 	size_t sig_end;     /* offset just past its last significant character */
 	int words;
-	int is_create;
+	int deciding;       /* a CREATE whose kind of object is not known yet */
+	int definer;        /* ... with a MySQL DEFINER clause being skipped */
 	int routine;        /* a CREATE of a trigger, procedure, function or event */
-	int open_paren;     /* seen '(' : past the object's name */
 	int depth;          /* open BEGIN/CASE blocks */
 	int pending_end;    /* saw END, waiting for the next token */
 
@@ -97,7 +97,7 @@ static void count_lines(struct lexer *lx, size_t from, size_t to)
 static void reset_stmt(struct lexer *lx)
 {
 	lx->start = -1;
-	lx->words = lx->is_create = lx->routine = lx->open_paren = 0;
+	lx->words = lx->deciding = lx->definer = lx->routine = 0;
 	lx->depth = lx->pending_end = 0;
 }
 
@@ -134,6 +134,35 @@ static void resolve_end(struct lexer *lx)
 	}
 }
 
+/*
+ * After CREATE: the object's kind is the first word past OR REPLACE, TEMP,
+ * CONSTRAINT, AGGREGATE and a DEFINER = user@host clause. Only then does
+ * "CREATE TABLE event (begin TEXT)" stay a plain statement.
+ */
+static void decide_kind(struct lexer *lx, const char *w, size_t n)
+{
+	static const char *const modifiers[] = {
+		"OR", "REPLACE", "TEMP", "TEMPORARY", "CONSTRAINT", "AGGREGATE", NULL,
+	};
+	size_t k;
+
+	if (word_is(w, n, "TRIGGER") || word_is(w, n, "PROCEDURE") || word_is(w, n, "FUNCTION") ||
+	    word_is(w, n, "EVENT")) {
+		lx->routine = 1;
+		lx->deciding = 0;
+		return;
+	}
+	if (word_is(w, n, "DEFINER")) {
+		lx->definer = 1; /* the user and host that follow are not the kind */
+		return;
+	}
+	for (k = 0; modifiers[k]; k++)
+		if (word_is(w, n, modifiers[k]))
+			return;
+	if (!lx->definer || word_is(w, n, "VIEW") || lx->words > 16)
+		lx->deciding = 0; /* TABLE, INDEX, VIEW, ...: not a routine */
+}
+
 static void on_word(struct lexer *lx, const char *w, size_t n)
 {
 	int handled = 0;
@@ -157,13 +186,10 @@ static void on_word(struct lexer *lx, const char *w, size_t n)
 			lx->pending_end = 1;
 	}
 	lx->words++;
-	if (lx->words == 1) {
-		lx->is_create = word_is(w, n, "CREATE");
-	} else if (lx->is_create && !lx->routine && !lx->open_paren && lx->words <= 10 &&
-		   (word_is(w, n, "TRIGGER") || word_is(w, n, "PROCEDURE") ||
-		    word_is(w, n, "FUNCTION") || word_is(w, n, "EVENT"))) {
-		lx->routine = 1;
-	}
+	if (lx->words == 1)
+		lx->deciding = word_is(w, n, "CREATE");
+	else if (lx->deciding)
+		decide_kind(lx, w, n);
 }
 
 /* Skips a quoted run opened by s[i] == q; doubled q is a literal q. */
@@ -438,8 +464,6 @@ int sqllex_split(const char *text, size_t len, enum sql_dialect dialect, int fir
 			lx.i = j;
 		} else {
 			resolve_end(&lx);
-			if (c == '(')
-				lx.open_paren = 1;
 			lx.i++;
 		}
 		lx.sig_end = lx.i;

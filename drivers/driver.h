@@ -195,6 +195,19 @@ struct driver {
 	enum driver_result (*drop_database)(const struct driver_settings *settings,
 					    struct driver_error *err);
 
+	/*
+	 * Optional (NULL: 'dump' and 'verify' are refused on this driver).
+	 * Writes the schema of the connected database into *out (the caller
+	 * frees) as deterministic, readable text built from the database's own
+	 * catalogs: tables, columns (type, nullability, default), primary keys,
+	 * unique constraints, foreign keys, indexes, views, and triggers where
+	 * the catalog gives them, each sorted, so the same schema always gives
+	 * the same bytes on the same database. Tables named in skip
+	 * (NULL-terminated; the tracking tables) are left out.
+	 */
+	enum driver_result (*dump_schema)(struct driver_conn *conn, const char *const *skip,
+					  char **out, struct driver_error *err);
+
 	/* New operations go here, at the end. */
 };
 

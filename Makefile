@@ -4,7 +4,8 @@
 #   make run        install what is missing, build, migrate and seed the example (SQLite)
 #   make test       install what is missing, build, run the whole suite on all drivers
 #   make check      the suite only, with what is installed (servers started by the harness)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=   (and 'make uninstall' with the same)
+#   make doc        the man page, build/migrate.1 (needs scdoc)
 #   make SANITIZE=address,undefined   build with sanitizers (into build-san/ by default)
 #   make V=1        show full commands
 #
@@ -15,6 +16,16 @@ DESTDIR ?=
 BUILD   ?= build
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
+SCDOC   ?= scdoc
+INSTALL ?= install
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR  ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
+VERSION := $(shell sed -n 's/^\#define MIGRATE_VERSION "\(.*\)"/\1/p' migrate/migrate.h)
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
         -Wmissing-prototypes -Wpointer-arith -Wcast-align -Wwrite-strings \
@@ -42,6 +53,11 @@ INIPARSER_LIBS   ?= $(or $(call pc_libs,iniparser),-liniparser)
 LIB_CFLAGS := $(call pc_cflags,sqlite3 libcrypto) $(INIPARSER_CFLAGS)
 LIB_LIBS   := $(call pc_libs,sqlite3 libcrypto) $(INIPARSER_LIBS)
 
+# What migrate.pc tells a program that links the static libmigrate.a: the
+# pkg-config modules it needs (Requires.private) and the libraries without a .pc.
+PC_REQUIRES := sqlite3 libcrypto $(if $(call pc_libs,iniparser),iniparser)
+PC_LIBS     := $(if $(call pc_libs,iniparser),,$(INIPARSER_LIBS))
+
 DRIVERS := sqlite
 HAVE_PQ := $(and $(wildcard drivers/postgres.c),$(shell $(PKG_CONFIG) --exists libpq 2>/dev/null && echo yes))
 HAVE_MY := $(and $(wildcard drivers/mysql.c),$(shell $(PKG_CONFIG) --exists mysqlclient 2>/dev/null && echo yes))
@@ -49,11 +65,13 @@ ifeq ($(HAVE_PQ),yes)
 DRIVERS += postgres
 LIB_CFLAGS += -DHAVE_POSTGRES $(call pc_cflags,libpq)
 LIB_LIBS += $(call pc_libs,libpq)
+PC_REQUIRES += libpq
 endif
 ifeq ($(HAVE_MY),yes)
 DRIVERS += mysql
 LIB_CFLAGS += -DHAVE_MYSQL $(call pc_cflags,mysqlclient)
 LIB_LIBS += $(call pc_libs,mysqlclient)
+PC_REQUIRES += mysqlclient
 endif
 
 CLI_CFLAGS := $(call pc_cflags,jansson)
@@ -84,9 +102,12 @@ else
 Q := @
 endif
 
-.PHONY: all run test check tests install uninstall clean
+.PHONY: all doc run test check tests install uninstall clean
 
-all: $(BUILD)/migrate $(BUILD)/libmigrate.a
+all: $(BUILD)/migrate $(BUILD)/libmigrate.a $(BUILD)/migrate.pc
+
+# The man page needs scdoc (scripts/install-deps.sh installs it); 'make' alone does not.
+doc: $(BUILD)/migrate.1
 
 $(BUILD)/libmigrate.a: $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
@@ -141,15 +162,43 @@ test:
 check: all $(BUILD)/check_migrate
 	./tests/run.sh $(BUILD)
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
-	install -m 755 $(BUILD)/migrate $(DESTDIR)$(PREFIX)/bin/migrate
-	install -m 644 $(BUILD)/libmigrate.a $(DESTDIR)$(PREFIX)/lib/libmigrate.a
-	install -m 644 migrate/migrate.h $(DESTDIR)$(PREFIX)/include/migrate.h
+# The pkg-config file, for the prefix it is installed under. Directories under
+# PREFIX are written as ${prefix}/..., so 'pkg-config --define-prefix' works;
+# like the flags file, pc-flags makes a new PREFIX or driver regenerate it.
+pc_rel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+PC_FILE := $(BUILD)/pc-flags
+PC_NOW := $(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(VERSION) $(PC_REQUIRES) $(PC_LIBS)
+$(shell mkdir -p $(BUILD) && echo '$(PC_NOW)' | cmp -s - $(PC_FILE) || echo '$(PC_NOW)' > $(PC_FILE))
+
+
+$(BUILD)/migrate.pc: migrate/migrate.pc.in $(PC_FILE)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|g' \
+	        -e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|g' -e 's|@VERSION@|$(VERSION)|g' \
+	        -e 's|@REQUIRES_PRIVATE@|$(strip $(PC_REQUIRES))|g' \
+	        -e 's|@LIBS_PRIVATE@|$(strip $(PC_LIBS))|g' $< > $@.tmp && mv $@.tmp $@
+
+# The man page, from its scdoc source.
+$(BUILD)/migrate.1: docs/migrate.1.scd
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SCDOC   $@")
+	$(Q)$(SCDOC) < $< > $@.tmp && mv $@.tmp $@
+
+INSTALLED := $(BINDIR)/migrate $(LIBDIR)/libmigrate.a $(INCLUDEDIR)/migrate.h \
+             $(PKGCONFIGDIR)/migrate.pc $(MANDIR)/man1/migrate.1 $(BASHCOMPDIR)/migrate
+
+install: all doc
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	        $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 755 $(BUILD)/migrate $(DESTDIR)$(BINDIR)/migrate
+	$(INSTALL) -m 644 $(BUILD)/libmigrate.a $(DESTDIR)$(LIBDIR)/libmigrate.a
+	$(INSTALL) -m 644 migrate/migrate.h $(DESTDIR)$(INCLUDEDIR)/migrate.h
+	$(INSTALL) -m 644 $(BUILD)/migrate.pc $(DESTDIR)$(PKGCONFIGDIR)/migrate.pc
+	$(INSTALL) -m 644 $(BUILD)/migrate.1 $(DESTDIR)$(MANDIR)/man1/migrate.1
+	$(INSTALL) -m 644 completion/migrate.bash $(DESTDIR)$(BASHCOMPDIR)/migrate
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/migrate $(DESTDIR)$(PREFIX)/lib/libmigrate.a \
-	      $(DESTDIR)$(PREFIX)/include/migrate.h
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
 	rm -rf build build-san

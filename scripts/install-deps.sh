@@ -24,6 +24,7 @@ packages=(
 	libjansson-dev
 	libcsv-dev
 	clang                      # fuzzing
+	scdoc                      # the man page (make install)
 )
 
 missing=()

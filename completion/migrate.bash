@@ -1,0 +1,134 @@
+# bash completion for migrate(1)                              -*- shell-script -*-
+#
+# Installed as share/bash-completion/completions/migrate. Commands and their
+# options are read from the binary's own help ('migrate help', 'migrate help
+# COMMAND'), so they stay right as commands grow; the lists below are only
+# the fallback when the binary cannot be run. --env completes the sections
+# of the config file in use (--config, else $MIGRATE_CONFIG, else
+# ./config.ini), --to the versions in the migrations directory, and seed the
+# seed files.
+
+_migrate_fallback_commands='up down redo status version new validate repair seed dump verify create drop wait drivers help'
+_migrate_fallback_globals='-c --config -e --env -u --url --migrations-dir --seeds-dir --format -q --quiet -v --verbose --dry-run --lock-timeout -h --help --version'
+
+# _migrate_help BIN [COMMAND]: the help text, or nothing.
+_migrate_help()
+{
+	"$1" help ${2:+"$2"} 2>/dev/null </dev/null
+}
+
+# The option names in a block of help text (lines that begin with -).
+_migrate_opts_in()
+{
+	sed -n 's/^ *\(-[A-Za-z], \)\{0,1\}\(--[a-z][a-z-]*\).*/\1\2/p' | tr -d ',' | tr ' ' '\n' | sed '/^$/d'
+}
+
+# The options in a block of help text that take a value ("--to VERSION").
+_migrate_valued_in()
+{
+	sed -n 's/^ *\(-\([A-Za-z]\), \)\{0,1\}\(--[a-z][a-z-]*\) [A-Za-z|]\{1,\}\( .*\)\{0,1\}$/-\2 \3/p' |
+		tr ' ' '\n' | sed '/^-$/d;/^$/d'
+}
+
+# The sections of an ini file that name environments.
+_migrate_envs()
+{
+	local file=$1
+	[[ -r $file ]] || return 0
+	sed -n 's/^[[:space:]]*\[\([^]]*\)\][[:space:]]*\([;#].*\)\{0,1\}$/\1/p' "$file" |
+		sed '/^migrate$/d;/^placeholders$/d'
+}
+
+_migrate()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=""
+	local bin=${COMP_WORDS[0]} help cmd="" cmdhelp="" i w
+	local config=${MIGRATE_CONFIG:-config.ini} migdir=migrations seeddir=seeds
+	local commands globals valued cmdopts=""
+
+	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+	bin=${bin/#\~/$HOME}
+	help=$(_migrate_help "$bin")
+	if [[ -n $help ]]; then
+		commands=$(printf '%s\n' "$help" | sed -n '/^commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p')
+		globals=$(printf '%s\n' "$help" | sed -n '/^global options/,/^$/p' | _migrate_opts_in)
+		valued=$(printf '%s\n' "$help" | sed -n '/^global options/,/^$/p' | _migrate_valued_in)
+	else
+		commands=$_migrate_fallback_commands
+		globals=$_migrate_fallback_globals
+		valued='-c --config -e --env -u --url --migrations-dir --seeds-dir --format --lock-timeout'
+	fi
+
+	# Find the command and the files the words name, skipping option values.
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		case $w in
+		-c | --config) config=${COMP_WORDS[i + 1]} ;;
+		--config=*) config=${w#*=} ;;
+		--migrations-dir) migdir=${COMP_WORDS[i + 1]} ;;
+		--migrations-dir=*) migdir=${w#*=} ;;
+		--seeds-dir) seeddir=${COMP_WORDS[i + 1]} ;;
+		--seeds-dir=*) seeddir=${w#*=} ;;
+		esac
+		if [[ $w == -* ]]; then
+			[[ $w != *=* ]] && [[ " "$(printf '%s ' $valued) == *" $w "* ]] && ((i++))
+			continue
+		fi
+		[[ -z $cmd ]] && cmd=$w
+	done
+	config=${config/#\~/$HOME}
+
+	if [[ -n $cmd ]]; then
+		cmdhelp=$(_migrate_help "$bin" "$cmd" | sed -n '/^options:/,/^$/p')
+		cmdopts=$(printf '%s\n' "$cmdhelp" | _migrate_opts_in)
+	fi
+
+	# The value of an option.
+	case $prev in
+	-c | --config)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	-e | --env)
+		COMPREPLY=($(compgen -W "$(_migrate_envs "$config")" -- "$cur"))
+		return
+		;;
+	--migrations-dir | --seeds-dir)
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return
+		;;
+	--format)
+		COMPREPLY=($(compgen -W 'text json' -- "$cur"))
+		return
+		;;
+	--to)
+		COMPREPLY=($(compgen -W "$(ls "$migdir" 2>/dev/null | sed -n 's/^\([0-9][0-9]*\)_.*\.sql$/\1/p')" -- "$cur"))
+		return
+		;;
+	-o | --output)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	-u | --url | --lock-timeout | --timeout | --scratch-url)
+		return
+		;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$globals $cmdopts" -- "$cur"))
+		return
+	fi
+	case $cmd in
+	"")
+		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		;;
+	help)
+		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		;;
+	seed)
+		COMPREPLY=($(compgen -W "$(ls "$seeddir" 2>/dev/null | sed -n '/^[0-9][0-9]*_.*\.\(sql\|csv\)$/p')" -- "$cur"))
+		;;
+	esac
+}
+
+complete -F _migrate migrate

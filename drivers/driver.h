@@ -93,6 +93,13 @@ struct driver_settings {
 	const char *ssl_key;  /* mysql */
 	const char *options;  /* driver-specific pass-through, documented per driver */
 	int connect_timeout;  /* seconds; 0 means the driver's default (10) */
+	/*
+	 * The run must change nothing (--dry-run): the core sends no writes, and
+	 * connecting must not create anything either. SQLite opens the file
+	 * read-only, and a file that does not exist as an empty in-memory
+	 * database, so the plan is that of a new database and no file appears.
+	 */
+	int read_only;
 };
 
 /*

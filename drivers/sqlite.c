@@ -58,7 +58,12 @@ static enum driver_result litedrv_connect(const struct driver_settings *s, struc
 		driver_error_set(err, "the sqlite driver takes no options");
 		return DRIVER_ECONFIG;
 	}
-	rc = sqlite3_open_v2(s->database, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (s->read_only && !litedrv_memory(s->database) && access(s->database, F_OK) != 0 && errno == ENOENT)
+		rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL);
+	else
+		rc = sqlite3_open_v2(s->database, &db,
+				     s->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+				     NULL);
 	if (rc != SQLITE_OK) {
 		driver_error_set(err, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);

@@ -34,6 +34,7 @@ enum migrate_result db_connect(migrate *m, struct migrate_error *err)
 	struct driver_error derr = { "", -1 };
 	enum driver_result r;
 
+	m->cfg.settings.read_only = m->opt.dry_run;
 	r = m->cfg.drv->connect(&m->cfg.settings, &m->conn, &derr);
 	if (r != DRIVER_OK) {
 		m->conn = NULL;
@@ -48,7 +49,11 @@ enum migrate_result db_lock(migrate *m, struct migrate_error *err)
 	struct driver_error derr = { "", -1 };
 	enum driver_result r;
 
-	if (m->locked || !(m->cfg.drv->caps & DRIVER_CAP_LOCK))
+	/*
+	 * A dry run writes nothing, so it needs no lock: it never waits behind
+	 * a deploy, never holds one up, and leaves no lock file behind.
+	 */
+	if (m->locked || m->opt.dry_run || !(m->cfg.drv->caps & DRIVER_CAP_LOCK))
 		return MIGRATE_OK;
 	r = m->cfg.drv->lock(m->conn, m->cfg.table, m->cfg.lock_timeout, &derr);
 	if (r == DRIVER_ELOCK)
@@ -249,4 +254,22 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 	}
 	sql_stmts_release(&stmts);
 	return res;
+}
+
+enum migrate_result db_dump_schema(migrate *m, char **out, struct migrate_error *err)
+{
+	const char *skip[3] = { m->cfg.table, m->cfg.seeds_table, NULL };
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+
+	*out = NULL;
+	if (!m->cfg.drv->dump_schema)
+		return merr_set(err, MIGRATE_EFAIL, "the %s driver cannot dump a schema", m->cfg.drv->name);
+	r = m->cfg.drv->dump_schema(m->conn, skip, out, &derr);
+	if (r != DRIVER_OK) {
+		*out = NULL;
+		return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : db_map_result(r),
+				"cannot dump the schema of %s: %s", m->cfg.display_url, derr.message);
+	}
+	return MIGRATE_OK;
 }

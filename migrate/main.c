@@ -363,6 +363,23 @@ static int cmd_repair(struct cli *c, int argc, char **argv)
 	return r ? fail(c) : 0;
 }
 
+static int cmd_baseline(struct cli *c, int argc, char **argv)
+{
+	int r;
+
+	if ((r = parse_opts(c, argc, argv, "", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
+			    NULL)))
+		return r;
+	if (argc - optind != 1)
+		return usage_error(c, "%s", argc - optind ? "'baseline' takes one VERSION" : "'baseline' needs a VERSION");
+	if ((r = cli_open(c)))
+		return r;
+	output_begin(c->out, "baseline");
+	r = migrate_baseline(c->m, argv[optind], &c->err);
+	output_end(c->out, r);
+	return r ? fail(c) : 0;
+}
+
 static int cmd_seed(struct cli *c, int argc, char **argv)
 {
 	struct migrate_seed_options so = { NULL, 0 };
@@ -508,6 +525,9 @@ static const struct cmd commands[] = {
 	  "check that applied migrations match their files; change nothing", "" },
 	{ "repair", cmd_repair, NEEDS_DATABASE, "repair",
 	  "forget failed migrations and re-record the checksums of changed files", "" },
+	{ "baseline", cmd_baseline, NEEDS_DATABASE, "baseline VERSION",
+	  "record every migration up to VERSION as applied without running it",
+	  "  VERSION                 the last migration the existing database already has\n" },
 	{ "seed", cmd_seed, NEEDS_DATABASE, "seed [NAME...]",
 	  "apply pending seeds in order (or only the named ones)",
 	  "  NAME                    a seed's file name, with or without .sql, or its name\n" },

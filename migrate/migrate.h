@@ -55,6 +55,7 @@ enum migrate_event_kind {
 	MIGRATE_EVENT_WARNING,     /* message is set: worth telling a person, not an error */
 	MIGRATE_EVENT_NOTICE,      /* message is set: e.g. "nothing to do" */
 	MIGRATE_EVENT_SQL,         /* --dry-run: message is one statement that would run */
+	MIGRATE_EVENT_BASELINED,   /* baseline: recorded as applied without running it */
 };
 
 struct migrate_event {
@@ -138,6 +139,14 @@ enum migrate_result migrate_redo(migrate *m, struct migrate_error *err);
  * each change through a MIGRATE_EVENT_NOTICE.
  */
 enum migrate_result migrate_repair(migrate *m, struct migrate_error *err);
+
+/*
+ * Records every migration up to and including version as applied without
+ * running it (adopting an existing database), telling each through a
+ * MIGRATE_EVENT_BASELINED. MIGRATE_EUSAGE when version names no migration
+ * file; MIGRATE_EFAIL when any migration up to it is already recorded.
+ */
+enum migrate_result migrate_baseline(migrate *m, const char *version, struct migrate_error *err);
 
 enum migrate_state {
 	MIGRATE_STATE_APPLIED,

@@ -22,6 +22,8 @@ struct output {
 	json_t *events;  /* JSON mode: applied / rolled back / seeded items */
 	json_t *warnings;
 	json_t *sql;     /* JSON mode with --dry-run: the statements */
+	json_t *plan;    /* JSON mode with --dry-run: one step per migration or seed, with its statements */
+	json_t *step;    /* the step being filled (borrowed from plan), NULL between steps */
 	const char *events_key; /* where events go: "migrations", "seeds" or NULL */
 };
 
@@ -55,6 +57,7 @@ void output_free(struct output *o)
 	json_decref(o->events);
 	json_decref(o->warnings);
 	json_decref(o->sql);
+	json_decref(o->plan);
 	free(o);
 }
 
@@ -102,6 +105,21 @@ static void json_event(struct output *o, const char *action, const struct migrat
 	json_array_append_new(o->events, item);
 }
 
+/* --dry-run in JSON: a step of the plan, to which the statements that follow belong. */
+static void plan_step(struct output *o, const char *action, const char *version, const char *name)
+{
+	json_t *step = json_object();
+
+	if (!o->plan)
+		o->plan = json_array();
+	json_object_set_new(step, "action", json_string(action));
+	json_object_set_new(step, "version", jstr(version));
+	json_object_set_new(step, "name", jstr(name));
+	json_object_set_new(step, "sql", json_array());
+	json_array_append_new(o->plan, step);
+	o->step = step;
+}
+
 void output_event(void *ctx, const struct migrate_event *ev)
 {
 	struct output *o = ctx;
@@ -112,7 +130,10 @@ void output_event(void *ctx, const struct migrate_event *ev)
 	case MIGRATE_EVENT_APPLYING:
 	case MIGRATE_EVENT_ROLLING_BACK:
 	case MIGRATE_EVENT_SEEDING:
-		if (o->dry_run && !o->json && !o->quiet)
+		if (o->dry_run && o->json)
+			plan_step(o, ev->kind == MIGRATE_EVENT_APPLYING ? "up" : ev->kind == MIGRATE_EVENT_SEEDING ? "seed" : "down",
+				  ev->version, ev->name);
+		else if (o->dry_run && !o->json && !o->quiet)
 			printf("-- %s %s %s\n",
 			       ev->kind == MIGRATE_EVENT_APPLYING ? "up" : ev->kind == MIGRATE_EVENT_SEEDING ? "seed" : "down",
 			       ver, name);
@@ -122,6 +143,7 @@ void output_event(void *ctx, const struct migrate_event *ev)
 			       ver, name, paint(o->color_out, RESET));
 		break;
 	case MIGRATE_EVENT_APPLIED:
+		o->step = NULL;
 		if (o->json)
 			json_event(o, "applied", ev);
 		else if (!o->quiet && !o->dry_run)
@@ -129,6 +151,7 @@ void output_event(void *ctx, const struct migrate_event *ev)
 			       paint(o->color_out, RESET), ver, name, ev->duration_ms);
 		break;
 	case MIGRATE_EVENT_ROLLED_BACK:
+		o->step = NULL;
 		if (o->json)
 			json_event(o, "rolled_back", ev);
 		else if (!o->quiet && !o->dry_run)
@@ -136,6 +159,7 @@ void output_event(void *ctx, const struct migrate_event *ev)
 			       paint(o->color_out, RESET), ver, name, ev->duration_ms);
 		break;
 	case MIGRATE_EVENT_SEEDED:
+		o->step = NULL;
 		if (o->json)
 			json_event(o, "seeded", ev);
 		else if (!o->quiet && !o->dry_run)
@@ -166,9 +190,20 @@ void output_event(void *ctx, const struct migrate_event *ev)
 			if (!o->sql)
 				o->sql = json_array();
 			json_array_append_new(o->sql, jstr(ev->message));
+			/* outside any migration: the tracking table, --single-transaction BEGIN/COMMIT */
+			if (!o->step)
+				plan_step(o, "other", NULL, NULL);
+			json_array_append_new(json_object_get(o->step, "sql"), jstr(ev->message));
 		} else {
 			printf("%s\n", ev->message ? ev->message : "");
 		}
+		break;
+	case MIGRATE_EVENT_BASELINED:
+		if (o->json)
+			json_event(o, "baselined", ev);
+		else if (!o->quiet && !o->dry_run)
+			printf("%srecorded%s    %s %s (as applied, not run)\n", paint(o->color_out, GREEN),
+			       paint(o->color_out, RESET), ver, name);
 		break;
 	}
 	fflush(stdout);
@@ -183,8 +218,11 @@ void output_begin(struct output *o, const char *command)
 	json_object_set_new(o->doc, "command", json_string(command));
 	if (strcmp(command, "seed") == 0)
 		o->events_key = "seeds";
-	else if (strcmp(command, "up") == 0 || strcmp(command, "down") == 0 || strcmp(command, "redo") == 0)
+	else if (strcmp(command, "up") == 0 || strcmp(command, "down") == 0 || strcmp(command, "redo") == 0 ||
+		 strcmp(command, "baseline") == 0)
 		o->events_key = "migrations";
+	if (o->dry_run)
+		json_object_set_new(o->doc, "dry_run", json_true());
 }
 
 void output_set_string(struct output *o, const char *key, const char *value)
@@ -204,6 +242,8 @@ void output_end(struct output *o, enum migrate_result r)
 		json_object_set(o->doc, "warnings", o->warnings);
 	if (o->sql)
 		json_object_set(o->doc, "sql", o->sql);
+	if (o->dry_run)
+		json_object_set_new(o->doc, "plan", o->plan ? json_incref(o->plan) : json_array());
 	json_dumpf(o->doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
 	fflush(stdout);

@@ -51,12 +51,13 @@ static const char *row_label(const struct history_row *r)
  * Refuses to go on when the history is not sound: failed or running rows;
  * and, when full (up, validate), applied migrations whose file is gone or
  * changed and pending migrations below the highest applied one (unless
- * out_of_order). Warns of cosmetic edits.
+ * out_of_order). Every problem found is named, not only the first kind,
+ * so one 'validate' tells the whole story. Warns of cosmetic edits.
  */
 static enum migrate_result check_history(migrate *m, const struct history *h, int full,
 					 int out_of_order, struct migrate_error *err)
 {
-	struct strbuf bad = STRBUF_INIT;
+	struct strbuf bad = STRBUF_INIT, msg = STRBUF_INIT;
 	uint64_t highest = 0;
 	int have_highest = 0, cosmetic;
 	size_t i;
@@ -69,41 +70,39 @@ static enum migrate_result check_history(migrate *m, const struct history *h, in
 			continue;                                                                      \
 		strbuf_addf(&bad, "%s%s (%s)", bad.len ? ", " : "", r->version, row_label(r));     \
 	}
+#define PROBLEM(...)                                                                       \
+	do {                                                                                   \
+		if (bad.len) {                                                                     \
+			strbuf_addstr(&msg, msg.len ? "; " : "");                                      \
+			strbuf_addf(&msg, __VA_ARGS__);                                                \
+		}                                                                                  \
+		strbuf_release(&bad);                                                              \
+	} while (0)
 
 	EACH_ROW_IN_STATE(MIGRATE_STATE_FAILED)
+	PROBLEM("migration %s failed part-way (recorded as failed): put the database right by hand, then run 'migrate repair'",
+		bad.buf);
 	EACH_ROW_IN_STATE(MIGRATE_STATE_RUNNING)
-	if (bad.len) {
-		merr_set(err, MIGRATE_EFAIL,
-			 "migration %s did not complete (recorded as failed or running): put the database right by hand, then run 'migrate repair'",
-			 bad.buf);
-		goto out;
-	}
+	PROBLEM("migration %s did not complete (recorded as running: a run crashed or lost its connection part-way): put the database right by hand, then run 'migrate repair'",
+		bad.buf);
 	/* rolling back needs only a sound history: a gone file has its stored down_sql */
-	if (!full)
-		goto out;
-	EACH_ROW_IN_STATE(MIGRATE_STATE_MISSING)
-	if (bad.len) {
-		merr_set(err, MIGRATE_EFAIL,
-			 "applied migration %s has no file in '%s': restore it from version control",
-			 bad.buf, m->cfg.migrations_dir);
-		goto out;
-	}
-	EACH_ROW_IN_STATE(MIGRATE_STATE_CHANGED)
-	if (bad.len) {
-		merr_set(err, MIGRATE_EFAIL,
-			 "applied migration %s changed since it was applied: undo the edit and put the change in a new migration ('migrate new'), or run 'migrate repair' to accept it",
-			 bad.buf);
-		goto out;
+	if (full) {
+		EACH_ROW_IN_STATE(MIGRATE_STATE_MISSING)
+		PROBLEM("applied migration %s has no file in '%s': restore it from version control",
+			bad.buf, m->cfg.migrations_dir);
+		EACH_ROW_IN_STATE(MIGRATE_STATE_CHANGED)
+		PROBLEM("applied migration %s changed since it was applied: undo the edit and put the change in a new migration ('migrate new'), or run 'migrate repair' to accept it",
+			bad.buf);
 	}
 #undef EACH_ROW_IN_STATE
 	for (i = 0; i < h->n; i++) {
 		const struct history_row *r = &h->v[i];
 		const struct migration *mig = r->parsed ? migration_find(&m->migs, r->v) : NULL;
-		if (row_state(r, mig, &cosmetic) == MIGRATE_STATE_APPLIED && cosmetic) {
-			char *msg = xasprintf("%s: only comments or whitespace changed since it was applied; run 'migrate repair' to record the new checksum",
-					      mig->path);
-			emit(m, MIGRATE_EVENT_WARNING, mig->version_str, mig->name, msg, 0, 0);
-			free(msg);
+		if (full && row_state(r, mig, &cosmetic) == MIGRATE_STATE_APPLIED && cosmetic) {
+			char *w = xasprintf("%s: only comments or whitespace changed since it was applied; run 'migrate repair' to record the new checksum",
+					    mig->path);
+			emit(m, MIGRATE_EVENT_WARNING, mig->version_str, mig->name, w, 0, 0);
+			free(w);
 		}
 		if (r->parsed && (!have_highest || r->v > highest)) {
 			highest = r->v;
@@ -116,13 +115,14 @@ static enum migrate_result check_history(migrate *m, const struct history *h, in
 			if (mig->version < highest && !history_find(h, mig->version))
 				strbuf_addf(&bad, "%s%s (%s)", bad.len ? ", " : "", mig->version_str, mig->name);
 		}
-		if (bad.len)
-			merr_set(err, MIGRATE_EFAIL,
-				 "pending migration %s has a lower version than the highest applied one (%llu): give it a newer version, or run 'migrate up --out-of-order'",
-				 bad.buf, (unsigned long long)highest);
+		PROBLEM("pending migration %s has a lower version than the highest applied one (%llu): give it a newer version, or run 'migrate up --out-of-order'",
+			bad.buf, (unsigned long long)highest);
 	}
-out:
+#undef PROBLEM
+	if (msg.len)
+		merr_set(err, MIGRATE_EFAIL, "%s", msg.buf);
 	strbuf_release(&bad);
+	strbuf_release(&msg);
 	return err->code;
 }
 
@@ -133,7 +133,8 @@ static enum migrate_result begin_write(migrate *m, struct history *h, int for_up
 	memset(h, 0, sizeof(*h));
 	if (db_lock(m, err))
 		return err->code;
-	if (!m->opt.dry_run && history_ensure(m, err))
+	/* under --dry-run, a missing table's CREATE TABLE is reported, not run */
+	if (history_ensure(m, err))
 		return err->code;
 	if (history_load(m, h, err))
 		return err->code;
@@ -152,6 +153,25 @@ static void merr_append(struct migrate_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->message + n, sizeof(err->message) - n, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * A section that ran outside a transaction failed: mark its 'running' row
+ * failed. When the connection is gone that write fails too and the row
+ * stays 'running'; either way 'up' refuses until 'repair', and the message
+ * says which it is.
+ */
+static void record_failure(migrate *m, const char *version, long long t0, struct migrate_error *err)
+{
+	struct migrate_error ignored;
+
+	merr_clear(&ignored);
+	if (history_set_status(m, version, "failed", now_ms() - t0, &ignored) == MIGRATE_OK)
+		merr_append(err, "; migration %s is recorded as failed: put the database right by hand, then run 'migrate repair'",
+			    version);
+	else
+		merr_append(err, "; migration %s stays recorded as running (recording the failure failed too): put the database right by hand, then run 'migrate repair'",
+			    version);
 }
 
 static int runs_in_transaction(const migrate *m, const struct section *sec)
@@ -181,11 +201,7 @@ static enum migrate_result apply_one(migrate *m, const struct migration *mig, in
 		if (history_insert(m, mig, "running", 0, err))
 			return err->code;
 		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, err)) {
-			struct migrate_error ignored;
-			merr_clear(&ignored);
-			history_set_status(m, mig->version_str, "failed", now_ms() - t0, &ignored);
-			merr_append(err, "; migration %s is recorded as failed: put the database right by hand, then run 'migrate repair'",
-				    mig->version_str);
+			record_failure(m, mig->version_str, t0, err);
 			return err->code;
 		}
 		if (history_set_status(m, mig->version_str, "applied", now_ms() - t0, err))
@@ -315,11 +331,7 @@ static enum migrate_result rollback_one(migrate *m, const struct history_row *r,
 		if (history_set_status(m, r->version, "running", 0, err))
 			return err->code;
 		if (db_run_section(m, mig->path, mig->text, &mig->down, NULL, err)) {
-			struct migrate_error ignored;
-			merr_clear(&ignored);
-			history_set_status(m, r->version, "failed", now_ms() - t0, &ignored);
-			merr_append(err, "; migration %s is recorded as failed: put the database right by hand, then run 'migrate repair'",
-				    r->version);
+			record_failure(m, r->version, t0, err);
 			return err->code;
 		}
 		if (history_delete(m, r->version, err))
@@ -502,7 +514,7 @@ enum migrate_result migrate_repair(migrate *m, struct migrate_error *err)
 	if (need_conn(m, err))
 		return err->code;
 	memset(&h, 0, sizeof(h));
-	if (db_lock(m, err) || (!m->opt.dry_run && history_ensure(m, err)) || history_load(m, &h, err))
+	if (db_lock(m, err) || history_ensure(m, err) || history_load(m, &h, err))
 		goto out;
 	for (i = 0; i < h.n; i++) {
 		const struct history_row *r = &h.v[i];
@@ -548,6 +560,62 @@ enum migrate_result migrate_repair(migrate *m, struct migrate_error *err)
 	if (!err->code && !changes)
 		emit(m, MIGRATE_EVENT_NOTICE, NULL, NULL, "nothing to repair", 0, 0);
 out:
+	history_release(&h);
+	db_unlock(m);
+	return err->code;
+}
+
+/*
+ * Records every migration up to and including version as applied, without
+ * running it: adopting a database whose schema was made some other way.
+ * Refuses when the version names no migration file or when any migration
+ * up to it is already recorded, so it can never hide a real history.
+ */
+enum migrate_result migrate_baseline(migrate *m, const char *version, struct migrate_error *err)
+{
+	struct history h;
+	struct strbuf seen = STRBUF_INIT;
+	uint64_t to;
+	size_t i;
+	int tx = 0;
+
+	memset(&h, 0, sizeof(h));
+	if (need_conn(m, err))
+		return err->code;
+	if (!version || parse_target(version, &to, err))
+		return version ? err->code : merr_set(err, MIGRATE_EUSAGE, "baseline needs a VERSION");
+	if (!migration_find(&m->migs, to))
+		return merr_set(err, MIGRATE_EUSAGE, "no migration has version %s in '%s': baseline names the last migration the database already has",
+				version, m->cfg.migrations_dir);
+	if (db_lock(m, err) || history_ensure(m, err) || history_load(m, &h, err))
+		goto out;
+	for (i = 0; i < h.n; i++)
+		if (h.v[i].parsed && h.v[i].v <= to)
+			strbuf_addf(&seen, "%s%s (%s, %s)", seen.len ? ", " : "", h.v[i].version,
+				    row_label(&h.v[i]), h.v[i].status);
+	if (seen.len) {
+		merr_set(err, MIGRATE_EFAIL,
+			 "cannot baseline at %s: migration %s is already recorded; baseline is for a database with no history up to that version (see 'migrate status')",
+			 version, seen.buf);
+		goto out;
+	}
+	/* the rows are data, so one transaction covers them on every database */
+	if (db_begin(m, err))
+		goto out;
+	tx = 1;
+	for (i = 0; i < m->migs.n && m->migs.v[i].version <= to; i++) {
+		const struct migration *mig = &m->migs.v[i];
+		if (history_insert(m, mig, "applied", 0, err))
+			goto out;
+		emit(m, MIGRATE_EVENT_BASELINED, mig->version_str, mig->name, mig->path, 0, 0);
+	}
+	if (db_commit(m, err))
+		goto out;
+	tx = 0;
+out:
+	if (tx)
+		db_rollback(m);
+	strbuf_release(&seen);
 	history_release(&h);
 	db_unlock(m);
 	return err->code;
@@ -668,4 +736,19 @@ void migrate_status_free(struct migrate_status *st)
 	free(st->seeds);
 	free(st->current);
 	free(st);
+}
+
+/* ---- for verify (schema.c) ------------------------------------------------------------------ */
+
+/* up and down inside a run that already holds the lock: unlike migrate_up/down, they keep it. */
+enum migrate_result runner_up_locked(migrate *m, const struct migrate_up_options *opt,
+				     struct migrate_error *err)
+{
+	return up_locked(m, opt, err);
+}
+
+enum migrate_result runner_down_locked(migrate *m, const struct migrate_down_options *opt,
+				       struct migrate_error *err)
+{
+	return down_locked(m, opt, err);
 }

@@ -82,7 +82,7 @@ enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *
 			goto out;
 		}
 	}
-	if (db_lock(m, err) || (!m->opt.dry_run && seed_history_ensure(m, err)) ||
+	if (db_lock(m, err) || seed_history_ensure(m, err) ||
 	    seed_history_load(m, &h, err))
 		goto out;
 	for (i = 0; i < seeds.n; i++) {

@@ -65,7 +65,9 @@ ifeq ($(HAVE_PQ),yes)
 DRIVERS += postgres
 LIB_CFLAGS += -DHAVE_POSTGRES $(call pc_cflags,libpq)
 LIB_LIBS += $(call pc_libs,libpq)
-PC_REQUIRES += libpq
+# Not Requires.private: Debian's libpq.pc lists, for --static, libraries it
+# does not ship (-lpgcommon -lpgport). libmigrate.a needs only the shared -lpq.
+PC_LIBS += $(call pc_libs,libpq)
 endif
 ifeq ($(HAVE_MY),yes)
 DRIVERS += mysql

@@ -4,6 +4,7 @@
 #   make run        install what is missing, build, migrate and seed the example (SQLite)
 #   make test       install what is missing, build, run the whole suite on all drivers
 #   make check      the suite only, with what is installed (servers started by the harness)
+#   make bench      time migrate against the databases' own clients (bench/RESULTS.md)
 #   make install    PREFIX=/usr/local DESTDIR=   (and 'make uninstall' with the same)
 #   make doc        the man page, build/migrate.1 (needs scdoc)
 #   make SANITIZE=address,undefined   build with sanitizers (into build-san/ by default)
@@ -163,6 +164,17 @@ test:
 # against a SQLite file and throwaway PostgreSQL and MariaDB servers.
 check: all $(BUILD)/check_migrate
 	./tests/run.sh $(BUILD)
+
+# Benchmarks: migrate against the databases' own clients, on throwaway
+# servers; prints the ratios and writes bench/RESULTS.md. Never part of 'check'.
+.PHONY: bench
+bench: all $(BUILD)/benchrun
+	@./scripts/install-deps.sh
+	./bench/bench.sh $(BUILD)
+
+$(BUILD)/benchrun: bench/benchrun.c $(FLAGS_FILE)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
 # The pkg-config file, for the prefix it is installed under. Directories under
 # PREFIX are written as ${prefix}/..., so 'pkg-config --define-prefix' works;

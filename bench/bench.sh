@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# The benchmarks of issue 7 (and the seeding benchmark of issue 4), run by
+# `make bench`:
+#
+#   bench/bench.sh BUILD_DIR [WORKLOAD...]     WORKLOAD: w1 w2 w3 (default: all)
+#
+# Starts throwaway PostgreSQL and MariaDB servers (tests/servers.sh, stopped
+# on exit), then, on SQLite, PostgreSQL and MariaDB, times migrate against
+# the database's own command-line client doing the same work, ALTERNATING the
+# two in one run (BUILD_DIR/benchrun), and prints medians, the ratio and the
+# peak memory of each. The results go to bench/RESULTS.md (BENCH_OUT to
+# write elsewhere), with the machine, the versions and the date.
+#
+#   W1  'migrate status' on an up-to-date database holding the example
+#       (migrations/ and seeds/) against the CLI reading the tracking table.
+#   W2  'migrate up' of 500 generated migrations (400 CREATE TABLE, 100
+#       ALTER TABLE ADD COLUMN) on an empty database against the CLI running
+#       the same statements from one script, with one transaction and one
+#       tracking-row insert per migration; and 'up --single-transaction'
+#       against the same script in one transaction (PostgreSQL and SQLite:
+#       MySQL has no transactional DDL and migrate refuses it there).
+#   W3  seeding (issue 4 item 8): not yet, see w3() below.
+#
+# Knobs: BENCH_REPS (W1 repetitions of each command, default 30),
+# BENCH_W2_REPS (default 10), BENCH_W2_N (migrations, default 500),
+# BENCH_OUT (results file, default bench/RESULTS.md; '-' for none).
+# No timing is asserted anywhere: this reports, it does not fail on speed.
+
+set -euo pipefail
+
+prog=${0##*/}
+if (($# < 1)); then
+	printf 'usage: %s BUILD_DIR [w1 w2 w3]\n' "$prog" >&2
+	exit 2
+fi
+src_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=$(cd "$1" && pwd)
+shift
+workloads=("$@")
+((${#workloads[@]})) || workloads=(w1 w2 w3)
+
+migrate=$build_dir/migrate
+runner=$build_dir/benchrun
+reps=${BENCH_REPS:-30}
+w2_reps=${BENCH_W2_REPS:-10}
+w2_n=${BENCH_W2_N:-500}
+out=${BENCH_OUT:-$src_dir/bench/RESULTS.md}
+
+for f in "$migrate" "$runner"; do
+	[[ -x $f ]] || {
+		printf '%s: error: %s not found: run "make bench"\n' "$prog" "$f" >&2
+		exit 2
+	}
+done
+for c in sqlite3 psql mariadb; do
+	command -v "$c" >/dev/null 2>&1 || {
+		printf '%s: error: %s not found: run scripts/install-deps.sh\n' "$prog" "$c" >&2
+		exit 2
+	}
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/migrate-bench.XXXXXX")
+srv=$work/servers
+cleanup() {
+	"$src_dir/tests/servers.sh" stop "$srv" >/dev/null 2>&1 || true
+	rm -rf -- "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Always our own servers: the figures are for a known, local set-up.
+unset MIGRATE_TEST_PG_URL MIGRATE_TEST_MYSQL_URL
+"$src_dir/tests/servers.sh" start "$srv"
+# shellcheck source=/dev/null
+source "$srv/env"
+pg_base=${MIGRATE_TEST_PG_URL%/*}    # postgres://user:pass@host:port
+my_base=${MIGRATE_TEST_MYSQL_URL%/*} # mysql://user:pass@host:port
+my_hostport=${my_base#*@}
+my_userpass=${my_base#mysql://}
+my_userpass=${my_userpass%@*}
+my_args=(--no-defaults --protocol=TCP -h "${my_hostport%:*}" -P "${my_hostport##*:}"
+	-u "${my_userpass%%:*}" "-p${my_userpass#*:}")
+
+pg_admin() { psql -X -q -v ON_ERROR_STOP=1 -d "$MIGRATE_TEST_PG_URL" "$@" >/dev/null; }
+my_admin() { mariadb "${my_args[@]}" -e "$1"; }
+
+# url DRIVER DB: the URL of database DB on that driver's server.
+url() {
+	case $1 in
+	sqlite) printf 'sqlite://%s/%s.db\n' "$work" "$2" ;;
+	postgres) printf '%s/%s\n' "$pg_base" "$2" ;;
+	mysql) printf '%s/%s\n' "$my_base" "$2" ;;
+	esac
+}
+
+# A shell command that makes database DB empty (run untimed before each run).
+reset_cmd() {
+	local q
+	case $1 in
+	sqlite) printf 'rm -f %q %q' "$work/$2.db" "$work/$2.db.migrate-lock" ;;
+	postgres)
+		printf 'PGOPTIONS=-c\\ client_min_messages=warning psql -X -q -v ON_ERROR_STOP=1 -d %q -c %q -c %q >/dev/null' "$MIGRATE_TEST_PG_URL" \
+			"DROP DATABASE IF EXISTS $2 WITH (FORCE)" "CREATE DATABASE $2"
+		;;
+	mysql)
+		printf -v q '%q ' mariadb "${my_args[@]}" -e "DROP DATABASE IF EXISTS $2; CREATE DATABASE $2 CHARACTER SET utf8mb4"
+		printf '%s' "$q"
+		;;
+	esac
+}
+
+# cli DRIVER DB: the database's own client, as an argv prefix; the SQL follows.
+cli_argv() {
+	case $1 in
+	sqlite) cli=(sqlite3 "$work/$2.db") ;;
+	postgres) cli=(psql -X -q -v ON_ERROR_STOP=1 -d "$(url postgres "$2")" -c) ;;
+	mysql) cli=(mariadb "${my_args[@]}" "$2" -e) ;;
+	esac
+}
+
+results=$work/results.tsv
+: >"$results"
+
+# record WORKLOAD DRIVER WHAT TARGET-KIND TARGET: reads benchrun's two lines
+# (ours, then the reference) from $work/last and appends one result row.
+record() {
+	local w=$1 drv=$2 what=$3 kind=$4 target=$5
+	{
+		IFS=$'\t' read -r on om _ _ ok _
+		IFS=$'\t' read -r rn rm _ _ rk _
+	} <"$work/last"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$drv" "$what" "$on" "$om" "$ok" \
+		"$rn" "$rm" "$rk" "$kind" "$target" >>"$results"
+	awk -F'\t' -v w="$w" -v d="$drv" -v what="$what" -v on="$on" -v om="$om" -v ok="$ok" \
+		-v rn="$rn" -v rm="$rm" -v rk="$rk" 'BEGIN {
+		printf "%-3s %-8s %-22s %-24s %9.2f ms %6.1f MiB | %-22s %9.2f ms %6.1f MiB | ratio %.2f\n",
+			w, d, what, on, om, ok / 1024, rn, rm, rk / 1024, om / rm }'
+}
+
+# ---- W1: status on an up-to-date database ------------------------------------------
+
+w1() {
+	local drv db=bench_w1 u
+	printf '\n== W1: migrate status on an up-to-date database (example migrations and seeds), %d runs each\n' "$reps"
+	mkdir -p "$work/w1"
+	for drv in sqlite postgres mysql; do
+		u=$(url "$drv" "$db")
+		sh -c "$(reset_cmd "$drv" "$db")"
+		# from an empty directory, so no config.ini is read: the URL says all
+		(cd "$work/w1" && "$migrate" -q -u "$u" --migrations-dir "$src_dir/migrations" \
+			--seeds-dir "$src_dir/seeds" up &&
+			"$migrate" -q -u "$u" --migrations-dir "$src_dir/migrations" \
+				--seeds-dir "$src_dir/seeds" seed)
+		cli_argv "$drv" "$db"
+		(cd "$work/w1" && "$runner" -n "$reps" -w 2 -- \
+			"migrate status" "$migrate" -u "$u" --migrations-dir "$src_dir/migrations" \
+			--seeds-dir "$src_dir/seeds" status ::: \
+			"$(basename "${cli[0]}") select" "${cli[@]}" "SELECT * FROM schema_migrations") >"$work/last"
+		case $drv in
+		sqlite) record W1 "$drv" status ratio 1.3 ;;
+		postgres) record W1 "$drv" status ms 15 ;;
+		mysql) record W1 "$drv" status ms 12 ;;
+		esac
+	done
+}
+
+# ---- W2: up of 500 small migrations -------------------------------------------------
+
+# Writes $1/migrations (N files) and the reference scripts $1/ref-<driver>.sql
+# (a transaction and a tracking-row insert per migration) and
+# $1/ref1-<driver>.sql (everything in one transaction).
+w2_generate() {
+	local dir=$1 n=$2 i t=0 ver name up down sum drv
+	mkdir -p "$dir/migrations"
+	for ((i = 1; i <= n; i++)); do
+		ver=$(printf '%06d' "$i")
+		if ((i % 5 == 0)); then
+			name=add_extra_$i
+			up="ALTER TABLE w2_t$t ADD COLUMN extra_$i INTEGER;"
+			down="ALTER TABLE w2_t$t DROP COLUMN extra_$i;"
+		else
+			t=$((t + 1))
+			name=create_w2_t$t
+			up="CREATE TABLE w2_t$t (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL, amount INTEGER, note VARCHAR(255));"
+			down="DROP TABLE w2_t$t;"
+		fi
+		printf -- '-- migrate:up\n%s\n\n-- migrate:down\n%s\n' "$up" "$down" \
+			>"$dir/migrations/${ver}_$name.sql"
+		printf '%s\t%s\t%s\t%s\n' "$i" "$name" "$up" "$down" >>"$dir/list.tsv"
+	done
+	# checksums of the same length as the real ones
+	sum=$(printf 'bench' | sha256sum)
+	sum=${sum%% *}
+	for drv in sqlite postgres mysql; do
+		local text=TEXT ts=TIMESTAMP begin=BEGIN
+		case $drv in
+		sqlite) ts=TEXT ;;
+		mysql) text=LONGTEXT ts=DATETIME begin='START TRANSACTION' ;;
+		esac
+		local create="CREATE TABLE schema_migrations (version VARCHAR(255) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, checksum CHAR(64) NOT NULL, checksum_sql CHAR(64) NOT NULL, down_sql $text, applied_at $ts NOT NULL, duration_ms BIGINT NOT NULL, status VARCHAR(16) NOT NULL);"
+		awk -F'\t' -v create="$create" -v begin="$begin" -v sum="$sum" -v one=0 '
+			function row(v, n, d) {
+				gsub(/\047/, "\047\047", d)
+				return sprintf("INSERT INTO schema_migrations VALUES (\047%s\047, \047%s\047, \047%s\047, \047%s\047, \047-- migrate:down\n%s\n\047, \0472026-01-01 00:00:00\047, 0, \047applied\047);", v, n, sum, sum, d)
+			}
+			BEGIN { print create }
+			{ printf "%s;\n%s\n%s\nCOMMIT;\n", begin, $3, row($1, $2, $4) }' \
+			"$dir/list.tsv" >"$dir/ref-$drv.sql"
+		awk -F'\t' -v create="$create" -v begin="$begin" -v sum="$sum" '
+			function row(v, n, d) {
+				gsub(/\047/, "\047\047", d)
+				return sprintf("INSERT INTO schema_migrations VALUES (\047%s\047, \047%s\047, \047%s\047, \047%s\047, \047-- migrate:down\n%s\n\047, \0472026-01-01 00:00:00\047, 0, \047applied\047);", v, n, sum, sum, d)
+			}
+			BEGIN { print create; printf "%s;\n", begin }
+			{ printf "%s\n%s\n", $3, row($1, $2, $4) }
+			END { print "COMMIT;" }' \
+			"$dir/list.tsv" >"$dir/ref1-$drv.sql"
+	done
+}
+
+w2() {
+	local drv db=bench_w2 u dir=$work/w2 ref_argv=()
+	printf '\n== W2: migrate up of %d migrations on an empty database, %d runs each\n' "$w2_n" "$w2_reps"
+	w2_generate "$dir" "$w2_n"
+	for drv in sqlite postgres mysql; do
+		u=$(url "$drv" "$db")
+		for mode in per-migration single; do
+			local script=$dir/ref-$drv.sql flag=() what="up"
+			if [[ $mode == single ]]; then
+				[[ $drv == mysql ]] && continue # refused: no transactional DDL
+				script=$dir/ref1-$drv.sql flag=(--single-transaction) what="up --single-transaction"
+			fi
+			case $drv in
+			sqlite) ref_argv=(sqlite3 "$work/$db.db" ".read $script") ;;
+			postgres) ref_argv=(psql -X -q -v ON_ERROR_STOP=1 -d "$u" -f "$script") ;;
+			mysql) ref_argv=(mariadb "${my_args[@]}" "$db" -e "source $script") ;;
+			esac
+			(cd "$dir" && "$runner" -n "$w2_reps" -w 1 -p "$(reset_cmd "$drv" "$db")" -- \
+				"migrate $what" "$migrate" -q -u "$u" --migrations-dir "$dir/migrations" \
+				--seeds-dir "$dir/none" up "${flag[@]}" ::: \
+				"$(basename "${ref_argv[0]}") script" "${ref_argv[@]}") >"$work/last"
+			if [[ $mode == single ]]; then
+				record W2 "$drv" "$what" ratio 1.2
+			else
+				record W2 "$drv" "$what" ratio 1.1
+			fi
+		done
+	done
+}
+
+# ---- W3: seeding ----------------------------------------------------------------------
+
+# TODO(issue 4 item 8): seeding 100,000 customers with linked addresses and
+# 1,000,000 rows through 'migrate seed' against the native loaders on the
+# same CSV (psql \copy, sqlite3 .import, MariaDB LOAD DATA LOCAL INFILE),
+# with wall time, ratio and peak memory, targets 1.2x and under 10 MiB. It
+# waits for the CSV seeds with bulk loading and the data generator script.
+w3() {
+	printf '\n== W3: seeding: TODO, waits for CSV seeds and the data generator (issue 4)\n'
+}
+
+# ---- the report -----------------------------------------------------------------------
+
+for w in "${workloads[@]}"; do
+	case $w in
+	w1 | w2 | w3) "$w" ;;
+	*)
+		printf '%s: error: unknown workload %s (w1, w2, w3)\n' "$prog" "$w" >&2
+		exit 2
+		;;
+	esac
+done
+
+[[ $out == - ]] && exit 0
+
+version_of() { "$@" 2>/dev/null | head -n 1 || echo unknown; }
+{
+	printf '# Benchmark results\n\n'
+	printf 'Written by `make bench` (bench/bench.sh); compare a later run with `git diff bench/RESULTS.md`.\n'
+	printf 'Medians of interleaved runs (migrate and the reference alternate, ABBA); peak memory is the\n'
+	printf 'highest ru_maxrss of any run. The ratio is migrate / reference; the target is issue 7'"'"'s.\n\n'
+	printf -- '- date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+	printf -- '- command: `bench/bench.sh %s %s` (BENCH_REPS=%s, BENCH_W2_REPS=%s, BENCH_W2_N=%s)\n' \
+		"${build_dir/#$src_dir\//}" "${workloads[*]}" "$reps" "$w2_reps" "$w2_n"
+	printf -- '- commit: %s\n' "$(git -C "$src_dir" describe --always --dirty 2>/dev/null || echo unknown)"
+	printf -- '- machine: `%s`, %s CPUs\n' "$(uname -a)" "$(nproc)"
+	printf -- '- sqlite3 %s; %s; %s; %s\n' "$(version_of sqlite3 --version | cut -d' ' -f1)" \
+		"$(version_of psql --version)" "$(version_of mariadb --version)" "$(version_of "${CC:-cc}" --version)"
+	printf -- '- servers: tests/servers.sh (loopback TCP, password auth: SCRAM-SHA-256 on PostgreSQL; fsync off)\n\n'
+	printf '| workload | driver | migrate | median | peak | reference | median | peak | ratio | target | met |\n'
+	printf '|---|---|---|---:|---:|---|---:|---:|---:|---|---|\n'
+	awk -F'\t' '{
+		ratio = $5 / $8
+		if ($10 == "ratio") { target = sprintf("<= %.1fx", $11); met = ratio <= $11 }
+		else { target = sprintf("<= %d ms", $11); met = $5 <= $11 }
+		if ($1 == "W1") { target = target ", < 5 MiB"; met = met && $6 < 5 * 1024 }
+		printf "| %s | %s | `%s` | %.2f ms | %.1f MiB | `%s` | %.2f ms | %.1f MiB | %.2f | %s | %s |\n",
+			$1, $2, $4, $5, $6 / 1024, $7, $8, $9 / 1024, ratio, target, met ? "yes" : "no"
+	}' "$results"
+	if [[ " ${workloads[*]} " == *" w3 "* ]]; then
+		printf '\nW3 (seeding, issue 4 item 8): TODO: waits for CSV seeds with bulk loading and the data generator.\n'
+	fi
+} >"$work/results.md"
+# keep the notes written by hand below the generated part
+if [[ -f $out ]] && grep -q '^## Notes' "$out"; then
+	sed -n '/^## Notes/,$p' "$out" >"$work/notes.md"
+	{ cat "$work/results.md"; printf '\n'; cat "$work/notes.md"; } >"$out"
+else
+	cp "$work/results.md" "$out"
+fi
+printf '\nresults written to %s\n' "$out"

@@ -5,9 +5,11 @@
 #
 # Starts throwaway PostgreSQL and MariaDB servers (tests/servers.sh), then runs
 # BUILD_DIR/check_migrate four times: unit tests alone, then the driver and CLI
-# tests on sqlite, postgres and mysql. All four run even when one fails; the
+# tests on sqlite, postgres and mysql; a fifth run, "install", is
+# tests/install.sh (make install into a temporary directory, the example built
+# against it with pkg-config). All five run even when one fails; the
 # servers are stopped on exit, whatever happens. Exit status 0 only when all
-# four passed. Set MIGRATE_TEST_PG_URL / MIGRATE_TEST_MYSQL_URL to use existing
+# five passed. Set MIGRATE_TEST_PG_URL / MIGRATE_TEST_MYSQL_URL to use existing
 # servers instead of throwaway ones.
 
 set -euo pipefail
@@ -62,6 +64,21 @@ run() {
 	else
 		env -u MIGRATE_TEST_DRIVER -u MIGRATE_TEST_URL "$@" "$runner" || rc=$?
 	fi
+	record "$name" "$rc" "$start" check_migrate
+}
+
+# step NAME CMD...: a run that is a script rather than check_migrate.
+step() {
+	local name=$1 rc=0 start=$SECONDS
+	shift
+	printf '\n=== %s: %s ===\n' "${1##*/}" "$name"
+	"$@" || rc=$?
+	record "$name" "$rc" "$start" "${1##*/}"
+}
+
+# record NAME RC START LABEL: counts a run that exited RC, started at START.
+record() {
+	local name=$1 rc=$2 start=$3 label=$4 status
 	if ((rc == 0)); then
 		status="passed"
 		passed=$((passed + 1))
@@ -71,7 +88,7 @@ run() {
 	fi
 	names+=("$name")
 	results+=("$status in $((SECONDS - start)) s")
-	printf '=== check_migrate: %s: %s ===\n' "$name" "$status"
+	printf '=== %s: %s: %s ===\n' "$label" "$name" "$status"
 }
 
 # A run that cannot happen, counted as failed with the reason.
@@ -92,6 +109,7 @@ else
 	fail_run postgres "server did not start, see above"
 	fail_run mysql "server did not start, see above"
 fi
+step install "$src_dir/tests/install.sh"
 
 printf '\n=== summary (%s) ===\n' "$build_dir"
 for i in "${!names[@]}"; do

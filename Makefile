@@ -84,7 +84,7 @@ CHECK_LIBS := $(call pc_libs,check)
 
 LIB_SRC := migrate/util.c migrate/error.c migrate/sqllex.c migrate/migration.c \
            migrate/config.c migrate/db.c migrate/history.c migrate/runner.c \
-           migrate/seed.c migrate/api.c drivers/drivers.c \
+           migrate/seed.c migrate/api.c migrate/schema.c drivers/drivers.c \
            $(addprefix drivers/,$(addsuffix .c,$(DRIVERS)))
 CLI_SRC := migrate/main.c migrate/output.c
 TEST_SRC := $(wildcard tests/check_*.c) tests/testutil.c tests/test_main.c

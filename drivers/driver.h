@@ -231,4 +231,40 @@ void driver_error_set(struct driver_error *err, const char *fmt, ...)
 #endif
 	;
 
+/*
+ * ---- schema dump helpers, for the drivers' dump_schema() ----
+ *
+ * A driver collects catalog rows with dump_rows_add (a driver_row_fn) and
+ * builds its text from sorted line lists, so the order never depends on
+ * the catalog's order or the server's collation.
+ */
+struct dump_rows {
+	char **v;        /* v[row * ncols + col]; NULL for SQL NULL */
+	size_t n, ncols, cap;
+};
+
+/* Appends a row to ctx (a struct dump_rows); rows must all have the same width. */
+int dump_rows_add(void *ctx, int ncols, const char *const *values);
+/* The cell at row, col ("" for SQL NULL). Borrowed. */
+const char *dump_cell(const struct dump_rows *r, size_t row, size_t col);
+void dump_rows_release(struct dump_rows *r);
+
+struct dump_lines {
+	char **v;
+	size_t n, cap;
+};
+
+void dump_lines_addf(struct dump_lines *l, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+/* Sorts the lines bytewise (strcmp). */
+void dump_lines_sort(struct dump_lines *l);
+void dump_lines_release(struct dump_lines *l);
+/* Is name one of skip's (NULL-terminated) names? */
+int dump_skipped(const char *const *skip, const char *name);
+/* s with every run of whitespace made one space, trimmed. The caller frees. */
+char *dump_oneline(const char *s);
+
 #endif

@@ -290,6 +290,200 @@ static enum driver_result litedrv_drop_database(const struct driver_settings *s,
 	return DRIVER_OK;
 }
 
+/* ---- schema dump ---------------------------------------------------------- */
+
+/*
+ * The schema from sqlite_master and the table-valued pragmas. SQLite keeps
+ * a trigger's, view's and explicit index's CREATE text as written, so those
+ * are printed as that text on one line; tables are rebuilt from
+ * pragma_table_info, pragma_index_list and pragma_foreign_key_list, whose
+ * automatic names (sqlite_autoindex_T_N) depend on statement order and are
+ * left out. SQLite's own tables (sqlite_sequence, sqlite_stat1) are left out
+ * too: they appear with AUTOINCREMENT or ANALYZE and never go away.
+ */
+static enum driver_result litedrv_rows(struct litedrv_conn *c, const char *sql, const char *param,
+				       struct dump_rows *out, struct driver_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	return litedrv_query(&c->base, sql, param ? 1 : 0, &param, dump_rows_add, out, err);
+}
+
+/* "a, b" from the rows' column col. */
+static void litedrv_join(struct strbuf *sb, const struct dump_rows *r, size_t col)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		strbuf_addf(sb, "%s%s", i ? ", " : "", dump_cell(r, i, col));
+}
+
+/* Does a table's CREATE text say AUTOINCREMENT (which pragma_table_info does not tell)? */
+static int litedrv_autoincrement(const char *sql)
+{
+	static const char word[] = "autoincrement";
+	size_t i, n = sizeof(word) - 1;
+
+	for (; sql && *sql; sql++) {
+		for (i = 0; i < n && sql[i] && (sql[i] | 0x20) == word[i]; i++)
+			;
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+static enum driver_result litedrv_dump_table(struct litedrv_conn *c, const char *table,
+					     const char *table_sql, struct strbuf *out,
+					     struct driver_error *err)
+{
+	struct dump_lines cols = { NULL, 0, 0 }, rest = { NULL, 0, 0 };
+	struct dump_rows r, k;
+	struct strbuf sb = STRBUF_INIT;
+	enum driver_result res;
+	size_t i, j;
+	char *one;
+
+	res = litedrv_rows(c, "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?)",
+			   table, &r, err);
+	if (res != DRIVER_OK)
+		goto out;
+	for (i = 0; i < r.n; i++) {
+		const char *type = dump_cell(&r, i, 1), *dflt = r.v[i * r.ncols + 3];
+		dump_lines_addf(&cols, "  column %s%s%s%s%s%s", dump_cell(&r, i, 0), *type ? " " : "", type,
+				strcmp(dump_cell(&r, i, 2), "0") != 0 ? " not null" : "", dflt ? " default " : "",
+				dflt ? dflt : "");
+	}
+	/* the primary key's columns in key order (pk counts from 1) */
+	for (j = 1; j <= r.n; j++)
+		for (i = 0; i < r.n; i++)
+			if (atol(dump_cell(&r, i, 4)) == (long)j)
+				strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", dump_cell(&r, i, 0));
+	if (sb.len)
+		dump_lines_addf(&rest, "  primary key (%s)%s", sb.buf,
+				litedrv_autoincrement(table_sql) ? " autoincrement" : "");
+	strbuf_release(&sb);
+	dump_rows_release(&r);
+
+	res = litedrv_rows(c, "SELECT name, origin FROM pragma_index_list(?)", table, &r, err);
+	if (res != DRIVER_OK)
+		goto out;
+	for (i = 0; i < r.n && res == DRIVER_OK; i++) {
+		const char *name = dump_cell(&r, i, 0), *origin = dump_cell(&r, i, 1);
+		if (strcmp(origin, "u") == 0) {
+			res = litedrv_rows(c, "SELECT name FROM pragma_index_info(?) ORDER BY seqno", name, &k, err);
+			if (res == DRIVER_OK) {
+				litedrv_join(&sb, &k, 0);
+				dump_lines_addf(&rest, "  unique (%s)", strbuf_str(&sb));
+				strbuf_release(&sb);
+			}
+			dump_rows_release(&k);
+		} else if (strcmp(origin, "c") == 0) {
+			res = litedrv_rows(c, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", name,
+					   &k, err);
+			if (res == DRIVER_OK && k.n) {
+				one = dump_oneline(dump_cell(&k, 0, 0));
+				dump_lines_addf(&rest, "  index %s: %s", name, one);
+				free(one);
+			}
+			dump_rows_release(&k);
+		}
+	}
+	dump_rows_release(&r);
+	if (res != DRIVER_OK)
+		goto out;
+
+	res = litedrv_rows(c, "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete"
+			      " FROM pragma_foreign_key_list(?) ORDER BY id, seq", table, &r, err);
+	if (res != DRIVER_OK)
+		goto out;
+	for (i = 0; i < r.n; i = j) {
+		struct strbuf to = STRBUF_INIT;
+		for (j = i; j < r.n && strcmp(dump_cell(&r, j, 0), dump_cell(&r, i, 0)) == 0; j++) {
+			strbuf_addf(&sb, "%s%s", j > i ? ", " : "", dump_cell(&r, j, 2));
+			if (r.v[j * r.ncols + 3])
+				strbuf_addf(&to, "%s%s", to.len ? ", " : "", dump_cell(&r, j, 3));
+		}
+		dump_lines_addf(&rest, "  foreign key (%s) references %s%s%s%s on update %s on delete %s",
+				strbuf_str(&sb), dump_cell(&r, i, 1), to.len ? " (" : "", strbuf_str(&to),
+				to.len ? ")" : "", dump_cell(&r, i, 4), dump_cell(&r, i, 5));
+		strbuf_release(&sb);
+		strbuf_release(&to);
+	}
+	dump_rows_release(&r);
+
+	res = litedrv_rows(c, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+			   table, &r, err);
+	if (res != DRIVER_OK)
+		goto out;
+	for (i = 0; i < r.n; i++) {
+		one = dump_oneline(dump_cell(&r, i, 1));
+		dump_lines_addf(&rest, "  trigger %s: %s", dump_cell(&r, i, 0), one);
+		free(one);
+	}
+	dump_rows_release(&r);
+
+	dump_lines_sort(&cols);
+	dump_lines_sort(&rest);
+	for (i = 0; i < cols.n; i++)
+		strbuf_addf(out, "%s\n", cols.v[i]);
+	for (i = 0; i < rest.n; i++)
+		strbuf_addf(out, "%s\n", rest.v[i]);
+out:
+	dump_lines_release(&cols);
+	dump_lines_release(&rest);
+	return res;
+}
+
+static enum driver_result litedrv_dump_schema(struct driver_conn *conn, const char *const *skip,
+					      char **out, struct driver_error *err)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)conn;
+	struct strbuf sb = STRBUF_INIT;
+	struct dump_rows r;
+	enum driver_result res;
+	size_t i;
+
+	*out = NULL;
+	/* ORDER BY name is bytewise in SQLite (BINARY collation) */
+	res = litedrv_rows(c, "SELECT type, name, sql FROM sqlite_master"
+			      " WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+			      " ORDER BY type, name", NULL, &r, err);
+	if (res != DRIVER_OK)
+		return res;
+	for (i = 0; i < r.n && res == DRIVER_OK; i++) {
+		const char *type = dump_cell(&r, i, 0), *name = dump_cell(&r, i, 1);
+		if (dump_skipped(skip, name))
+			continue;
+		if (sb.len)
+			strbuf_addch(&sb, '\n');
+		if (strcmp(type, "table") == 0) {
+			strbuf_addf(&sb, "table %s\n", name);
+			res = litedrv_dump_table(c, name, r.v[i * r.ncols + 2], &sb, err);
+		} else {
+			struct dump_rows t;
+			char *one = dump_oneline(dump_cell(&r, i, 2));
+			size_t j;
+			strbuf_addf(&sb, "view %s\n  %s\n", name, one);
+			free(one);
+			res = litedrv_rows(c, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+					      " AND tbl_name = ? ORDER BY name", name, &t, err);
+			for (j = 0; res == DRIVER_OK && j < t.n; j++) {
+				one = dump_oneline(dump_cell(&t, j, 1));
+				strbuf_addf(&sb, "  trigger %s: %s\n", dump_cell(&t, j, 0), one);
+				free(one);
+			}
+			dump_rows_release(&t);
+		}
+	}
+	dump_rows_release(&r);
+	if (res != DRIVER_OK) {
+		strbuf_release(&sb);
+		return res;
+	}
+	*out = strbuf_detach(&sb);
+	return DRIVER_OK;
+}
+
 const struct driver sqlite_driver = {
 	.name = "sqlite",
 	.dialect = SQL_DIALECT_SQLITE,
@@ -310,4 +504,5 @@ const struct driver sqlite_driver = {
 	.unlock = litedrv_unlock,
 	.create_database = litedrv_create_database,
 	.drop_database = litedrv_drop_database,
+	.dump_schema = litedrv_dump_schema,
 };

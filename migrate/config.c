@@ -628,7 +628,7 @@ static dictionary *ini_load(const char *path)
 }
 
 static const char *const shared_keys[] = {
-	"migrations_dir", "seeds_dir", "table", "seeds_table", "lock_timeout", NULL,
+	"migrations_dir", "seeds_dir", "table", "seeds_table", "lock_timeout", "verify_url", NULL,
 };
 
 static const char *const conn_keys[] = {
@@ -910,6 +910,8 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 	out->table = xstrdup(SHARED("table") && *SHARED("table") ? SHARED("table") : "schema_migrations");
 	out->seeds_table = xstrdup(SHARED("seeds_table") && *SHARED("seeds_table") ? SHARED("seeds_table")
 				   : "schema_seeds");
+	if (SHARED("verify_url") && *SHARED("verify_url"))
+		out->verify_url = xstrdup(SHARED("verify_url"));
 	v = SHARED("lock_timeout");
 	if (v && *v && parse_seconds(v, &out->lock_timeout)) {
 		const char *sec = ini_line(out->path, out->env, "lock_timeout") ? out->env : "migrate";
@@ -1019,5 +1021,6 @@ void config_release(struct config *c)
 	free(c->seeds_dir);
 	free(c->table);
 	free(c->seeds_table);
+	free(c->verify_url);
 	memset(c, 0, sizeof(*c));
 }

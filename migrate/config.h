@@ -64,6 +64,7 @@ struct config {
 	char *seeds_dir;
 	char *table;
 	char *seeds_table;
+	char *verify_url;    /* verify's scratch database, NULL when not set */
 	int lock_timeout;
 };
 

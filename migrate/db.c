@@ -255,3 +255,21 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 	sql_stmts_release(&stmts);
 	return res;
 }
+
+enum migrate_result db_dump_schema(migrate *m, char **out, struct migrate_error *err)
+{
+	const char *skip[3] = { m->cfg.table, m->cfg.seeds_table, NULL };
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+
+	*out = NULL;
+	if (!m->cfg.drv->dump_schema)
+		return merr_set(err, MIGRATE_EFAIL, "the %s driver cannot dump a schema", m->cfg.drv->name);
+	r = m->cfg.drv->dump_schema(m->conn, skip, out, &derr);
+	if (r != DRIVER_OK) {
+		*out = NULL;
+		return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : db_map_result(r),
+				"cannot dump the schema of %s: %s", m->cfg.display_url, derr.message);
+	}
+	return MIGRATE_OK;
+}

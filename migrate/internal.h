@@ -6,6 +6,7 @@
  *   history.c  the tracking tables, with SQL written once for every database
  *   runner.c   up, down, redo, status, version
  *   seed.c     seeds
+ *   schema.c   dump and verify
  *   api.c      open, close, new, and the small accessors
  */
 #ifndef MIGRATE_INTERNAL_H
@@ -64,6 +65,14 @@ void db_quote_ident(const migrate *m, struct strbuf *sb, const char *name);
 void db_param(const migrate *m, struct strbuf *sb, int n);
 /* Does a section hold any statement? (An empty down section is irreversible.) */
 int section_has_statements(const migrate *m, const char *text, const struct section *sec);
+/* The schema as the driver dumps it, tracking tables left out (*out: the caller frees). */
+enum migrate_result db_dump_schema(migrate *m, char **out, struct migrate_error *err);
+
+/* ---- runner.c, for verify (schema.c): up and down in a run that already holds the lock ---- */
+enum migrate_result runner_up_locked(migrate *m, const struct migrate_up_options *opt,
+				     struct migrate_error *err);
+enum migrate_result runner_down_locked(migrate *m, const struct migrate_down_options *opt,
+				       struct migrate_error *err);
 
 /* ---- history.c ---- */
 struct history_row {

@@ -398,6 +398,91 @@ static int cmd_seed(struct cli *c, int argc, char **argv)
 	return r ? fail(c) : 0;
 }
 
+/* ---- dump and verify ---- */
+
+static int file_opt(struct cli *c, int ch, const char *arg, void *ctx)
+{
+	(void)c;
+	if (ch == 'o')
+		*(const char **)ctx = arg;
+	return 0;
+}
+
+static int cmd_dump(struct cli *c, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL;
+	char *schema;
+	FILE *f;
+	int r;
+
+	if ((r = parse_opts(c, argc, argv, "o:", longs, file_opt, &file)))
+		return r;
+	if (optind < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	if ((r = cli_open(c)))
+		return r;
+	output_begin(c->out, "dump");
+	if (migrate_dump(c->m, &schema, &c->err)) {
+		output_end(c->out, c->err.code);
+		return fail(c);
+	}
+	if (file) {
+		f = fopen(file, "w");
+		if (!f || fputs(schema, f) == EOF || fclose(f) != 0) {
+			snprintf(c->err.message, sizeof(c->err.message), "cannot write '%s': %s", file, strerror(errno));
+			c->err.code = MIGRATE_EUSAGE;
+			free(schema);
+			output_end(c->out, c->err.code);
+			return fail(c);
+		}
+	}
+	output_dump(c->out, c->m, schema, file);
+	output_end(c->out, MIGRATE_OK);
+	free(schema);
+	return 0;
+}
+
+static int scratch_opt(struct cli *c, int ch, const char *arg, void *ctx)
+{
+	(void)c;
+	if (ch == 's')
+		((struct migrate_verify_options *)ctx)->scratch_url = arg;
+	return 0;
+}
+
+static int cmd_verify(struct cli *c, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "scratch-url", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct migrate_verify_options vo = { NULL };
+	struct migrate_verify_report *rep = NULL;
+	int r;
+
+	if ((r = parse_opts(c, argc, argv, "", longs, scratch_opt, &vo)))
+		return r;
+	if (optind < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	if ((r = cli_open(c)))
+		return r;
+	output_begin(c->out, "verify");
+	r = migrate_verify(c->m, &vo, &rep, &c->err);
+	output_verify(c->out, rep, r);
+	output_end(c->out, r);
+	if (r) {
+		fail(c);
+		if (!c->json)
+			output_verify_diff(c->out, rep);
+	}
+	migrate_verify_report_free(rep);
+	return r;
+}
+
 static int cmd_create(struct cli *c, int argc, char **argv)
 {
 	int r;
@@ -531,6 +616,13 @@ static const struct cmd commands[] = {
 	{ "seed", cmd_seed, NEEDS_DATABASE, "seed [NAME...]",
 	  "apply pending seeds in order (or only the named ones)",
 	  "  NAME                    a seed's file name, with or without .sql, or its name\n" },
+	{ "dump", cmd_dump, NEEDS_DATABASE, "dump [-o FILE]",
+	  "print the schema as deterministic text (tracking tables left out), for diffs in CI",
+	  "  -o, --output FILE       write it to FILE instead of stdout\n" },
+	{ "verify", cmd_verify, NEEDS_SETTINGS, "verify [--scratch-url URL]",
+	  "check that every pending migration rolls back and applies again to the same schema",
+	  "  --scratch-url URL       run on this database instead (created if missing); default:\n"
+	  "                          the environment's verify_url, else the configured database\n" },
 	{ "create", cmd_create, NEEDS_SETTINGS, "create", "create the configured database", "" },
 	{ "drop", cmd_drop, NEEDS_SETTINGS, "drop --yes", "drop the configured database",
 	  "  --yes                   confirm: everything in the database is lost\n" },

@@ -230,6 +230,48 @@ enum migrate_result migrate_wait(migrate *m, int timeout_s, struct migrate_error
  */
 enum migrate_result migrate_validate(migrate *m, struct migrate_error *err);
 
+/*
+ * Sets *out to the schema of the database (the caller frees): tables,
+ * columns, keys, foreign keys, indexes, views and triggers as text built
+ * from the database's own catalogs and sorted, so the same schema always
+ * gives the same bytes. The tracking tables are left out. Changes nothing
+ * and takes no lock.
+ */
+enum migrate_result migrate_dump(migrate *m, char **out, struct migrate_error *err);
+
+struct migrate_verify_options {
+	/*
+	 * Run against this database instead of the handle's (created first
+	 * when the driver can). NULL: the config's verify_url, else the
+	 * handle's own database.
+	 */
+	const char *scratch_url;
+};
+
+struct migrate_verify_report {
+	char *database;   /* the database verified, as a URL with the password as **** */
+	size_t checked;   /* migrations whose down section was checked */
+	/* on a schema difference (else NULL): */
+	char *step;       /* what was being checked, e.g. "rolling back 2 (add_phone) does not ..." */
+	char *summary;    /* the first difference, e.g. "table 'orders' is there but should not be" */
+	char *diff;       /* a unified diff of the expected (---) and the actual (+++) dump */
+};
+
+/*
+ * The CI schema check: with the run-wide lock held, applies each pending
+ * migration, rolls it back and applies it again, comparing dumps at each
+ * step; then rolls back everything it applied (the schema must equal the
+ * starting one) and applies it all again (the schema must equal the first
+ * time's). MIGRATE_EFAIL names the first difference in err, with the
+ * details in the report; an irreversible pending migration fails before
+ * anything changes. *report is set whenever the check ran (the caller
+ * frees it with migrate_verify_report_free). The handle may be opened with
+ * no_connect when a scratch database is named.
+ */
+enum migrate_result migrate_verify(migrate *m, const struct migrate_verify_options *opt,
+				   struct migrate_verify_report **report, struct migrate_error *err);
+void migrate_verify_report_free(struct migrate_verify_report *rep);
+
 /* The names of the drivers this build has, NULL-terminated. Static. */
 const char *const *migrate_drivers(void);
 

@@ -344,3 +344,45 @@ void output_version(struct output *o, const char *version)
 	}
 	printf("%s\n", version ? version : "none");
 }
+
+/* ---- dump and verify ---- */
+
+void output_dump(struct output *o, const migrate *m, const char *schema, const char *file)
+{
+	if (o->json) {
+		json_object_set_new(o->doc, "driver", json_string(migrate_driver_name(m)));
+		json_object_set_new(o->doc, "database", json_string(migrate_display_url(m)));
+		json_object_set_new(o->doc, "file", jstr(file));
+		json_object_set_new(o->doc, "schema", json_string(schema));
+		return;
+	}
+	if (file)
+		output_line(o, "wrote the schema of %s to %s", migrate_display_url(m), file);
+	else
+		fputs(schema, stdout);
+}
+
+void output_verify(struct output *o, const struct migrate_verify_report *rep, enum migrate_result r)
+{
+	if (!rep)
+		return;
+	if (o->json) {
+		json_object_set_new(o->doc, "database", json_string(rep->database));
+		json_object_set_new(o->doc, "checked", json_integer((json_int_t)rep->checked));
+		if (rep->step)
+			json_object_set_new(o->doc, "difference",
+					    json_pack("{s:s,s:s,s:s}", "step", rep->step, "summary",
+						      rep->summary ? rep->summary : "", "diff", rep->diff ? rep->diff : ""));
+		return;
+	}
+	if (r == MIGRATE_OK && rep->checked)
+		output_line(o, "verified %s: %zu migration%s roll back and apply again to the same schema",
+			    rep->database, rep->checked, rep->checked == 1 ? "" : "s");
+}
+
+void output_verify_diff(const struct output *o, const struct migrate_verify_report *rep)
+{
+	/* the details of the error just printed: on stderr with it, even when quiet */
+	if (rep && rep->diff && !o->json)
+		fprintf(stderr, "%s", rep->diff);
+}

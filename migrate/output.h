@@ -38,5 +38,12 @@ void output_line(const struct output *o, const char *fmt, ...)
 
 void output_status(struct output *o, const migrate *m, const struct migrate_status *st);
 void output_version(struct output *o, const char *version);
+/* dump: the schema on stdout, or a line saying where it went; JSON: fields of the document. */
+void output_dump(struct output *o, const migrate *m, const char *schema, const char *file);
+/* verify: the result line; JSON: fields of the document. */
+void output_verify(struct output *o, const struct migrate_verify_report *rep, enum migrate_result r);
+/* verify: the unified diff of a difference, on stderr (after the error line). */
+void output_verify_diff(const struct output *o, const struct migrate_verify_report *rep);
+
 
 #endif

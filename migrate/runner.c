@@ -737,3 +737,18 @@ void migrate_status_free(struct migrate_status *st)
 	free(st->current);
 	free(st);
 }
+
+/* ---- for verify (schema.c) ------------------------------------------------------------------ */
+
+/* up and down inside a run that already holds the lock: unlike migrate_up/down, they keep it. */
+enum migrate_result runner_up_locked(migrate *m, const struct migrate_up_options *opt,
+				     struct migrate_error *err)
+{
+	return up_locked(m, opt, err);
+}
+
+enum migrate_result runner_down_locked(migrate *m, const struct migrate_down_options *opt,
+				       struct migrate_error *err)
+{
+	return down_locked(m, opt, err);
+}

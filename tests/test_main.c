@@ -20,6 +20,7 @@ Suite *sqllex_suite(void);
 Suite *migration_suite(void);
 Suite *driver_suite(void);
 Suite *cli_suite(void);
+Suite *output_suite(void);
 
 int main(void)
 {
@@ -40,6 +41,7 @@ int main(void)
 		srunner_add_suite(sr, config_suite());
 		srunner_add_suite(sr, sqllex_suite());
 		srunner_add_suite(sr, migration_suite());
+		srunner_add_suite(sr, output_suite()); /* the CLI on SQLite: no server needed */
 	}
 	srunner_run_all(sr, getenv("CK_VERBOSITY") ? CK_ENV : CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

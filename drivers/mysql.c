@@ -745,6 +745,189 @@ static enum driver_result mydrv_drop_database(const struct driver_settings *s,
 	return mydrv_server_exec(s, "DROP DATABASE IF EXISTS", "", err);
 }
 
+/* ---- schema dump ---------------------------------------------------------- */
+
+/*
+ * The schema of DATABASE() from information_schema. Names are compared
+ * and sorted bytewise here, not by the server's case-insensitive
+ * collations. Constraint names are left out: MySQL numbers unnamed foreign
+ * keys (t_ibfk_1, t_ibfk_2) in the order they were created. Views lose the
+ * "`database`." the server puts before every name, so the dump of a
+ * scratch database reads like any other's.
+ */
+static enum driver_result mydrv_rows(struct mydrv_conn *c, const char *sql, const char *param,
+				     struct dump_rows *out, struct driver_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	return mydrv_query(&c->base, sql, param ? 1 : 0, &param, dump_rows_add, out, err);
+}
+
+static enum driver_result mydrv_dump_table(struct mydrv_conn *c, const char *table, struct strbuf *out,
+					   struct driver_error *err)
+{
+	struct dump_lines cols = { NULL, 0, 0 }, rest = { NULL, 0, 0 };
+	struct strbuf sb = STRBUF_INIT, to = STRBUF_INIT;
+	struct dump_rows r;
+	enum driver_result res;
+	size_t i, j;
+	char *one;
+
+	res = mydrv_rows(c, "SELECT column_name, column_type, is_nullable, column_default, extra,"
+			    " collation_name FROM information_schema.columns"
+			    " WHERE table_schema = DATABASE() AND table_name = ?", table, &r, err);
+	for (i = 0; res == DRIVER_OK && i < r.n; i++) {
+		const char *dflt = r.v[i * r.ncols + 3], *extra = dump_cell(&r, i, 4), *coll = r.v[i * r.ncols + 5];
+		dump_lines_addf(&cols, "  column %s %s%s%s%s%s%s%s%s", dump_cell(&r, i, 0), dump_cell(&r, i, 1),
+				coll ? " collate " : "", coll ? coll : "",
+				strcmp(dump_cell(&r, i, 2), "NO") == 0 ? " not null" : "", dflt ? " default " : "",
+				dflt ? dflt : "", *extra ? " " : "", extra);
+	}
+	dump_rows_release(&r);
+	if (res != DRIVER_OK)
+		goto out;
+
+	/* one row per index column, grouped by index */
+	res = mydrv_rows(c, "SELECT index_name, non_unique, column_name, sub_part, index_type"
+			    " FROM information_schema.statistics"
+			    " WHERE table_schema = DATABASE() AND table_name = ?"
+			    " ORDER BY index_name, seq_in_index", table, &r, err);
+	for (i = 0; res == DRIVER_OK && i < r.n; i = j) {
+		const char *name = dump_cell(&r, i, 0);
+		for (j = i; j < r.n && strcmp(dump_cell(&r, j, 0), name) == 0; j++) {
+			const char *part = r.v[j * r.ncols + 3];
+			strbuf_addf(&sb, "%s%s%s%s%s", j > i ? ", " : "", dump_cell(&r, j, 2), part ? "(" : "",
+				    part ? part : "", part ? ")" : "");
+		}
+		if (strcmp(name, "PRIMARY") == 0)
+			dump_lines_addf(&rest, "  primary key (%s)", sb.buf);
+		else if (strcmp(dump_cell(&r, i, 1), "0") == 0)
+			dump_lines_addf(&rest, "  unique (%s)", sb.buf);
+		else
+			dump_lines_addf(&rest, "  index %s (%s) using %s", name, sb.buf, dump_cell(&r, i, 4));
+		strbuf_release(&sb);
+	}
+	dump_rows_release(&r);
+	if (res != DRIVER_OK)
+		goto out;
+
+	res = mydrv_rows(c, "SELECT k.constraint_name, k.column_name, k.referenced_table_name,"
+			    " k.referenced_column_name, f.update_rule, f.delete_rule"
+			    " FROM information_schema.key_column_usage k"
+			    " JOIN information_schema.referential_constraints f"
+			    " ON f.constraint_schema = k.constraint_schema AND f.constraint_name = k.constraint_name"
+			    " AND f.table_name = k.table_name"
+			    " WHERE k.table_schema = DATABASE() AND k.table_name = ?"
+			    " AND k.referenced_table_name IS NOT NULL"
+			    " ORDER BY k.constraint_name, k.ordinal_position", table, &r, err);
+	for (i = 0; res == DRIVER_OK && i < r.n; i = j) {
+		for (j = i; j < r.n && strcmp(dump_cell(&r, j, 0), dump_cell(&r, i, 0)) == 0; j++) {
+			strbuf_addf(&sb, "%s%s", j > i ? ", " : "", dump_cell(&r, j, 1));
+			strbuf_addf(&to, "%s%s", j > i ? ", " : "", dump_cell(&r, j, 3));
+		}
+		dump_lines_addf(&rest, "  foreign key (%s) references %s (%s) on update %s on delete %s", sb.buf,
+				dump_cell(&r, i, 2), to.buf, dump_cell(&r, i, 4), dump_cell(&r, i, 5));
+		strbuf_release(&sb);
+		strbuf_release(&to);
+	}
+	dump_rows_release(&r);
+	if (res != DRIVER_OK)
+		goto out;
+
+	res = mydrv_rows(c, "SELECT trigger_name, action_timing, event_manipulation, action_statement"
+			    " FROM information_schema.triggers"
+			    " WHERE trigger_schema = DATABASE() AND event_object_table = ?", table, &r, err);
+	for (i = 0; res == DRIVER_OK && i < r.n; i++) {
+		one = dump_oneline(dump_cell(&r, i, 3));
+		dump_lines_addf(&rest, "  trigger %s: %s %s FOR EACH ROW %s", dump_cell(&r, i, 0),
+				dump_cell(&r, i, 1), dump_cell(&r, i, 2), one);
+		free(one);
+	}
+	dump_rows_release(&r);
+	if (res != DRIVER_OK)
+		goto out;
+
+	dump_lines_sort(&cols);
+	dump_lines_sort(&rest);
+	for (i = 0; i < cols.n; i++)
+		strbuf_addf(out, "%s\n", cols.v[i]);
+	for (i = 0; i < rest.n; i++)
+		strbuf_addf(out, "%s\n", rest.v[i]);
+out:
+	dump_lines_release(&cols);
+	dump_lines_release(&rest);
+	return res;
+}
+
+/* One object of the dump: its header (the sort key) and its text. */
+struct mydrv_object {
+	char *head;
+	char *text;
+};
+
+static int mydrv_object_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct mydrv_object *)a)->head, ((const struct mydrv_object *)b)->head);
+}
+
+static enum driver_result mydrv_dump_schema(struct driver_conn *conn, const char *const *skip,
+					    char **out, struct driver_error *err)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)conn;
+	struct mydrv_object *objs = NULL;
+	size_t nobjs = 0, cap = 0, i;
+	struct strbuf sb = STRBUF_INIT;
+	struct dump_rows r;
+	enum driver_result res;
+
+	*out = NULL;
+	res = mydrv_rows(c, "SELECT t.table_name, t.table_type,"
+			    " REPLACE(v.view_definition, CONCAT('`', DATABASE(), '`.'), '')"
+			    " FROM information_schema.tables t LEFT JOIN information_schema.views v"
+			    " ON v.table_schema = t.table_schema AND v.table_name = t.table_name"
+			    " WHERE t.table_schema = DATABASE()"
+			    " UNION ALL"
+			    " SELECT routine_name, routine_type, routine_definition FROM information_schema.routines"
+			    " WHERE routine_schema = DATABASE()", NULL, &r, err);
+	for (i = 0; res == DRIVER_OK && i < r.n; i++) {
+		const char *name = dump_cell(&r, i, 0), *type = dump_cell(&r, i, 1);
+		struct strbuf t = STRBUF_INIT;
+		char *one;
+
+		if (strcmp(type, "BASE TABLE") == 0) {
+			if (dump_skipped(skip, name))
+				continue;
+			xgrow(&objs, &cap, nobjs + 1, sizeof(*objs));
+			objs[nobjs].head = xasprintf("table %s", name);
+			res = mydrv_dump_table(c, name, &t, err);
+		} else {
+			xgrow(&objs, &cap, nobjs + 1, sizeof(*objs));
+			one = dump_oneline(dump_cell(&r, i, 2));
+			objs[nobjs].head = xasprintf("%s %s", strcmp(type, "VIEW") == 0 ? "view"
+							   : strcmp(type, "PROCEDURE") == 0 ? "procedure"
+							   : strcmp(type, "FUNCTION") == 0 ? "function" : type, name);
+			strbuf_addf(&t, "  %s\n", one);
+			free(one);
+		}
+		objs[nobjs++].text = strbuf_detach(&t);
+	}
+	dump_rows_release(&r);
+	if (nobjs > 1)
+		qsort(objs, nobjs, sizeof(*objs), mydrv_object_cmp);
+	for (i = 0; i < nobjs; i++) {
+		if (res == DRIVER_OK)
+			strbuf_addf(&sb, "%s%s\n%s", i ? "\n" : "", objs[i].head, objs[i].text);
+		free(objs[i].head);
+		free(objs[i].text);
+	}
+	free(objs);
+	if (res != DRIVER_OK) {
+		strbuf_release(&sb);
+		return res;
+	}
+	*out = strbuf_detach(&sb);
+	return DRIVER_OK;
+}
+
 const struct driver mysql_driver = {
 	.name = "mysql",
 	.dialect = SQL_DIALECT_MYSQL,
@@ -765,4 +948,5 @@ const struct driver mysql_driver = {
 	.unlock = mydrv_unlock,
 	.create_database = mydrv_create_database,
 	.drop_database = mydrv_drop_database,
+	.dump_schema = mydrv_dump_schema,
 };

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "sqllex.h"
@@ -363,6 +364,7 @@ static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
 		struct migration m;
 		uint64_t version;
 		char *text, *path;
+		struct stat st;
 		size_t len;
 		int r;
 
@@ -395,6 +397,17 @@ static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
 			continue;
 		}
 		path = path_join(dir, fn);
+		/*
+		 * Only regular files (or links to them): opening a FIFO would block
+		 * the run forever, and a directory or device is never a migration.
+		 */
+		r = stat(path, &st);
+		if (r != 0 || !S_ISREG(st.st_mode)) {
+			merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path,
+				 r != 0 ? strerror(errno) : "not a regular file");
+			free(path);
+			goto fail;
+		}
 		r = read_file(path, &text, &len);
 		if (r) {
 			merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path, strerror(r));

@@ -1,0 +1,794 @@
+/*
+ * check_reliability.c - migrate under crashes, races and hostile input, on
+ * the driver under test (SPEC sections 4 and 5; issue 5).
+ *
+ * Each test gets a fresh project directory and a fresh real database, as in
+ * check_cli.c, and runs the built binary, sometimes several at once,
+ * sometimes killing one with SIGKILL in the middle of a migration, or
+ * ending its session from the server side. What is checked is what a
+ * deploy relies on: every process exits with the documented code, nothing
+ * is applied twice, and nothing is recorded as applied that was not.
+ *
+ * A "long" statement per database: pg_sleep() and SLEEP() on the servers;
+ * on SQLite a recursive CTE that counts (about 0.45 s per million rows).
+ *
+ * Divisions: helpers; races; crashes; lost connections; bad input.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../migrate/util.h"
+#include "testutil.h"
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static char *proj;
+static char *url;
+
+static void write_config(const char *extra)
+{
+	char *text = xasprintf("[migrate]\nlock_timeout = 20\n%s\n[development]\nurl = %s\n", extra ? extra : "", url);
+
+	write_file(proj, "config.ini", text);
+	free(text);
+}
+
+static void setup(void)
+{
+	proj = tmpdir_new();
+	test_db_create(proj, &url);
+	write_config(NULL);
+}
+
+static void teardown(void)
+{
+	test_db_drop();
+	rm_rf(proj);
+	free(proj);
+	free(url);
+}
+
+#define CLI(...) run_migrate(proj, NULL, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void expect(struct run *r, int status, const char *what)
+{
+	ck_assert_msg(r->status == status, "%s: exit %d, expected %d\nstdout: %s\nstderr: %s", what, r->status,
+		      status, r->out, r->err);
+}
+
+static void expect_in(const char *hay, const char *needle, const char *where)
+{
+	ck_assert_msg(hay && strstr(hay, needle), "%s does not hold '%s':\n%s", where, needle, hay ? hay : "(null)");
+}
+
+static void mig(const char *name, const char *text)
+{
+	char *path = xasprintf("migrations/%s", name);
+
+	write_file(proj, path, text);
+	free(path);
+}
+
+static const char *pick(const char *sqlite, const char *postgres, const char *mysql)
+{
+	switch (test_driver()->dialect) {
+	case SQL_DIALECT_POSTGRES:
+		return postgres;
+	case SQL_DIALECT_MYSQL:
+		return mysql;
+	default:
+		return sqlite;
+	}
+}
+
+static int is_mysql(void)
+{
+	return test_driver()->dialect == SQL_DIALECT_MYSQL;
+}
+
+static char *history_status(const char *version)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT status FROM schema_migrations WHERE version = '%s'", version);
+	return db_scalar(sql);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Starts the binary in the project directory without waiting for it, its
+ * stderr into proj/<errname> (stdout discarded), as run_migrate would.
+ */
+static pid_t spawn_migrate(const char *errname, const char *const *argv)
+{
+	const char *bin = getenv("MIGRATE_BIN");
+	size_t n = 0, i;
+	char **args;
+	pid_t pid;
+
+	ck_assert_msg(bin && *bin, "MIGRATE_BIN is not set (run the tests through tests/run.sh)");
+	while (argv[n])
+		n++;
+	args = xcalloc(n + 2, sizeof(*args));
+	args[0] = (char *)bin;
+	for (i = 0; i < n; i++)
+		args[i + 1] = (char *)argv[i];
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY), errfd;
+		if (chdir(proj) != 0)
+			_exit(126);
+		errfd = open(errname, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (devnull < 0 || errfd < 0)
+			_exit(126);
+		dup2(devnull, 1);
+		dup2(errfd, 2);
+		setenv("NO_COLOR", "1", 1);
+		unsetenv("DATABASE_URL");
+		unsetenv("MIGRATE_ENV");
+		unsetenv("MIGRATE_CONFIG");
+		execv(bin, args);
+		_exit(127);
+	}
+	free(args);
+	return pid;
+}
+
+#define SPAWN(errname, ...) spawn_migrate(errname, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Waits for pid up to timeout_s; returns its exit code, or 128+signal. */
+static int wait_exit(pid_t pid, int timeout_s)
+{
+	long long until = mono_ms() + timeout_s * 1000LL;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		ck_assert_msg(r == 0, "waitpid: %s", strerror(errno));
+		if (mono_ms() > until) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			ck_abort_msg("migrate (pid %d) still running after %d s", (int)pid, timeout_s);
+		}
+		sleep_ms(20);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void kill9(pid_t pid)
+{
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(wait_exit(pid, 10), 128 + SIGKILL);
+}
+
+/* Polls until the table exists (a migration before the long one committed). */
+static void wait_for_table(const char *table, int timeout_s)
+{
+	long long until = mono_ms() + timeout_s * 1000LL;
+
+	while (!db_table_exists(table)) {
+		ck_assert_msg(mono_ms() < until, "table '%s' did not appear within %d s", table, timeout_s);
+		sleep_ms(50);
+	}
+}
+
+/* On the servers: polls until a session of this database runs a sleep. */
+static void wait_for_sleep(int timeout_s)
+{
+	const char *sql = pick(NULL,
+			       "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+			       "AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_sleep%'",
+			       "SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() "
+			       "AND id <> CONNECTION_ID() AND info LIKE 'SELECT SLEEP%'");
+	long long until = mono_ms() + timeout_s * 1000LL;
+
+	if (!sql) {
+		sleep_ms(500); /* SQLite: the long CTE follows the table at once */
+		return;
+	}
+	for (;;) {
+		char *n = db_scalar(sql);
+		int busy = n && atoi(n) > 0;
+		free(n);
+		if (busy)
+			return;
+		ck_assert_msg(mono_ms() < until, "no migration started sleeping within %d s", timeout_s);
+		sleep_ms(50);
+	}
+}
+
+static const char one_sql[] = "-- migrate:up\nCREATE TABLE one (id INTEGER);\n-- migrate:down\nDROP TABLE one;\n";
+
+/*
+ * Migration 2: a table, a row, then a long statement (seconds: on SQLite,
+ * the CTE's upper bound in millions of rows, about 0.45 s each).
+ */
+static char *slow_sql(int seconds, int sqlite_millions)
+{
+	char *longst = test_driver()->dialect == SQL_DIALECT_SQLITE
+			       ? xasprintf("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < %d000000) SELECT COUNT(*) FROM c;",
+					   sqlite_millions)
+			       : xasprintf("SELECT %s(%d);", pick(NULL, "pg_sleep", "SLEEP"), seconds);
+	char *text = xasprintf("-- migrate:up\nCREATE TABLE two (id INTEGER);\nINSERT INTO two (id) VALUES (1);\n%s\n"
+			       "-- migrate:down\nDROP TABLE two;\n",
+			       longst);
+
+	free(longst);
+	return text;
+}
+
+static const char two_quick_sql[] = "-- migrate:up\nCREATE TABLE two (id INTEGER);\nINSERT INTO two (id) VALUES (1);\n"
+				    "-- migrate:down\nDROP TABLE two;\n";
+
+/* ---- races ------------------------------------------------------------------------ */
+
+START_TEST(parallel_seeds_apply_each_seed_once)
+{
+	enum { N = 6 };
+	pid_t pids[N];
+	int i, failures = 0;
+	char *v, name[32];
+	struct run r;
+
+	mig("1_items.sql", "-- migrate:up\nCREATE TABLE items (id INTEGER PRIMARY KEY, label VARCHAR(20));\n"
+			   "-- migrate:down\nDROP TABLE items;\n");
+	write_file(proj, "seeds/01_first.sql", "INSERT INTO items (id, label) VALUES (1, 'a');\nINSERT INTO items (id, label) VALUES (2, 'b');\n");
+	write_file(proj, "seeds/02_second.sql", "INSERT INTO items (id, label) VALUES (3, 'c');\n");
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "seed%d.err", i);
+		pids[i] = SPAWN(name, "-q", "seed");
+	}
+	for (i = 0; i < N; i++) {
+		int rc = wait_exit(pids[i], 60);
+		if (rc) {
+			snprintf(name, sizeof(name), "seed%d.err", i);
+			v = slurp(proj, name);
+			fprintf(stderr, "parallel seed %d: exit %d: %s\n", i, rc, v ? v : "");
+			free(v);
+			failures++;
+		}
+	}
+	ck_assert_int_eq(failures, 0);
+	ck_assert_int_eq(db_count("schema_seeds"), 2);
+	ck_assert_int_eq(db_count("items"), 3);
+}
+END_TEST
+
+/* ---- crashes ---------------------------------------------------------------------- */
+
+/*
+ * kill -9 in the middle of migration 2. PostgreSQL and SQLite roll the
+ * transaction back (the server when the session ends, SQLite from its hot
+ * journal on the next open), so nothing of it remains. MySQL's DDL has
+ * committed: its row says 'running', and everything refuses until repair.
+ */
+START_TEST(kill_9_during_a_long_migration)
+{
+	char *slow = slow_sql(3, 1000), *st;
+	struct run r;
+	pid_t pid;
+
+	mig("1_one.sql", one_sql);
+	mig("2_slow.sql", slow);
+	free(slow);
+	pid = SPAWN("up.err", "up");
+	wait_for_table("one", 20);
+	wait_for_sleep(20);
+	kill9(pid);
+	/* the next run must not do the long part again: it is the migration's fix */
+	mig("2_slow.sql", two_quick_sql);
+
+	if (!is_mysql()) {
+		ck_assert_int_eq(db_table_exists("two"), 0);
+		ck_assert_int_eq(db_count("schema_migrations"), 1);
+		/* on PostgreSQL the orphaned session sleeps on, holding the lock: up waits for it */
+		r = CLI("up");
+		expect(&r, 0, "up after the crash");
+		run_free(&r);
+		ck_assert_int_eq(db_count("two"), 1);
+		st = history_status("2");
+		ck_assert_str_eq(st, "applied");
+		free(st);
+		return;
+	}
+	st = history_status("2");
+	ck_assert_str_eq(st, "running");
+	free(st);
+	r = CLI("status");
+	expect(&r, 0, "status");
+	expect_in(r.out, "running  2", "status");
+	run_free(&r);
+	r = CLI("status", "--check");
+	expect(&r, 1, "status --check");
+	run_free(&r);
+	r = CLI("validate");
+	expect(&r, 1, "validate");
+	expect_in(r.err, "2 (slow) did not complete (recorded as running", "validate");
+	run_free(&r);
+	r = CLI("up");
+	expect(&r, 1, "up with a running row");
+	expect_in(r.err, "migrate repair", "up");
+	run_free(&r);
+	st = history_status("2");
+	ck_assert_str_eq(st, "running");
+	free(st);
+	/* put the database right by hand, then repair */
+	{
+		struct driver_conn *c = test_connect();
+		free(test_scalar(c, "DROP TABLE two"));
+		test_driver()->close(c);
+	}
+	r = CLI("repair");
+	expect(&r, 0, "repair");
+	expect_in(r.out, "forgot running migration 2", "repair");
+	run_free(&r);
+	r = CLI("up");
+	expect(&r, 0, "up after repair");
+	run_free(&r);
+	ck_assert_int_eq(db_count("two"), 1);
+}
+END_TEST
+
+/*
+ * The lock holder dies while a second run waits for the lock: the waiter
+ * gets it and goes on (and, on MySQL, finds the 'running' trace and
+ * refuses, as it must).
+ */
+START_TEST(the_waiter_proceeds_when_the_lock_holder_is_killed)
+{
+	char *slow = slow_sql(2, 6), *err, *st;
+	pid_t holder, waiter;
+	int rc;
+
+	mig("1_one.sql", one_sql);
+	mig("2_slow.sql", slow);
+	free(slow);
+	holder = SPAWN("holder.err", "up");
+	wait_for_table("one", 20);
+	wait_for_sleep(20);
+	waiter = SPAWN("waiter.err", "up", "--lock-timeout", "30");
+	sleep_ms(300);
+	ck_assert_msg(waitpid(waiter, NULL, WNOHANG) == 0, "the waiter did not wait for the lock");
+	kill9(holder);
+	rc = wait_exit(waiter, 40);
+	err = slurp(proj, "waiter.err");
+	if (is_mysql()) {
+		ck_assert_msg(rc == 1, "waiter: exit %d: %s", rc, err);
+		expect_in(err, "recorded as running", "waiter's stderr");
+	} else {
+		ck_assert_msg(rc == 0, "waiter: exit %d: %s", rc, err);
+		ck_assert_int_eq(db_count("two"), 1);
+		st = history_status("2");
+		ck_assert_str_eq(st, "applied");
+		free(st);
+	}
+	free(err);
+}
+END_TEST
+
+/* ---- lost connections ------------------------------------------------------------- */
+
+/*
+ * The server ends the session in the middle of migration 2
+ * (pg_terminate_backend, KILL): a clear error naming the file, exit 1, and
+ * migration 2 not recorded as applied. SQLite has no server and no
+ * session to lose: the scenario does not exist there.
+ */
+START_TEST(the_server_drops_the_connection_mid_migration)
+{
+	char *slow, *st, *e;
+	struct driver_conn *c;
+	pid_t pid;
+	int rc;
+
+	if (test_driver()->dialect == SQL_DIALECT_SQLITE)
+		return;
+	slow = slow_sql(30, 0);
+	mig("1_one.sql", one_sql);
+	mig("2_slow.sql", slow);
+	free(slow);
+	pid = SPAWN("up.err", "up");
+	wait_for_table("one", 20);
+	wait_for_sleep(20);
+	c = test_connect();
+	if (is_mysql()) {
+		char *id = test_scalar(c, "SELECT id FROM information_schema.processlist WHERE db = DATABASE() "
+					  "AND id <> CONNECTION_ID() AND info LIKE 'SELECT SLEEP%'");
+		char *kill_sql = xasprintf("KILL %s", id);
+		ck_assert_ptr_nonnull(id);
+		free(test_scalar(c, kill_sql));
+		free(kill_sql);
+		free(id);
+	} else {
+		free(test_scalar(c, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+				    "AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_sleep%'"));
+	}
+	test_driver()->close(c);
+	rc = wait_exit(pid, 20);
+	e = slurp(proj, "up.err");
+	ck_assert_msg(rc == 1, "up: exit %d, expected 1: %s", rc, e);
+	expect_in(e, "migrate: error: ", "stderr");
+	expect_in(e, "2_slow.sql:", "stderr");
+	free(e);
+	st = history_status("2");
+	if (is_mysql()) {
+		/* the row could not be set 'failed' on a dead connection: 'running' is the trace */
+		ck_assert_msg(st && strcmp(st, "applied") != 0, "migration 2 is recorded as %s", st ? st : "nothing");
+	} else {
+		ck_assert_ptr_null(st);
+		ck_assert_int_eq(db_table_exists("two"), 0);
+	}
+	free(st);
+	st = history_status("1");
+	ck_assert_str_eq(st, "applied");
+	free(st);
+}
+END_TEST
+
+/* ---- bad input ---------------------------------------------------------------------- */
+
+/* The state bad input must leave alone: migration 1 applied, nothing else. */
+static void apply_one_first(void)
+{
+	struct run r;
+
+	mig("1_one.sql", one_sql);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+}
+
+static void expect_as_before(const char *what)
+{
+	char *st = history_status("1");
+
+	ck_assert_msg(db_count("schema_migrations") == 1, "%s: the tracking table changed", what);
+	ck_assert_msg(st && strcmp(st, "applied") == 0, "%s: migration 1 is %s", what, st ? st : "gone");
+	ck_assert_msg(db_table_exists("one"), "%s: table one is gone", what);
+	ck_assert_msg(!db_table_exists("two"), "%s: table two appeared", what);
+	free(st);
+}
+
+START_TEST(bad_config_and_urls_exit_2_and_change_nothing)
+{
+	static const struct {
+		const char *config; /* the whole file; NULL: the good one */
+		const char *url;    /* --url */
+		const char *msg;
+	} cases[] = {
+		{ "[migrate\nlock_timeout = 5\n", NULL, "config.ini:1:" },
+		{ "[migrate]\nlock_timeout\n", NULL, "config.ini:2:" },
+		{ "[development]\nurl = ${MIGRATE_TEST_SURELY_UNSET}\n", NULL, "MIGRATE_TEST_SURELY_UNSET" },
+		{ "[development]\ndriver = oracle\ndatabase = x\n", NULL, "oracle" },
+		{ "[development]\nurl = postgres://h:99999/db\n", NULL, "config.ini:2:" },
+		{ "[migrate]\nlock_timeout = soon\n[development]\ndriver = sqlite\ndatabase = x.db\n", NULL, "config.ini:2:" },
+		{ NULL, "postgres://u:%zz@h/db", "URL" },
+		{ NULL, "mysql://h:port/db", "URL" },
+		{ NULL, "postgres://h/db?bogus=1", "bogus" },
+		{ NULL, "sqlite:", "URL" },
+		{ NULL, "://nothing", "URL" },
+		{ NULL, "postgres://user:s3cr3t-pw@h:70000/db", "URL" },
+	};
+	size_t i;
+
+	apply_one_first();
+	mig("2_two.sql", two_quick_sql);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run r;
+		if (cases[i].config)
+			write_file(proj, "config.ini", cases[i].config);
+		else
+			write_config(NULL);
+		r = cases[i].url ? CLI("--url", cases[i].url, "up") : CLI("up");
+		ck_assert_msg(r.status == 2, "case %zu: exit %d, expected 2\nstderr: %s", i, r.status, r.err);
+		expect_in(r.err, "migrate: error: ", "stderr");
+		expect_in(r.err, cases[i].msg, "stderr");
+		ck_assert_msg(!strstr(r.err, "s3cr3t-pw"), "case %zu: the password is in: %s", i, r.err);
+		run_free(&r);
+		write_config(NULL);
+		expect_as_before(cases[i].config ? cases[i].config : cases[i].url);
+	}
+}
+END_TEST
+
+/*
+ * Table names are identifiers: whatever the config says is quoted by the
+ * driver's rule (never pasted), so a hostile name is just a strange name.
+ * iniparser ends a value at ';' unless it is quoted, and single quotes may
+ * hold a double quote.
+ */
+START_TEST(hostile_table_names_are_quoted_not_injected)
+{
+	static const struct {
+		const char *ini;  /* as written in config.ini */
+		const char *name; /* the table it names */
+		const char *seeds_ini;
+	} cases[] = {
+		{ "'we\"ird;name'", "we\"ird;name", "'se\"eds;'" },
+		{ "\"we`ird name\"", "we`ird name", "\"se`eds x\"" },
+		{ "\"x'); DROP TABLE one; --\"", "x'); DROP TABLE one; --", "\"y'); DROP TABLE one; --\"" },
+		{ "a\\b", "a\\b", "s\\eeds" },
+	};
+	size_t i;
+
+	mig("1_one.sql", one_sql);
+	mig("2_two.sql", two_quick_sql);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct driver_conn *c;
+		struct driver_error err;
+		struct run r;
+		char *extra = xasprintf("table = %s\nseeds_table = %s", cases[i].ini, cases[i].seeds_ini);
+		int exists = 0;
+
+		write_config(extra);
+		free(extra);
+		r = CLI("up");
+		expect(&r, 0, cases[i].name);
+		run_free(&r);
+		r = CLI("up");
+		expect(&r, 0, cases[i].name);
+		expect_in(r.out, "nothing to migrate", "second up");
+		run_free(&r);
+		r = CLI("seed");
+		expect(&r, 0, cases[i].name);
+		run_free(&r);
+		c = test_connect();
+		ck_assert_int_eq(test_driver()->table_exists(c, cases[i].name, &exists, &err), DRIVER_OK);
+		test_driver()->close(c);
+		ck_assert_msg(exists, "no table named %s", cases[i].name);
+		ck_assert_int_eq(db_table_exists("one"), 1);
+		ck_assert_int_eq(db_table_exists("schema_migrations"), 0);
+		r = CLI("down", "--all");
+		expect(&r, 0, cases[i].name);
+		run_free(&r);
+		ck_assert_int_eq(db_table_exists("one"), 0);
+		ck_assert_int_eq(db_table_exists("two"), 0);
+	}
+}
+END_TEST
+
+START_TEST(hostile_migration_file_names_are_skipped_with_a_warning)
+{
+	static const char *const names[] = {
+		"2_x'; DROP TABLE one; --.sql", "3_a b.sql", "4_a`b.sql", "5_a\"b.sql", "6_$(touch pwned).sql",
+	};
+	struct run r;
+	size_t i;
+	char *p;
+
+	apply_one_first();
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		mig(names[i], two_quick_sql);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		expect_in(r.err, names[i], "stderr");
+	run_free(&r);
+	expect_as_before("hostile file names");
+	p = slurp(proj, "pwned");
+	ck_assert_ptr_null(p);
+}
+END_TEST
+
+/* A file of 20 MB (comments around a statement with a 1 MB string) works like any other. */
+START_TEST(a_huge_migration_file_is_applied)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *big, *v;
+	struct run r;
+	long long t0;
+	size_t i;
+
+	strbuf_addf(&sb, "-- migrate:up\nCREATE TABLE big (id INTEGER, t %s);\n", pick("TEXT", "TEXT", "LONGTEXT"));
+	for (i = 0; sb.len < 10u * 1024 * 1024; i++)
+		strbuf_addf(&sb, "-- filler line %zu: a comment; with 'quotes' and \"quotes\" that mean nothing\n", i);
+	strbuf_addstr(&sb, "INSERT INTO big (id, t) VALUES (1, '");
+	for (i = 0; i < 1024 * 1024; i++)
+		strbuf_addch(&sb, (char)('a' + i % 26));
+	strbuf_addstr(&sb, "');\n");
+	while (sb.len < 20u * 1024 * 1024)
+		strbuf_addstr(&sb, "/* more filler, a block comment; ; ; */\n");
+	strbuf_addstr(&sb, "-- migrate:down\nDROP TABLE big;\n");
+	big = strbuf_detach(&sb);
+	mig("1_big.sql", big);
+	free(big);
+	t0 = mono_ms();
+	r = CLI("up");
+	expect(&r, 0, "up of a 20 MB file");
+	run_free(&r);
+	ck_assert_msg(mono_ms() - t0 < 60000, "a 20 MB file took %lld ms", mono_ms() - t0);
+	v = db_scalar("SELECT LENGTH(t) FROM big");
+	ck_assert_str_eq(v, "1048576");
+	free(v);
+	r = CLI("validate");
+	expect(&r, 0, "validate");
+	run_free(&r);
+	r = CLI("down");
+	expect(&r, 0, "down");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("big"), 0);
+}
+END_TEST
+
+/*
+ * Binary garbage that is not a NUL byte (check_cli.c has that one) reaches
+ * the database, which rejects it: exit 1, the file named, and nothing
+ * recorded as applied.
+ */
+START_TEST(binary_garbage_fails_cleanly)
+{
+	struct strbuf sb = STRBUF_INIT;
+	unsigned x = 12345;
+	struct run r;
+	char *st;
+	size_t i;
+
+	apply_one_first();
+	strbuf_addstr(&sb, "-- migrate:up\n");
+	for (i = 0; i < 4096; i++) {
+		unsigned char ch;
+		x = x * 1103515245u + 12345u;
+		ch = (unsigned char)(x >> 16);
+		/* no NUL, and no quote that would make it an unterminated string (exit 2) */
+		if (ch == 0 || ch == '\'' || ch == '"' || ch == '`' || ch == '$' || ch == '[' || ch == '/' || ch == '-' || ch == '#')
+			ch = 0xfe;
+		strbuf_addch(&sb, (char)ch);
+	}
+	strbuf_addstr(&sb, "\n;\n-- migrate:down\nSELECT 1;\n");
+	mig("2_garbage.sql", strbuf_str(&sb));
+	strbuf_release(&sb);
+	r = CLI("up");
+	ck_assert_msg(r.status == 1 || r.status == 2, "up: exit %d\nstderr: %s", r.status, r.err);
+	expect_in(r.err, "2_garbage.sql", "stderr");
+	run_free(&r);
+	st = history_status("2");
+	ck_assert_msg(!st || strcmp(st, "applied") != 0, "garbage recorded as applied");
+	if (test_driver()->caps & DRIVER_CAP_TRANSACTIONAL_DDL)
+		ck_assert_ptr_null(st);
+	free(st);
+	st = history_status("1");
+	ck_assert_str_eq(st, "applied");
+	free(st);
+}
+END_TEST
+
+START_TEST(versions_beyond_64_bits_are_refused)
+{
+	struct run r;
+	char *path;
+
+	apply_one_first();
+	mig("18446744073709551616_big.sql", two_quick_sql); /* 2^64 */
+	r = CLI("up");
+	expect(&r, 2, "2^64");
+	expect_in(r.err, "18446744073709551616_big.sql: version '18446744073709551616' does not fit in 64 bits", "stderr");
+	run_free(&r);
+	expect_as_before("2^64");
+	r = CLI("up", "--to", "18446744073709551616");
+	expect(&r, 2, "up --to 2^64");
+	run_free(&r);
+	path = xasprintf("%s/migrations/18446744073709551616_big.sql", proj);
+	unlink(path);
+	free(path);
+	r = CLI("baseline", "99999999999999999999999");
+	expect(&r, 2, "baseline 10^23");
+	expect_in(r.err, "does not fit in 64 bits", "stderr");
+	run_free(&r);
+	mig("18446744073709551615_max.sql", two_quick_sql); /* 2^64 - 1 fits */
+	r = CLI("up");
+	expect(&r, 0, "2^64 - 1");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("two"), 1);
+}
+END_TEST
+
+/*
+ * Files that cannot be read as migrations: a directory, a FIFO (opening
+ * one would block forever), a dangling link, and a file without read
+ * permission. Each is exit 2 naming the file, before the database is
+ * touched.
+ */
+START_TEST(unreadable_migration_files_exit_2)
+{
+	static const char *const kinds[] = { "directory", "fifo", "dangling link", "mode 000" };
+	size_t i;
+
+	apply_one_first();
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		char *path = xasprintf("%s/migrations/2_bad.sql", proj);
+		struct run r;
+		switch (i) {
+		case 0:
+			ck_assert_int_eq(mkdir(path, 0755), 0);
+			break;
+		case 1:
+			ck_assert_int_eq(mkfifo(path, 0644), 0);
+			break;
+		case 2:
+			ck_assert_int_eq(symlink("/nonexistent/migrate-test", path), 0);
+			break;
+		case 3:
+			mig("2_bad.sql", two_quick_sql);
+			ck_assert_int_eq(chmod(path, 0), 0);
+			break;
+		}
+		r = CLI("up");
+		if (i == 3 && geteuid() == 0) {
+			/*
+			 * root reads a mode-000 file anyway, so there is nothing to
+			 * refuse: the migration applies. Only this assertion depends
+			 * on who runs the suite.
+			 */
+			expect(&r, 0, kinds[i]);
+			run_free(&r);
+			rm_rf(path);
+			free(path);
+			break;
+		}
+		ck_assert_msg(r.status == 2, "%s: exit %d, expected 2\nstderr: %s", kinds[i], r.status, r.err);
+		expect_in(r.err, "cannot read migration", kinds[i]);
+		expect_in(r.err, "2_bad.sql", kinds[i]);
+		run_free(&r);
+		expect_as_before(kinds[i]);
+		if (i == 0)
+			rmdir(path);
+		else
+			unlink(path);
+		free(path);
+	}
+}
+END_TEST
+
+Suite *reliability_suite(void)
+{
+	Suite *s = suite_create("reliability");
+	TCase *tc = tcase_create("reliability");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, parallel_seeds_apply_each_seed_once);
+	tcase_add_test(tc, kill_9_during_a_long_migration);
+	tcase_add_test(tc, the_waiter_proceeds_when_the_lock_holder_is_killed);
+	tcase_add_test(tc, the_server_drops_the_connection_mid_migration);
+	tcase_add_test(tc, bad_config_and_urls_exit_2_and_change_nothing);
+	tcase_add_test(tc, hostile_table_names_are_quoted_not_injected);
+	tcase_add_test(tc, hostile_migration_file_names_are_skipped_with_a_warning);
+	tcase_add_test(tc, a_huge_migration_file_is_applied);
+	tcase_add_test(tc, binary_garbage_fails_cleanly);
+	tcase_add_test(tc, versions_beyond_64_bits_are_refused);
+	tcase_add_test(tc, unreadable_migration_files_exit_2);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -59,22 +59,26 @@ LIB_LIBS   := $(call pc_libs,sqlite3 libcrypto) $(INIPARSER_LIBS)
 PC_REQUIRES := sqlite3 libcrypto $(if $(call pc_libs,iniparser),iniparser)
 PC_LIBS     := $(if $(call pc_libs,iniparser),,$(INIPARSER_LIBS))
 
+# The soname of lib$(1).so, which dlopen() is given for a client library.
+so_name = $(shell f=$$($(CC) -print-file-name=lib$(1).so) && readelf -d "$$f" 2>/dev/null | \
+	  sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+
 DRIVERS := sqlite
 HAVE_PQ := $(and $(wildcard drivers/postgres.c),$(shell $(PKG_CONFIG) --exists libpq 2>/dev/null && echo yes))
 HAVE_MY := $(and $(wildcard drivers/mysql.c),$(shell $(PKG_CONFIG) --exists mysqlclient 2>/dev/null && echo yes))
 ifeq ($(HAVE_PQ),yes)
 DRIVERS += postgres
 LIB_CFLAGS += -DHAVE_POSTGRES $(call pc_cflags,libpq)
-LIB_LIBS += $(call pc_libs,libpq)
-# Not Requires.private: Debian's libpq.pc lists, for --static, libraries it
-# does not ship (-lpgcommon -lpgport). libmigrate.a needs only the shared -lpq.
-PC_LIBS += $(call pc_libs,libpq)
+# Not linked: drivers/postgres_lib.c loads libpq when the driver first
+# connects (drivers/dynlib.h), so libmigrate.a and its users need no -lpq.
+LIB_CFLAGS += -DPGDRV_LIBPQ=\"$(or $(call so_name,pq),libpq.so.5)\"
 endif
 ifeq ($(HAVE_MY),yes)
 DRIVERS += mysql
 LIB_CFLAGS += -DHAVE_MYSQL $(call pc_cflags,mysqlclient)
-LIB_LIBS += $(call pc_libs,mysqlclient)
-PC_REQUIRES += mysqlclient
+# Not linked either: drivers/mysql_lib.c loads it on first use.
+MY_LIBNAME := $(patsubst -l%,%,$(firstword $(filter -l%,$(call pc_libs,mysqlclient))))
+LIB_CFLAGS += -DMYDRV_LIBMYSQL=\"$(or $(call so_name,$(MY_LIBNAME)),libmariadb.so.3)\"
 endif
 
 CLI_CFLAGS := $(call pc_cflags,jansson)
@@ -86,6 +90,8 @@ LIB_SRC := migrate/util.c migrate/error.c migrate/sqllex.c migrate/migration.c \
            migrate/config.c migrate/db.c migrate/history.c migrate/runner.c \
            migrate/seed.c migrate/api.c migrate/schema.c drivers/drivers.c \
            $(addprefix drivers/,$(addsuffix .c,$(DRIVERS)))
+# the trampolines into the client libraries (drivers/dynlib.h)
+LIB_SRC += drivers/dynlib.c $(patsubst %,drivers/%_lib.c,$(filter-out sqlite,$(DRIVERS)))
 CLI_SRC := migrate/main.c migrate/output.c
 TEST_SRC := $(wildcard tests/check_*.c) tests/testutil.c tests/test_main.c
 

@@ -58,6 +58,7 @@
 
 #include "../migrate/util.h"
 #include "driver.h"
+#include "dynlib.h"
 
 #define MYDRV_CONNECT_TIMEOUT 10
 #define MYDRV_WRITE_TIMEOUT   60
@@ -282,6 +283,9 @@ static enum driver_result mydrv_connect(const struct driver_settings *s, struct 
 	    (r = mydrv_check_file("ssl_key", s->ssl_key, err)) != DRIVER_OK)
 		return r;
 
+	/* the client library is loaded on first use, so other drivers never pay for it */
+	if (dynlib_open(&mydrv_libmysql, err))
+		return DRIVER_ECONFIG;
 	if (mysql_library_init(0, NULL, NULL)) {
 		driver_error_set(err, "cannot initialise the MySQL client library");
 		return DRIVER_ECONNECT;

@@ -30,6 +30,7 @@
 
 #include "../migrate/util.h"
 #include "driver.h"
+#include "dynlib.h"
 
 #define PGDRV_CONNECT_TIMEOUT 10
 #define PGDRV_LOCK_POLL_MS    100
@@ -154,6 +155,9 @@ static enum driver_result pgdrv_open(const struct driver_settings *s, const char
 	keys[n] = NULL;
 	vals[n] = NULL;
 
+	/* libpq is loaded on first use, so SQLite and MySQL runs never pay for it */
+	if (dynlib_open(&pgdrv_libpq, err))
+		return DRIVER_ECONFIG;
 	/* expand_dbname 0: a database name is a name, never a connection string */
 	pg = PQconnectdbParams(keys, vals, 0);
 	if (!pg) {

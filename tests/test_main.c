@@ -20,6 +20,7 @@ Suite *sqllex_suite(void);
 Suite *migration_suite(void);
 Suite *driver_suite(void);
 Suite *cli_suite(void);
+Suite *dump_suite(void);
 Suite *reliability_suite(void);
 Suite *output_suite(void);
 
@@ -37,6 +38,7 @@ int main(void)
 		}
 		sr = srunner_create(driver_suite());
 		srunner_add_suite(sr, cli_suite());
+		srunner_add_suite(sr, dump_suite());
 		srunner_add_suite(sr, reliability_suite());
 	} else {
 		sr = srunner_create(util_suite());

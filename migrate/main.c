@@ -282,8 +282,10 @@ static int cmd_status(struct cli *c, int argc, char **argv)
 	if ((r = cli_open(c)))
 		return r;
 	output_begin(c->out, "status");
-	if ((r = migrate_status(c->m, &st, &c->err)))
+	if ((r = migrate_status(c->m, &st, &c->err))) {
+		output_end(c->out, r);
 		return fail(c);
+	}
 	output_status(c->out, c->m, st);
 	for (i = 0; i < st->n; i++)
 		if (st->entries[i].state != MIGRATE_STATE_APPLIED)
@@ -296,6 +298,8 @@ static int cmd_status(struct cli *c, int argc, char **argv)
 			fprintf(stderr, "migrate: status --check: not every migration is applied and clean\n");
 		return MIGRATE_EFAIL;
 	}
+	if (check)
+		output_set_string(c->out, "check", "passed");
 	output_end(c->out, MIGRATE_OK);
 	return 0;
 }
@@ -308,8 +312,10 @@ static int cmd_version(struct cli *c, int argc, char **argv)
 	if ((r = plain_args(c, argc, argv)))
 		return r;
 	output_begin(c->out, "version");
-	if (migrate_current_version(c->m, &v, &c->err))
+	if (migrate_current_version(c->m, &v, &c->err)) {
+		output_end(c->out, c->err.code);
 		return fail(c);
+	}
 	output_version(c->out, v);
 	output_end(c->out, MIGRATE_OK);
 	free(v);
@@ -328,9 +334,15 @@ static int cmd_new(struct cli *c, int argc, char **argv)
 		return usage_error(c, "%s", argc - optind ? "'new' takes one NAME" : "'new' needs a NAME");
 	if ((r = cli_open(c)))
 		return r;
-	if (migrate_new(c->m, argv[optind], &path, &c->err))
+	output_begin(c->out, "new");
+	if (migrate_new(c->m, argv[optind], &path, &c->err)) {
+		output_end(c->out, c->err.code);
 		return fail(c);
-	printf("%s\n", path);
+	}
+	output_set_string(c->out, "path", path);
+	output_end(c->out, MIGRATE_OK);
+	if (!c->json)
+		printf("%s\n", path);
 	free(path);
 	return 0;
 }
@@ -489,7 +501,11 @@ static int cmd_create(struct cli *c, int argc, char **argv)
 
 	if ((r = plain_args(c, argc, argv)))
 		return r;
-	if (migrate_create_database(c->m, &c->err))
+	output_begin(c->out, "create");
+	output_set_string(c->out, "database", migrate_display_url(c->m));
+	r = migrate_create_database(c->m, &c->err);
+	output_end(c->out, r);
+	if (r)
 		return fail(c);
 	output_line(c->out, "created %s", migrate_display_url(c->m));
 	return 0;
@@ -519,7 +535,11 @@ static int cmd_drop(struct cli *c, int argc, char **argv)
 		return usage_error(c, "%s", "'drop' destroys the database and everything in it: add --yes to confirm");
 	if ((r = cli_open(c)))
 		return r;
-	if (migrate_drop_database(c->m, &c->err))
+	output_begin(c->out, "drop");
+	output_set_string(c->out, "database", migrate_display_url(c->m));
+	r = migrate_drop_database(c->m, &c->err);
+	output_end(c->out, r);
+	if (r)
 		return fail(c);
 	output_line(c->out, "dropped %s", migrate_display_url(c->m));
 	return 0;
@@ -551,7 +571,11 @@ static int cmd_wait(struct cli *c, int argc, char **argv)
 		return usage_error(c, "unexpected argument '%s'", argv[optind]);
 	if ((r = cli_open(c)))
 		return r;
-	if (migrate_wait(c->m, timeout, &c->err))
+	output_begin(c->out, "wait");
+	output_set_string(c->out, "database", migrate_display_url(c->m));
+	r = migrate_wait(c->m, timeout, &c->err);
+	output_end(c->out, r);
+	if (r)
 		return fail(c);
 	output_line(c->out, "%s accepts connections", migrate_display_url(c->m));
 	return 0;
@@ -567,7 +591,10 @@ static int cmd_drivers(struct cli *c, int argc, char **argv)
 		return r;
 	if (optind < argc)
 		return usage_error(c, "unexpected argument '%s'", argv[optind]);
-	for (; *d; d++)
+	output_begin(c->out, "drivers");
+	output_set_strings(c->out, "drivers", d);
+	output_end(c->out, MIGRATE_OK);
+	for (; !c->json && *d; d++)
 		printf("%s\n", *d);
 	return 0;
 }

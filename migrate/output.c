@@ -231,6 +231,18 @@ void output_set_string(struct output *o, const char *key, const char *value)
 		json_object_set_new(o->doc, key, jstr(value));
 }
 
+void output_set_strings(struct output *o, const char *key, const char *const *list)
+{
+	json_t *a;
+
+	if (!o->json || !o->doc)
+		return;
+	a = json_array();
+	for (; list && *list; list++)
+		json_array_append_new(a, json_string(*list));
+	json_object_set_new(o->doc, key, a);
+}
+
 void output_end(struct output *o, enum migrate_result r)
 {
 	if (!o->json || !o->doc)

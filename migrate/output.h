@@ -26,6 +26,8 @@ void output_end(struct output *o, enum migrate_result r);
 
 /* Adds a string field to the JSON document (text mode: nothing). */
 void output_set_string(struct output *o, const char *key, const char *value);
+/* Adds an array of strings (list is NULL-terminated) to the JSON document. */
+void output_set_strings(struct output *o, const char *key, const char *const *list);
 
 /* Prints an error: "migrate: error: ..." (JSON on stderr in JSON mode). */
 void output_error(const struct output *o, enum migrate_result code, const char *message);

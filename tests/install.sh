@@ -62,9 +62,10 @@ finish() {
 }
 
 # make, without the caller's make variables (make check SANITIZE=... passes
-# them down through MAKEFLAGS): this is a user's plain build.
+# them down, through MAKEFLAGS and the environment): a user's plain build.
 umake() {
-	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$src_dir" BUILD="$tmp/build" "$@"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u BUILD -u PREFIX -u DESTDIR \
+		make --no-print-directory -C "$src_dir" BUILD="$tmp/build" "$@"
 }
 
 version=$(sed -n 's/^#define MIGRATE_VERSION "\(.*\)"/\1/p' "$src_dir/migrate/migrate.h")
@@ -101,7 +102,7 @@ fi
 pc=$stage/usr/lib/pkgconfig/migrate.pc
 check "migrate.pc names prefix=/usr" grep -qx 'prefix=/usr' "$pc"
 check "migrate.pc has version $version" grep -qx "Version: $version" "$pc"
-check "migrate.pc Requires.private sqlite3 libcrypto" grep -q '^Requires.private:.*sqlite3.*libcrypto' "$pc"
+check "migrate.pc Requires.private sqlite3" grep -q '^Requires.private:.*sqlite3' "$pc"
 check "migrate.pc Libs.private -liniparser" grep -q '^Libs.private:.*-liniparser' "$pc"
 
 # The man page renders without warnings and has its sections.
@@ -169,7 +170,7 @@ check "pkg-config finds the installed migrate.pc" \
 ex=$tmp/example
 mkdir -p "$ex"
 cp "$src_dir/examples/embed.c" "$src_dir/examples/Makefile" "$ex/"
-if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$ex" >"$log" 2>&1; then
+if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE make --no-print-directory -C "$ex" >"$log" 2>&1; then
 	not_ok "examples/ builds against the installed library with pkg-config" "$log"
 	finish
 fi

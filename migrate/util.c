@@ -3,9 +3,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
+#include "sha256.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,19 +205,11 @@ char *path_dirname(const char *path)
 
 void sha256_hex(const void *data, size_t len, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	struct sha256 s;
 
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL)) {
-		fprintf(stderr, "migrate: fatal: SHA-256 failed in libcrypto\n");
-		abort();
-	}
-	for (i = 0; i < mdlen && i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
+	sha256_init(&s);
+	sha256_update(&s, data, len);
+	sha256_final_hex(&s, out);
 }
 
 long long now_ms(void)

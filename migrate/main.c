@@ -627,7 +627,7 @@ static const struct cmd commands[] = {
 	  "  --all                   roll back every applied migration\n" },
 	{ "redo", cmd_redo, NEEDS_DATABASE, "redo", "roll back the last applied migration and apply it again", "" },
 	{ "status", cmd_status, NEEDS_DATABASE, "status [--check]",
-	  "list every migration: applied, pending, changed, missing or failed",
+	  "list every migration: applied, pending, changed, missing, failed or running",
 	  "  --check                 exit 1 unless every migration is applied and clean\n" },
 	{ "version", cmd_version, NEEDS_DATABASE, "version", "print the highest applied version, or 'none'", "" },
 	{ "new", cmd_new, NEEDS_CONFIG, "new NAME",

@@ -218,6 +218,32 @@ START_TEST(dump_shows_the_example_and_leaves_out_the_tracking_tables)
 }
 END_TEST
 
+START_TEST(dump_leaves_out_renamed_tracking_tables_and_writes_files)
+{
+	struct run r;
+	char *d;
+
+	write_config("table = app_history\nseeds_table = app_seeds", NULL, url);
+	copy_example();
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	r = CLI("seed");
+	expect(&r, 0, "seed");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("app_history"), 1);
+	d = dump();
+	expect_in(d, "table customers\n", "dump");
+	expect_not_in(d, "app_history", "dump");
+	expect_not_in(d, "app_seeds", "dump");
+	free(d);
+	r = CLI("dump", "--output", "no-such-dir/schema.txt");
+	expect(&r, 2, "dump -o into a missing directory");
+	expect_in(r.err, "cannot write 'no-such-dir/schema.txt'", "stderr");
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(dump_shows_indexes_views_and_triggers)
 {
 	struct run r;
@@ -597,6 +623,19 @@ START_TEST(json_documents_of_every_reporting_command)
 	r = CLI("status", "--check");
 	expect(&r, 0, "status --check with everything applied");
 	run_free(&r);
+	/* commands with nothing to list report too */
+	r = CLI("--format", "json", "drivers");
+	expect(&r, 0, "drivers");
+	doc = expect_doc(r.out, "drivers", 1);
+	ck_assert_int_ge(json_array_size(json_object_get(doc, "drivers")), 1);
+	json_decref(doc);
+	run_free(&r);
+	r = CLI("--format", "json", "new", "add_things");
+	expect(&r, 0, "new");
+	doc = expect_doc(r.out, "new", 1);
+	expect_in(jstr(doc, "path"), "_add_things.sql", "path");
+	json_decref(doc);
+	run_free(&r);
 	/* errors are JSON on stderr: a usage error and a failed validation */
 	r = CLI("--format", "json", "down", "--bogus");
 	expect(&r, 2, "usage error");
@@ -625,6 +664,7 @@ Suite *dump_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, dump_shows_the_example_and_leaves_out_the_tracking_tables);
+	tcase_add_test(tc, dump_leaves_out_renamed_tracking_tables_and_writes_files);
 	tcase_add_test(tc, dump_shows_indexes_views_and_triggers);
 	tcase_add_test(tc, dump_does_not_depend_on_statement_order);
 	tcase_add_test(tc, verify_passes_on_the_example);

@@ -51,14 +51,18 @@ pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 INIPARSER_CFLAGS ?= $(or $(call pc_cflags,iniparser),-I/usr/include/iniparser)
 INIPARSER_LIBS   ?= $(or $(call pc_libs,iniparser),-liniparser)
 
+# libcsv (CSV seeds) ships no .pc either; libuuid (${uuid:KEY}) does.
+CSV_CFLAGS ?= $(call pc_cflags,libcsv)
+CSV_LIBS   ?= $(or $(call pc_libs,libcsv),-lcsv)
+
 # No libcrypto: its start-up cost more than a whole run on SQLite (migrate/sha256.h).
-LIB_CFLAGS := $(call pc_cflags,sqlite3) $(INIPARSER_CFLAGS)
-LIB_LIBS   := $(call pc_libs,sqlite3) $(INIPARSER_LIBS)
+LIB_CFLAGS := $(call pc_cflags,sqlite3 uuid) $(INIPARSER_CFLAGS) $(CSV_CFLAGS)
+LIB_LIBS   := $(call pc_libs,sqlite3 uuid) $(INIPARSER_LIBS) $(CSV_LIBS)
 
 # What migrate.pc tells a program that links the static libmigrate.a: the
 # pkg-config modules it needs (Requires.private) and the libraries without a .pc.
-PC_REQUIRES := sqlite3 $(if $(call pc_libs,iniparser),iniparser)
-PC_LIBS     := $(if $(call pc_libs,iniparser),,$(INIPARSER_LIBS))
+PC_REQUIRES := sqlite3 uuid $(if $(call pc_libs,iniparser),iniparser)
+PC_LIBS     := $(if $(call pc_libs,iniparser),,$(INIPARSER_LIBS)) $(if $(call pc_libs,libcsv),,$(CSV_LIBS))
 
 # The soname of lib$(1).so, which dlopen() is given for a client library.
 so_name = $(shell f=$$($(CC) -print-file-name=lib$(1).so) && readelf -d "$$f" 2>/dev/null | \
@@ -89,7 +93,8 @@ CHECK_LIBS := $(call pc_libs,check)
 
 LIB_SRC := migrate/util.c migrate/sha256.c migrate/error.c migrate/sqllex.c migrate/migration.c \
            migrate/config.c migrate/db.c migrate/history.c migrate/runner.c \
-           migrate/seed.c migrate/api.c migrate/schema.c drivers/drivers.c \
+           migrate/seed.c migrate/api.c migrate/schema.c migrate/placeholder.c migrate/csvread.c \
+           drivers/drivers.c \
            $(addprefix drivers/,$(addsuffix .c,$(DRIVERS)))
 # the trampolines into the client libraries (drivers/dynlib.h)
 LIB_SRC += drivers/dynlib.c $(patsubst %,drivers/%_lib.c,$(filter-out sqlite,$(DRIVERS)))

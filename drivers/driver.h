@@ -61,7 +61,7 @@ enum driver_param_style {
 #define DRIVER_CAP_TRANSACTIONAL_DDL (1u << 0) /* DDL rolls back with its transaction */
 #define DRIVER_CAP_LOCK              (1u << 1) /* lock() and unlock() are real */
 #define DRIVER_CAP_CREATE_DATABASE   (1u << 2) /* create_database() and drop_database() */
-#define DRIVER_CAP_BULK_LOAD         (1u << 3) /* a fast path for CSV seeds (later) */
+#define DRIVER_CAP_BULK_LOAD         (1u << 3) /* primary_key() and the load_*() operations */
 
 struct driver_error {
 	char message[1024]; /* the database's message, one line, no password */
@@ -118,6 +118,9 @@ struct driver_conn {
  * drains the result and returns DRIVER_OK).
  */
 typedef int (*driver_row_fn)(void *ctx, int ncols, const char *const *values);
+
+/* A bulk load in progress (see load_begin); each driver defines its own. */
+struct driver_load;
 
 struct driver {
 	const char *name;               /* "sqlite", "postgres", "mysql": the dialect name in migration files */
@@ -214,6 +217,64 @@ struct driver {
 	 */
 	enum driver_result (*dump_schema)(struct driver_conn *conn, const char *const *skip,
 					  char **out, struct driver_error *err);
+
+	/*
+	 * ---- bulk loading, for CSV seeds (DRIVER_CAP_BULK_LOAD) ----
+	 *
+	 * Optional (NULL: CSV seeds are refused on this driver). The core reads
+	 * the CSV file as a stream and hands the driver one row at a time; the
+	 * driver sends them by the database's fastest path with every value
+	 * bound or streamed, never pasted into SQL, and identifiers quoted. The
+	 * core has begun a transaction; a failure leaves it to roll back.
+	 *
+	 * A load is load_begin, any number of load_row, then load_end (which
+	 * finishes it) or load_abort (which gives it up, after a failure or when
+	 * the core stops early); both free the load, and the connection is then
+	 * ready for the core's next statement (ROLLBACK, or the tracking rows).
+	 *
+	 * Errors from load_row and load_end set err->offset to the 1-based number
+	 * of the row (the n-th load_row call) the database rejected, when it
+	 * says so, or -1; the core turns it into the CSV file's line. A driver
+	 * that sends rows in batches or streams may report a row's error only
+	 * from a later load_row or from load_end.
+	 */
+
+	/*
+	 * Sets *cols to the columns of table's primary key in key order, as a
+	 * NULL-terminated array the caller frees (each string, then the
+	 * array), empty when the table has none (SQLite: "rowid" for a rowid
+	 * table without a declared key). The name is unquoted and exact.
+	 */
+	enum driver_result (*primary_key)(struct driver_conn *conn, const char *table, char ***cols,
+					  struct driver_error *err);
+
+	/*
+	 * Starts loading rows into table's ncols columns cols (names unquoted,
+	 * exact). key, when not NULL, names a column the database fills itself
+	 * (auto-increment, serial, identity, SQLite's rowid): the driver then
+	 * reports the value it gave each loaded row, as text, by calling key_fn
+	 * (ncols 1) at any time up to load_end's return; the core uses them to
+	 * undo the load by key. On DRIVER_OK *out is the load.
+	 */
+	enum driver_result (*load_begin)(struct driver_conn *conn, const char *table,
+					 const char *const *cols, int ncols, const char *key,
+					 driver_row_fn key_fn, void *key_ctx, struct driver_load **out,
+					 struct driver_error *err);
+
+	/*
+	 * Adds one row: values[i] (lens[i] bytes, NUL-terminated; NULL for SQL
+	 * NULL) for cols[i]. Borrowed for the call only: a driver that batches
+	 * copies them.
+	 */
+	enum driver_result (*load_row)(struct driver_load *ld, const char *const *values,
+				       const size_t *lens, struct driver_error *err);
+
+	/* Sends what is left, finishes, sets *rows to the rows loaded, frees ld. */
+	enum driver_result (*load_end)(struct driver_load *ld, long long *rows,
+				       struct driver_error *err);
+
+	/* Gives the load up and frees it. load_abort(NULL) is a no-op. */
+	void (*load_abort)(struct driver_load *ld);
 
 	/* New operations go here, at the end. */
 };

@@ -52,6 +52,7 @@
 #include <limits.h>
 #include <mysql.h>
 #include <mysqld_error.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -749,6 +750,309 @@ static enum driver_result mydrv_drop_database(const struct driver_settings *s,
 	return mydrv_server_exec(s, "DROP DATABASE IF EXISTS", "", err);
 }
 
+/* ---- bulk loading ------------------------------------------------------------ */
+
+/*
+ * Multi-row prepared INSERTs: rows are copied into a batch and sent as one
+ * "INSERT INTO t (cols) VALUES (?,..),(?,..),..." with every value bound,
+ * batches sized to stay under max_allowed_packet and the 65,535
+ * placeholders of a statement. The full-size statement is prepared once;
+ * a short last batch gets its own. LOAD DATA LOCAL INFILE is not used: it
+ * needs local_infile on both sides, and it reports bad rows as warnings
+ * where a seed must fail.
+ *
+ * A batch the server rejects is replayed one row at a time (InnoDB undoes
+ * only the failed statement), so the error names the exact row and the
+ * server's own message for it; the core then rolls the whole load back.
+ *
+ * Generated keys: the server gives a multi-row INSERT consecutive
+ * auto-increment values (auto_increment_increment apart) unless
+ * innodb_autoinc_lock_mode is 2, where concurrent inserts may interleave;
+ * then batches are one row each, so every key is exact.
+ */
+#define MYDRV_BATCH_ROWS  1000
+#define MYDRV_BATCH_BYTES (4u << 20)
+
+struct driver_load {
+	struct mydrv_conn *c;
+	char *table_sql;     /* "INSERT INTO `t` (`a`, `b`) VALUES " */
+	int ncols;
+	int batch_rows;      /* rows in a full batch */
+	size_t batch_bytes;  /* bytes of values in a full batch */
+	MYSQL_STMT *full;    /* prepared for batch_rows rows */
+	/* the batch: values copied into buf, offsets per value, -1 for NULL */
+	struct strbuf buf;
+	long *offs;
+	int n;               /* rows in the batch */
+	long long rows;      /* rows sent before this batch */
+	driver_row_fn key_fn;
+	void *key_ctx;
+	unsigned long long key_step;
+};
+
+static void mydrv_quote(struct strbuf *sb, const char *name)
+{
+	strbuf_addch(sb, '`');
+	for (; *name; name++) {
+		if (*name == '`')
+			strbuf_addch(sb, '`');
+		strbuf_addch(sb, *name);
+	}
+	strbuf_addch(sb, '`');
+}
+
+static int mydrv_add_name(void *ctx, int ncols, const char *const *values)
+{
+	struct strbuf *sb = ctx; /* names, each NUL-terminated */
+
+	if (ncols >= 1 && values[0])
+		strbuf_add(sb, values[0], strlen(values[0]) + 1);
+	return 0;
+}
+
+static enum driver_result mydrv_primary_key(struct driver_conn *conn, const char *table,
+					    char ***cols, struct driver_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	enum driver_result r;
+	size_t n = 0, i;
+	char **v;
+	const char *p;
+
+	*cols = NULL;
+	r = mydrv_query(conn,
+			"SELECT column_name FROM information_schema.key_column_usage"
+			" WHERE table_schema = DATABASE() AND table_name = ? AND constraint_name = 'PRIMARY'"
+			" ORDER BY ordinal_position",
+			1, &table, mydrv_add_name, &sb, err);
+	if (r != DRIVER_OK) {
+		strbuf_release(&sb);
+		return r;
+	}
+	for (i = 0; i < sb.len; i++)
+		if (sb.buf[i] == '\0')
+			n++;
+	v = xcalloc(n + 1, sizeof(*v));
+	for (i = 0, p = sb.buf; i < n; i++, p += strlen(p) + 1)
+		v[i] = xstrdup(p);
+	strbuf_release(&sb);
+	*cols = v;
+	return DRIVER_OK;
+}
+
+/* The statement for n rows. */
+static MYSQL_STMT *mydrv_load_prepare(struct driver_load *ld, int n, struct driver_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	MYSQL_STMT *st;
+	int i, j;
+
+	strbuf_addstr(&sb, ld->table_sql);
+	for (i = 0; i < n; i++) {
+		strbuf_addstr(&sb, i ? ",(" : "(");
+		for (j = 0; j < ld->ncols; j++)
+			strbuf_addstr(&sb, j ? ",?" : "?");
+		strbuf_addch(&sb, ')');
+	}
+	st = mysql_stmt_init(ld->c->db);
+	if (!st) {
+		mydrv_fail(ld->c->db, err);
+	} else if (mysql_stmt_prepare(st, sb.buf, (unsigned long)sb.len)) {
+		mydrv_stmt_fail(st, err);
+		mysql_stmt_close(st);
+		st = NULL;
+	}
+	strbuf_release(&sb);
+	return st;
+}
+
+/* Binds rows [first, first + n) of the batch to st and runs it. */
+static int mydrv_load_exec(struct driver_load *ld, MYSQL_STMT *st, int first, int n)
+{
+	size_t nb = (size_t)n * (size_t)ld->ncols, i;
+	MYSQL_BIND *bind = xcalloc(nb, sizeof(*bind));
+	unsigned long *lens = xcalloc(nb, sizeof(*lens));
+	my_bool *nulls = xcalloc(nb, sizeof(*nulls));
+	int rc;
+
+	for (i = 0; i < nb; i++) {
+		long off = ld->offs[(size_t)first * (size_t)ld->ncols + i];
+		nulls[i] = off < 0;
+		bind[i].buffer_type = MYSQL_TYPE_STRING;
+		bind[i].is_null = &nulls[i];
+		bind[i].length = &lens[i];
+		if (off >= 0) {
+			bind[i].buffer = ld->buf.buf + off;
+			lens[i] = (unsigned long)strlen(ld->buf.buf + off);
+			bind[i].buffer_length = lens[i];
+		}
+	}
+	rc = mysql_stmt_bind_param(st, bind) || mysql_stmt_execute(st);
+	free(bind);
+	free(lens);
+	free(nulls);
+	return rc;
+}
+
+static void mydrv_load_keys(struct driver_load *ld, int n)
+{
+	unsigned long long first = mysql_insert_id(ld->c->db);
+	char key[24];
+	const char *v[1] = { key };
+	int i;
+
+	for (i = 0; i < n && ld->key_fn; i++) {
+		snprintf(key, sizeof(key), "%llu", first + (unsigned long long)i * ld->key_step);
+		ld->key_fn(ld->key_ctx, 1, v);
+	}
+}
+
+/* Sends the batch. On failure finds the row the server rejects and its message. */
+static enum driver_result mydrv_load_flush(struct driver_load *ld, struct driver_error *err)
+{
+	MYSQL_STMT *st;
+	enum driver_result r = DRIVER_OK;
+	int i;
+
+	if (ld->n == 0)
+		return DRIVER_OK;
+	st = ld->n == ld->batch_rows ? ld->full : mydrv_load_prepare(ld, ld->n, err);
+	if (!st)
+		return DRIVER_ESQL;
+	if (mydrv_load_exec(ld, st, 0, ld->n) == 0) {
+		mydrv_load_keys(ld, ld->n);
+	} else {
+		MYSQL_STMT *one;
+
+		r = mydrv_stmt_fail(st, err);
+		err->offset = -1;
+		one = r == DRIVER_ESQL && ld->n > 1 ? mydrv_load_prepare(ld, 1, err) : NULL;
+		for (i = 0; one && i < ld->n; i++) {
+			if (mydrv_load_exec(ld, one, i, 1) != 0) {
+				r = mydrv_stmt_fail(one, err);
+				err->offset = (long)(ld->rows + i + 1);
+				break;
+			}
+		}
+		if (ld->n == 1)
+			err->offset = (long)(ld->rows + 1);
+		if (one)
+			mysql_stmt_close(one);
+	}
+	if (st != ld->full)
+		mysql_stmt_close(st);
+	ld->rows += ld->n;
+	ld->n = 0;
+	ld->buf.len = 0;
+	return r;
+}
+
+static enum driver_result mydrv_load_begin(struct driver_conn *conn, const char *table,
+					   const char *const *cols, int ncols, const char *key,
+					   driver_row_fn key_fn, void *key_ctx,
+					   struct driver_load **out, struct driver_error *err)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)conn;
+	struct mydrv_value v = { 0, NULL };
+	struct strbuf sb = STRBUF_INIT;
+	struct driver_load *ld;
+	unsigned long long packet = 16u << 20;
+	int i;
+
+	*out = NULL;
+	if (mydrv_query_text(c, "SELECT @@max_allowed_packet", mydrv_first_value, &v, err) != DRIVER_OK)
+		return DRIVER_ESQL;
+	if (v.text)
+		packet = strtoull(v.text, NULL, 10);
+	free(v.text);
+	ld = xcalloc(1, sizeof(*ld));
+	ld->c = c;
+	ld->ncols = ncols;
+	ld->batch_rows = MYDRV_BATCH_ROWS;
+	if (ld->batch_rows * ncols > 65535)
+		ld->batch_rows = 65535 / ncols;
+	/* half the packet: the binary protocol adds type and length bytes per value */
+	ld->batch_bytes = packet / 2 < MYDRV_BATCH_BYTES ? (size_t)(packet / 2) : MYDRV_BATCH_BYTES;
+	ld->key_step = 1;
+	if (key) {
+		struct mydrv_value mode = { 0, NULL }, step = { 0, NULL };
+		struct driver_error ignored;
+
+		ld->key_fn = key_fn;
+		ld->key_ctx = key_ctx;
+		mydrv_query_text(c, "SELECT @@innodb_autoinc_lock_mode", mydrv_first_value, &mode, &ignored);
+		mydrv_query_text(c, "SELECT @@auto_increment_increment", mydrv_first_value, &step, &ignored);
+		if (mode.text && strcmp(mode.text, "2") == 0)
+			ld->batch_rows = 1;
+		if (step.text && atoll(step.text) > 0)
+			ld->key_step = (unsigned long long)atoll(step.text);
+		free(mode.text);
+		free(step.text);
+	}
+	strbuf_addstr(&sb, "INSERT INTO ");
+	mydrv_quote(&sb, table);
+	strbuf_addstr(&sb, " (");
+	for (i = 0; i < ncols; i++) {
+		if (i)
+			strbuf_addstr(&sb, ", ");
+		mydrv_quote(&sb, cols[i]);
+	}
+	strbuf_addstr(&sb, ") VALUES ");
+	ld->table_sql = strbuf_detach(&sb);
+	ld->offs = xcalloc((size_t)ld->batch_rows * (size_t)ncols, sizeof(*ld->offs));
+	ld->full = mydrv_load_prepare(ld, ld->batch_rows, err);
+	if (!ld->full) {
+		free(ld->offs);
+		free(ld->table_sql);
+		free(ld);
+		return DRIVER_ESQL;
+	}
+	*out = ld;
+	return DRIVER_OK;
+}
+
+static enum driver_result mydrv_load_row(struct driver_load *ld, const char *const *values,
+					 const size_t *lens, struct driver_error *err)
+{
+	long *offs = ld->offs + (size_t)ld->n * (size_t)ld->ncols;
+	int i;
+
+	for (i = 0; i < ld->ncols; i++) {
+		if (!values[i]) {
+			offs[i] = -1;
+			continue;
+		}
+		offs[i] = (long)ld->buf.len;
+		strbuf_add(&ld->buf, values[i], lens[i] + 1); /* with the NUL */
+	}
+	ld->n++;
+	if (ld->n == ld->batch_rows || ld->buf.len >= ld->batch_bytes)
+		return mydrv_load_flush(ld, err);
+	return DRIVER_OK;
+}
+
+static void mydrv_load_abort(struct driver_load *ld)
+{
+	if (!ld)
+		return;
+	if (ld->full)
+		mysql_stmt_close(ld->full);
+	strbuf_release(&ld->buf);
+	free(ld->offs);
+	free(ld->table_sql);
+	free(ld);
+}
+
+static enum driver_result mydrv_load_end(struct driver_load *ld, long long *rows,
+					 struct driver_error *err)
+{
+	enum driver_result r = mydrv_load_flush(ld, err);
+
+	*rows = ld->rows;
+	mydrv_load_abort(ld);
+	return r;
+}
+
 /* ---- schema dump ---------------------------------------------------------- */
 
 /*
@@ -935,7 +1239,7 @@ static enum driver_result mydrv_dump_schema(struct driver_conn *conn, const char
 const struct driver mysql_driver = {
 	.name = "mysql",
 	.dialect = SQL_DIALECT_MYSQL,
-	.caps = DRIVER_CAP_LOCK | DRIVER_CAP_CREATE_DATABASE,
+	.caps = DRIVER_CAP_LOCK | DRIVER_CAP_CREATE_DATABASE | DRIVER_CAP_BULK_LOAD,
 	.params = DRIVER_PARAM_QMARK,
 	.ident_quote = '`',
 	.begin_sql = "START TRANSACTION",
@@ -953,4 +1257,9 @@ const struct driver mysql_driver = {
 	.create_database = mydrv_create_database,
 	.drop_database = mydrv_drop_database,
 	.dump_schema = mydrv_dump_schema,
+	.primary_key = mydrv_primary_key,
+	.load_begin = mydrv_load_begin,
+	.load_row = mydrv_load_row,
+	.load_end = mydrv_load_end,
+	.load_abort = mydrv_load_abort,
 };

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -484,10 +485,167 @@ static enum driver_result litedrv_dump_schema(struct driver_conn *conn, const ch
 	return DRIVER_OK;
 }
 
+/* ---- bulk loading ------------------------------------------------------------ */
+
+/*
+ * One prepared INSERT, reused for every row, in the core's transaction:
+ * SQLite's fastest path short of writing pages itself. A generated key is
+ * the rowid (an INTEGER PRIMARY KEY is the rowid), read after each row.
+ */
+struct driver_load {
+	struct litedrv_conn *c;
+	sqlite3_stmt *st;
+	int ncols;
+	long long rows;
+	driver_row_fn key_fn;
+	void *key_ctx;
+};
+
+static void litedrv_quote(struct strbuf *sb, const char *name)
+{
+	strbuf_addch(sb, '"');
+	for (; *name; name++) {
+		if (*name == '"')
+			strbuf_addch(sb, '"');
+		strbuf_addch(sb, *name);
+	}
+	strbuf_addch(sb, '"');
+}
+
+static enum driver_result litedrv_primary_key(struct driver_conn *conn, const char *table,
+					      char ***cols, struct driver_error *err)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)conn;
+	sqlite3_stmt *st;
+	size_t n = 0, cap = 0;
+	char **v = NULL;
+	int rc, without_rowid = 0;
+
+	*cols = NULL;
+	if (sqlite3_prepare_v2(c->db, "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk",
+			       -1, &st, NULL) != SQLITE_OK)
+		return litedrv_fail(c->db, err);
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		xgrow(&v, &cap, n + 2, sizeof(*v));
+		v[n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		while (n)
+			free(v[--n]);
+		free(v);
+		return litedrv_fail(c->db, err);
+	}
+	if (n == 0) {
+		/* no declared key: the rowid is one, unless the table has none */
+		if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM pragma_index_list(?) WHERE origin = 'pk'",
+				       -1, &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+			without_rowid = sqlite3_step(st) == SQLITE_ROW;
+			sqlite3_finalize(st);
+		}
+		if (!without_rowid) {
+			xgrow(&v, &cap, 2, sizeof(*v));
+			v[n++] = xstrdup("rowid");
+		}
+	}
+	xgrow(&v, &cap, n + 1, sizeof(*v));
+	v[n] = NULL;
+	*cols = v;
+	return DRIVER_OK;
+}
+
+static enum driver_result litedrv_load_begin(struct driver_conn *conn, const char *table,
+					     const char *const *cols, int ncols, const char *key,
+					     driver_row_fn key_fn, void *key_ctx,
+					     struct driver_load **out, struct driver_error *err)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)conn;
+	struct strbuf sb = STRBUF_INIT;
+	struct driver_load *ld;
+	sqlite3_stmt *st;
+	int i;
+
+	*out = NULL;
+	strbuf_addstr(&sb, "INSERT INTO ");
+	litedrv_quote(&sb, table);
+	strbuf_addstr(&sb, " (");
+	for (i = 0; i < ncols; i++) {
+		if (i)
+			strbuf_addstr(&sb, ", ");
+		litedrv_quote(&sb, cols[i]);
+	}
+	strbuf_addstr(&sb, ") VALUES (");
+	for (i = 0; i < ncols; i++)
+		strbuf_addstr(&sb, i ? ", ?" : "?");
+	strbuf_addch(&sb, ')');
+	if (sqlite3_prepare_v2(c->db, sb.buf, -1, &st, NULL) != SQLITE_OK) {
+		strbuf_release(&sb);
+		return litedrv_fail(c->db, err);
+	}
+	strbuf_release(&sb);
+	ld = xcalloc(1, sizeof(*ld));
+	ld->c = c;
+	ld->st = st;
+	ld->ncols = ncols;
+	ld->key_fn = key ? key_fn : NULL;
+	ld->key_ctx = key_ctx;
+	*out = ld;
+	return DRIVER_OK;
+}
+
+static enum driver_result litedrv_load_row(struct driver_load *ld, const char *const *values,
+					   const size_t *lens, struct driver_error *err)
+{
+	int i, rc;
+
+	ld->rows++;
+	for (i = 0; i < ld->ncols; i++) {
+		rc = values[i] ? sqlite3_bind_text(ld->st, i + 1, values[i], (int)lens[i], SQLITE_STATIC)
+			       : sqlite3_bind_null(ld->st, i + 1);
+		if (rc != SQLITE_OK)
+			goto fail;
+	}
+	rc = sqlite3_step(ld->st);
+	sqlite3_reset(ld->st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	if (ld->key_fn) {
+		char key[24];
+		const char *v[1] = { key };
+		snprintf(key, sizeof(key), "%lld", (long long)sqlite3_last_insert_rowid(ld->c->db));
+		ld->key_fn(ld->key_ctx, 1, v);
+	}
+	return DRIVER_OK;
+fail:
+	litedrv_fail(ld->c->db, err);
+	err->offset = (long)ld->rows;
+	return DRIVER_ESQL;
+}
+
+static void litedrv_load_abort(struct driver_load *ld)
+{
+	if (!ld)
+		return;
+	sqlite3_finalize(ld->st);
+	free(ld);
+}
+
+static enum driver_result litedrv_load_end(struct driver_load *ld, long long *rows,
+					   struct driver_error *err)
+{
+	(void)err;
+	*rows = ld->rows;
+	litedrv_load_abort(ld);
+	return DRIVER_OK;
+}
+
 const struct driver sqlite_driver = {
 	.name = "sqlite",
 	.dialect = SQL_DIALECT_SQLITE,
-	.caps = DRIVER_CAP_TRANSACTIONAL_DDL | DRIVER_CAP_LOCK | DRIVER_CAP_CREATE_DATABASE,
+	.caps = DRIVER_CAP_TRANSACTIONAL_DDL | DRIVER_CAP_LOCK | DRIVER_CAP_CREATE_DATABASE |
+		DRIVER_CAP_BULK_LOAD,
 	.params = DRIVER_PARAM_QMARK,
 	.ident_quote = '"',
 	.begin_sql = "BEGIN IMMEDIATE",
@@ -505,4 +663,9 @@ const struct driver sqlite_driver = {
 	.create_database = litedrv_create_database,
 	.drop_database = litedrv_drop_database,
 	.dump_schema = litedrv_dump_schema,
+	.primary_key = litedrv_primary_key,
+	.load_begin = litedrv_load_begin,
+	.load_row = litedrv_load_row,
+	.load_end = litedrv_load_end,
+	.load_abort = litedrv_load_abort,
 };

@@ -21,6 +21,7 @@ void emit(migrate *m, enum migrate_event_kind kind, const char *version, const c
 
 	if (!m->opt.progress)
 		return;
+	memset(&ev, 0, sizeof(ev));
 	ev.kind = kind;
 	ev.version = version;
 	ev.name = name;
@@ -59,11 +60,24 @@ enum migrate_result migrate_open(const struct migrate_options *options, migrate 
 	m->opt = options ? *options : none;
 	if (config_load(&m->opt, !m->opt.no_database, &m->cfg, err))
 		goto fail;
+	m->ph.env = m->cfg.env;
+	m->ph.driver = m->cfg.driver_name;
+	m->ph.names = m->cfg.ph_names;
+	m->ph.values = m->cfg.ph_values;
+	m->ph.n = m->cfg.nph;
+	m->ph.uuid_version = m->cfg.uuid_version;
 	if (!m->opt.no_database && !m->opt.no_connect) {
+		size_t i;
+
 		/* every file is read and checked before the database is touched */
 		if (migration_scan(m->cfg.migrations_dir, m->cfg.drv->dialect, m->cfg.drv->name, &m->migs,
 				   emit_warning_cb, m, err))
 			goto fail;
+		/* placeholders included: an unknown one is a file error, found before anything runs */
+		for (i = 0; i < m->migs.n; i++)
+			if (db_check_placeholders(m, m->migs.v[i].path, m->migs.v[i].text, &m->migs.v[i].up, err) ||
+			    db_check_placeholders(m, m->migs.v[i].path, m->migs.v[i].text, &m->migs.v[i].down, err))
+				goto fail;
 		if (db_connect(m, err))
 			goto fail;
 	}
@@ -83,6 +97,7 @@ void migrate_close(migrate *m)
 		m->cfg.drv->close(m->conn);
 	}
 	migration_set_release(&m->migs);
+	placeholders_release(&m->ph);
 	config_release(&m->cfg);
 	free(m);
 }

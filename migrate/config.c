@@ -628,7 +628,7 @@ static dictionary *ini_load(const char *path)
 }
 
 static const char *const shared_keys[] = {
-	"migrations_dir", "seeds_dir", "table", "seeds_table", "lock_timeout", "verify_url", NULL,
+	"migrations_dir", "seeds_dir", "table", "seeds_table", "lock_timeout", "uuid_version", "verify_url", NULL,
 };
 
 static const char *const conn_keys[] = {
@@ -714,6 +714,53 @@ static enum migrate_result load_section(struct loader *ld, const char *sec, int 
 		*slot = val;
 		if (is_env && in_list(conn_keys, key))
 			ld->conn_given = 1;
+	}
+	free(keys);
+	return MIGRATE_OK;
+}
+
+/*
+ * [placeholders]: every key is a ${NAME} for migrations and seeds. The
+ * section is global (not per environment); its values expand ${VAR} from
+ * the environment like the sections in use.
+ */
+static enum migrate_result load_placeholders(struct loader *ld)
+{
+	int nkeys = iniparser_getsecnkeys(ld->ini, "placeholders"), i;
+	const char **keys;
+	char msg[512];
+
+	if (nkeys <= 0)
+		return MIGRATE_OK;
+	keys = xcalloc((size_t)nkeys, sizeof(*keys));
+	iniparser_getseckeys(ld->ini, "placeholders", keys);
+	ld->c->ph_names = xcalloc((size_t)nkeys, sizeof(char *));
+	ld->c->ph_values = xcalloc((size_t)nkeys, sizeof(char *));
+	for (i = 0; i < nkeys; i++) {
+		const char *key = strchr(keys[i], ':') ? strchr(keys[i], ':') + 1 : keys[i];
+		const char *raw = iniparser_getstring(ld->ini, keys[i], "");
+		size_t k, n = strlen(key);
+		int ok = n > 0 && !isdigit((unsigned char)key[0]) && key[0] != '.' && key[0] != '-';
+		char *val;
+
+		for (k = 0; k < n; k++)
+			if (!isalnum((unsigned char)key[k]) && key[k] != '_' && key[k] != '.' && key[k] != '-')
+				ok = 0;
+		if (!ok || strcmp(key, "env") == 0 || strcmp(key, "driver") == 0 || strncmp(key, "uuid", 4) == 0) {
+			merr_set(ld->err, MIGRATE_EUSAGE,
+				 "%s:%d: placeholder name '%s' in [placeholders] %s", ld->path,
+				 ini_line(ld->path, "placeholders", key), key,
+				 ok ? "is built in (env, driver and uuid:KEY are)" : "is not letters, digits, _ . -");
+			free(keys);
+			return MIGRATE_EUSAGE;
+		}
+		/*
+		 * An unset ${VAR} is an error only where the placeholder is used
+		 * (NULL here), so a value for production does not stop development.
+		 */
+		val = expand_vars(raw, getenv_lookup, NULL, msg, sizeof(msg));
+		ld->c->ph_names[ld->c->nph] = xstrdup(key);
+		ld->c->ph_values[ld->c->nph++] = val;
 	}
 	free(keys);
 	return MIGRATE_OK;
@@ -879,7 +926,7 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 		cfg_dir = path_dirname(cfg_path);
 		ld.path = out->path;
 		ld.section = out->env;
-		if (load_section(&ld, "migrate", 0))
+		if (load_section(&ld, "migrate", 0) || load_placeholders(&ld))
 			goto out;
 		if (iniparser_find_entry(ld.ini, out->env)) {
 			if (load_section(&ld, out->env, 1))
@@ -912,12 +959,24 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 				   : "schema_seeds");
 	if (SHARED("verify_url") && *SHARED("verify_url"))
 		out->verify_url = xstrdup(SHARED("verify_url"));
+	out->seeds_undo_table = xasprintf("%.58s_undo", out->seeds_table);
 	v = SHARED("lock_timeout");
 	if (v && *v && parse_seconds(v, &out->lock_timeout)) {
 		const char *sec = ini_line(out->path, out->env, "lock_timeout") ? out->env : "migrate";
 		merr_set(err, MIGRATE_EUSAGE, "%s:%d: lock_timeout '%s' is not a number of seconds",
 			 out->path, ini_line(out->path, sec, "lock_timeout"), v);
 		goto out;
+	}
+	out->uuid_version = 1;
+	v = SHARED("uuid_version");
+	if (v && *v) {
+		if (strcmp(v, "1") && strcmp(v, "4") && strcmp(v, "7")) {
+			const char *sec = ini_line(out->path, out->env, "uuid_version") ? out->env : "migrate";
+			merr_set(err, MIGRATE_EUSAGE, "%s:%d: uuid_version '%s' is not 1, 4 or 7",
+				 out->path, ini_line(out->path, sec, "uuid_version"), v);
+			goto out;
+		}
+		out->uuid_version = atoi(v);
 	}
 #undef SHARED
 	if (opt->lock_timeout >= 0)
@@ -1010,6 +1069,8 @@ out:
 
 void config_release(struct config *c)
 {
+	size_t i;
+
 	if (!c)
 		return;
 	free(c->path);
@@ -1021,6 +1082,13 @@ void config_release(struct config *c)
 	free(c->seeds_dir);
 	free(c->table);
 	free(c->seeds_table);
+	free(c->seeds_undo_table);
 	free(c->verify_url);
+	for (i = 0; i < c->nph; i++) {
+		free(c->ph_names[i]);
+		free(c->ph_values[i]);
+	}
+	free(c->ph_names);
+	free(c->ph_values);
 	memset(c, 0, sizeof(*c));
 }

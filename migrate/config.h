@@ -64,8 +64,15 @@ struct config {
 	char *seeds_dir;
 	char *table;
 	char *seeds_table;
+	char *seeds_undo_table; /* <seeds_table>_undo: what undoing each seed needs */
 	char *verify_url;    /* verify's scratch database, NULL when not set */
 	int lock_timeout;
+	int uuid_version;    /* ${uuid:KEY}: 1 (default), 4 or 7 */
+
+	/* [placeholders]: names (lowercase, as iniparser keeps keys) and expanded values */
+	char **ph_names;
+	char **ph_values;
+	size_t nph;
 };
 
 /*

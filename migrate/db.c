@@ -200,6 +200,32 @@ static int offset_line(const char *stmt, size_t len, long offset, int line)
 	return line;
 }
 
+enum migrate_result db_check_placeholders(migrate *m, const char *label, const char *text,
+					  const struct section *sec, struct migrate_error *err)
+{
+	struct sql_stmts stmts = { NULL, 0, 0 };
+	enum migrate_result res = MIGRATE_OK;
+	char msg[1024];
+	size_t i;
+
+	if (!sec->present || !placeholder_any(text + sec->off, sec->len))
+		return MIGRATE_OK;
+	if (sqllex_split(text + sec->off, sec->len, m->cfg.drv->dialect, sec->line, &stmts, NULL, msg,
+			 sizeof(msg)))
+		return MIGRATE_OK; /* running it reports the lexer's error */
+	for (i = 0; i < stmts.n && !res; i++) {
+		const struct sql_stmt *st = &stmts.v[i];
+		int errline;
+		char *x = placeholder_expand(&m->ph, text + sec->off + st->off, st->len, NULL, st->line,
+					     &errline, msg, sizeof(msg));
+		if (!x)
+			res = merr_set(err, MIGRATE_EUSAGE, "%s:%d: %s", label, errline, msg);
+		free(x);
+	}
+	sql_stmts_release(&stmts);
+	return res;
+}
+
 int section_has_statements(const migrate *m, const char *text, const struct section *sec)
 {
 	struct sql_stmts stmts = { NULL, 0, 0 };
@@ -223,7 +249,7 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 	struct sql_stmts stmts = { NULL, 0, 0 };
 	struct driver_error derr;
 	enum migrate_result res = MIGRATE_OK;
-	char msg[256];
+	char msg[1024];
 	size_t i;
 
 	if (!sec->present)
@@ -234,21 +260,36 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 	for (i = 0; i < stmts.n; i++) {
 		const struct sql_stmt *st = &stmts.v[i];
 		const char *sql = text + sec->off + st->off;
+		size_t len = st->len;
+		char *expanded = NULL;
 		long long n = 0;
 		enum driver_result r;
+		int errline;
 
+		/* placeholders per statement, after the split, so lines stay right */
+		if (placeholder_any(sql, len)) {
+			expanded = placeholder_expand(&m->ph, sql, len, &len, st->line, &errline, msg, sizeof(msg));
+			if (!expanded) {
+				res = merr_set(err, MIGRATE_EUSAGE, "%s:%d: %s", label, errline, msg);
+				break;
+			}
+			sql = expanded;
+		}
 		if (m->opt.dry_run) {
-			report_sql(m, sql, st->len, 0, NULL);
+			report_sql(m, sql, len, 0, NULL);
+			free(expanded);
 			continue;
 		}
 		derr.message[0] = '\0';
 		derr.offset = -1;
-		r = m->cfg.drv->exec(m->conn, sql, st->len, &n, &derr);
+		r = m->cfg.drv->exec(m->conn, sql, len, &n, &derr);
 		if (r != DRIVER_OK) {
 			res = merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : db_map_result(r), "%s:%d: %s",
-				       label, offset_line(sql, st->len, derr.offset, st->line), derr.message);
+				       label, offset_line(sql, len, derr.offset, st->line), derr.message);
+			free(expanded);
 			break;
 		}
+		free(expanded);
 		if (changes)
 			*changes += n;
 	}
@@ -258,7 +299,7 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 
 enum migrate_result db_dump_schema(migrate *m, char **out, struct migrate_error *err)
 {
-	const char *skip[3] = { m->cfg.table, m->cfg.seeds_table, NULL };
+	const char *skip[4] = { m->cfg.table, m->cfg.seeds_table, m->cfg.seeds_undo_table, NULL };
 	struct driver_error derr = { "", -1 };
 	enum driver_result r;
 

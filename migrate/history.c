@@ -385,3 +385,126 @@ enum migrate_result seed_history_insert(migrate *m, const struct migration *seed
 	strbuf_release(&sb);
 	return r;
 }
+
+/* ---- what undoing a seed needs ------------------------------------------------------ */
+
+/*
+ * <seeds_table>_undo holds, per applied seed, part 0 (what kind of seed and
+ * how to undo it) and parts 1.. (a CSV seed's keys, in blocks), written in
+ * the seed's transaction and deleted with its row when it is undone.
+ */
+enum migrate_result seed_undo_ensure(migrate *m, struct migrate_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	enum migrate_result r;
+	int exists;
+
+	if (db_table_exists(m, m->cfg.seeds_undo_table, &exists, err))
+		return err->code;
+	if (exists)
+		return MIGRATE_OK;
+	strbuf_addstr(&sb, "CREATE TABLE ");
+	db_quote_ident(m, &sb, m->cfg.seeds_undo_table);
+	strbuf_addstr(&sb, " (");
+	db_quote_ident(m, &sb, "name");
+	strbuf_addstr(&sb, " VARCHAR(255) NOT NULL, ");
+	db_quote_ident(m, &sb, "part");
+	strbuf_addstr(&sb, " BIGINT NOT NULL, ");
+	db_quote_ident(m, &sb, "data");
+	strbuf_addf(&sb, " %s NOT NULL, PRIMARY KEY (", m->cfg.drv->type_long_text);
+	db_quote_ident(m, &sb, "name");
+	strbuf_addstr(&sb, ", ");
+	db_quote_ident(m, &sb, "part");
+	strbuf_addstr(&sb, "))");
+	r = db_exec_sql(m, strbuf_str(&sb), err);
+	strbuf_release(&sb);
+	return r;
+}
+
+static const char *const undo_cols[] = { "name", "part", "data", NULL };
+
+enum migrate_result seed_undo_put(migrate *m, const char *name, long part, const char *data,
+				  struct migrate_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char num[24];
+	const char *params[3];
+	enum migrate_result r;
+
+	snprintf(num, sizeof(num), "%ld", part);
+	params[0] = name;
+	params[1] = num;
+	params[2] = data;
+	build_insert(m, &sb, m->cfg.seeds_undo_table, undo_cols);
+	if (m->opt.dry_run && part > 0) {
+		/* the keys are data, not a statement anyone needs to read */
+		strbuf_release(&sb);
+		return MIGRATE_OK;
+	}
+	r = db_query(m, strbuf_str(&sb), 3, params, NULL, NULL, err);
+	strbuf_release(&sb);
+	return r;
+}
+
+static int keep_first(void *ctx, int ncols, const char *const *v)
+{
+	char **out = ctx;
+
+	if (ncols > 0 && !*out)
+		*out = xstrdup(v[0] ? v[0] : "");
+	return 1;
+}
+
+enum migrate_result seed_undo_get(migrate *m, const char *name, long part, char **data,
+				  struct migrate_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char num[24];
+	const char *params[2];
+	enum migrate_result r;
+	int exists;
+
+	*data = NULL;
+	if (db_table_exists(m, m->cfg.seeds_undo_table, &exists, err))
+		return err->code;
+	if (!exists)
+		return MIGRATE_OK;
+	snprintf(num, sizeof(num), "%ld", part);
+	params[0] = name;
+	params[1] = num;
+	strbuf_addstr(&sb, "SELECT ");
+	db_quote_ident(m, &sb, "data");
+	strbuf_addstr(&sb, " FROM ");
+	db_quote_ident(m, &sb, m->cfg.seeds_undo_table);
+	strbuf_addstr(&sb, " WHERE ");
+	db_quote_ident(m, &sb, "name");
+	strbuf_addstr(&sb, " = ");
+	db_param(m, &sb, 1);
+	strbuf_addstr(&sb, " AND ");
+	db_quote_ident(m, &sb, "part");
+	strbuf_addstr(&sb, " = ");
+	db_param(m, &sb, 2);
+	r = db_query(m, strbuf_str(&sb), 2, params, keep_first, data, err);
+	strbuf_release(&sb);
+	if (r) {
+		free(*data);
+		*data = NULL;
+	}
+	return r;
+}
+
+enum migrate_result seed_undo_delete(migrate *m, const char *name, struct migrate_error *err)
+{
+	int exists;
+
+	if (db_table_exists(m, m->cfg.seeds_undo_table, &exists, err))
+		return err->code;
+	if (!exists)
+		return MIGRATE_OK;
+	return delete_where(m, m->cfg.seeds_undo_table, "name", name, err);
+}
+
+enum migrate_result seed_history_delete(migrate *m, const char *name, struct migrate_error *err)
+{
+	return delete_where(m, m->cfg.seeds_table, "name", name, err);
+}

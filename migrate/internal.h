@@ -17,6 +17,7 @@
 #include "error.h"
 #include "migrate.h"
 #include "migration.h"
+#include "placeholder.h"
 #include "util.h"
 
 struct migrate {
@@ -25,6 +26,7 @@ struct migrate {
 	struct driver_conn *conn;   /* NULL with no_database */
 	struct migration_set migs;  /* parsed for the configured dialect */
 	int locked;
+	struct placeholders ph;     /* ${...}: the config's values and this run's UUIDs */
 };
 
 /* ---- events (api.c) ---- */
@@ -63,6 +65,12 @@ void db_rollback(migrate *m);
 void db_quote_ident(const migrate *m, struct strbuf *sb, const char *name);
 /* Appends the n-th (from 1) parameter marker for this driver. */
 void db_param(const migrate *m, struct strbuf *sb, int n);
+/*
+ * Expands every placeholder of a section without running anything, so an
+ * unknown one is a usage error (file:line) before the first statement.
+ */
+enum migrate_result db_check_placeholders(migrate *m, const char *label, const char *text,
+					  const struct section *sec, struct migrate_error *err);
 /* Does a section hold any statement? (An empty down section is irreversible.) */
 int section_has_statements(const migrate *m, const char *text, const struct section *sec);
 /* The schema as the driver dumps it, tracking tables left out (*out: the caller frees). */
@@ -123,6 +131,16 @@ enum migrate_result seed_history_insert(migrate *m, const struct migration *seed
 					long long duration_ms, long long rows,
 					struct migrate_error *err);
 struct seed_row *seed_history_find(const struct seed_history *h, const char *name);
+enum migrate_result seed_history_delete(migrate *m, const char *name, struct migrate_error *err);
+
+/* <seeds_table>_undo: part 0 says how to undo a seed, parts 1.. hold a CSV seed's keys. */
+enum migrate_result seed_undo_ensure(migrate *m, struct migrate_error *err);
+enum migrate_result seed_undo_put(migrate *m, const char *name, long part, const char *data,
+				  struct migrate_error *err);
+/* Sets *data (the caller frees) to the part, or NULL when there is none. */
+enum migrate_result seed_undo_get(migrate *m, const char *name, long part, char **data,
+				  struct migrate_error *err);
+enum migrate_result seed_undo_delete(migrate *m, const char *name, struct migrate_error *err);
 
 /* ---- seed.c ---- */
 /* Fills the seed part of a status (scans the seeds directory). */

@@ -392,14 +392,43 @@ static int cmd_baseline(struct cli *c, int argc, char **argv)
 	return r ? fail(c) : 0;
 }
 
+static int seed_opt(struct cli *c, int ch, const char *arg, void *ctx)
+{
+	struct migrate_seed_options *so = ctx;
+
+	(void)c;
+	if (ch == 'u')
+		so->undo = arg ? -1 : 1; /* --undo=N is parsed below */
+	else if (ch == 'a')
+		so->undo_all = 1;
+	else if (ch == 'r')
+		so->rerun = 1;
+	return 0;
+}
+
 static int cmd_seed(struct cli *c, int argc, char **argv)
 {
-	struct migrate_seed_options so = { NULL, 0 };
+	static const struct option longs[] = {
+		{ "undo", no_argument, NULL, 'u' },
+		{ "undo-all", no_argument, NULL, 'a' },
+		{ "rerun", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct migrate_seed_options so = { NULL, 0, 0, 0, 0 };
 	int r;
 
-	if ((r = parse_opts(c, argc, argv, "", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
-			    NULL)))
+	if ((r = parse_opts(c, argc, argv, "", longs, seed_opt, &so)))
 		return r;
+	/* --undo N: a number right after the options is the count, not a seed's name */
+	if (so.undo && optind < argc && strspn(argv[optind], "0123456789") == strlen(argv[optind])) {
+		if (parse_count(argv[optind], &so.undo))
+			return usage_error(c, "'%s' is not a number of seeds (1 or more)", argv[optind]);
+		optind++;
+	}
+	if (so.undo + so.undo_all > 0 && so.rerun)
+		return usage_error(c, "%s", "give either --undo (or --undo-all) or --rerun");
+	if (so.undo && so.undo_all)
+		return usage_error(c, "%s", "give either --undo [N] or --undo-all");
 	so.names = (const char *const *)(argv + optind);
 	so.nnames = (size_t)(argc - optind);
 	if ((r = cli_open(c)))
@@ -409,6 +438,7 @@ static int cmd_seed(struct cli *c, int argc, char **argv)
 	output_end(c->out, r);
 	return r ? fail(c) : 0;
 }
+
 
 /* ---- dump and verify ---- */
 
@@ -640,9 +670,12 @@ static const struct cmd commands[] = {
 	{ "baseline", cmd_baseline, NEEDS_DATABASE, "baseline VERSION",
 	  "record every migration up to VERSION as applied without running it",
 	  "  VERSION                 the last migration the existing database already has\n" },
-	{ "seed", cmd_seed, NEEDS_DATABASE, "seed [NAME...]",
-	  "apply pending seeds in order (or only the named ones)",
-	  "  NAME                    a seed's file name, with or without .sql, or its name\n" },
+	{ "seed", cmd_seed, NEEDS_DATABASE, "seed [NAME...] [--undo [N] | --undo-all] [--rerun]",
+	  "apply pending seeds in order (or only the named ones); undo or rerun them",
+	  "  NAME                    a seed's file name, with or without .sql/.csv, or its name\n"
+	  "  --undo [N]              undo the last N applied seeds (default 1), or the named ones\n"
+	  "  --undo-all              undo every applied seed, latest first\n"
+	  "  --rerun                 undo and apply again the seeds whose files changed (or the named ones)\n" },
 	{ "dump", cmd_dump, NEEDS_DATABASE, "dump [-o FILE]",
 	  "print the schema as deterministic text (tracking tables left out), for diffs in CI",
 	  "  -o, --output FILE       write it to FILE instead of stdout\n" },

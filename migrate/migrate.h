@@ -56,6 +56,7 @@ enum migrate_event_kind {
 	MIGRATE_EVENT_NOTICE,      /* message is set: e.g. "nothing to do" */
 	MIGRATE_EVENT_SQL,         /* --dry-run: message is one statement that would run */
 	MIGRATE_EVENT_BASELINED,   /* baseline: recorded as applied without running it */
+	MIGRATE_EVENT_PROGRESS,    /* a seed is loading: done of total (bytes), rows so far, duration_ms since it began */
 };
 
 struct migrate_event {
@@ -65,6 +66,7 @@ struct migrate_event {
 	const char *message;
 	long long duration_ms;
 	long long rows;
+	long long done, total; /* MIGRATE_EVENT_PROGRESS: bytes of the seed read, and its size */
 };
 
 /* All pointers in an event are borrowed for the duration of the call. */
@@ -204,9 +206,22 @@ enum migrate_result migrate_new(migrate *m, const char *name, char **path,
 struct migrate_seed_options {
 	const char *const *names; /* only these seeds (file names or names); NULL: all pending */
 	size_t nnames;
+	/*
+	 * Undo instead of applying: the last `undo` applied seeds (latest
+	 * first), or the named ones, or with undo_all every applied seed. An
+	 * SQL seed runs its down section; a CSV seed deletes, by primary key,
+	 * exactly the rows it inserted.
+	 */
+	long undo;
+	int undo_all;
+	/* Undo and apply again the applied seeds whose files changed (or the named ones); apply pending ones. */
+	int rerun;
 };
 
-/* Applies pending seeds in order, each in its own transaction. */
+/*
+ * Applies pending seeds in order (or undoes them, see the options), each
+ * in its own transaction together with its row in the seeds table.
+ */
 enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *opt,
 				 struct migrate_error *err);
 

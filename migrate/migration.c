@@ -368,13 +368,15 @@ static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
 		size_t len;
 		int r;
 
-		if (fn[0] == '.' || !ends_with_ci(fn, ".sql"))
+		int csv = is_seed && ends_with_ci(fn, ".csv");
+
+		if (fn[0] == '.' || (!ends_with_ci(fn, ".sql") && !csv))
 			continue;
-		if (!us || strcmp(fn + n - 4, ".sql") != 0 ||
+		if (!us || strcmp(fn + n - 4, csv ? ".csv" : ".sql") != 0 ||
 		    !migration_name_valid(us + 1, (size_t)(fn + n - 4 - (us + 1)))) {
 			if (warn) {
-				char *msg = xasprintf("skipping '%s/%s': a %s file is named <%s>_<name>.sql with a name of [a-z0-9_]+",
-						      dir, fn, what, is_seed ? "order" : "version");
+				char *msg = xasprintf("skipping '%s/%s': a %s file is named <%s>_<name>.%s with a name of [a-z0-9_]+",
+						      dir, fn, what, is_seed ? "order" : "version", csv ? "csv" : "sql");
 				warn(warn_ctx, msg);
 				free(msg);
 			}
@@ -408,6 +410,18 @@ static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
 			free(path);
 			goto fail;
 		}
+		if (csv) {
+			/* streamed when it runs; only its checksum now */
+			memset(&m, 0, sizeof(m));
+			m.csv = 1;
+			r = sha256_file_hex(path, m.checksum, &m.csv_placeholders);
+			if (r) {
+				merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path, strerror(r));
+				free(path);
+				goto fail;
+			}
+			goto add;
+		}
 		r = read_file(path, &text, &len);
 		if (r) {
 			merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path, strerror(r));
@@ -419,6 +433,7 @@ static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
 			free(path);
 			goto fail;
 		}
+add:
 		m.version = version;
 		snprintf(m.version_str, sizeof(m.version_str), "%llu", (unsigned long long)version);
 		m.name = xstrndup(us + 1, (size_t)(fn + n - 4 - (us + 1)));

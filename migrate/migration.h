@@ -2,7 +2,7 @@
  * migration.h - migration and seed files: discovery, names, sections, checksums.
  *
  * A migration file is migrations/<version>_<name>.sql; a seed is
- * seeds/<order>_<name>.sql (or .csv, later). Sections start at marker lines:
+ * seeds/<order>_<name>.sql or seeds/<order>_<table>.csv. Sections start at marker lines:
  *
  *     -- migrate:up [dialect] [transaction:false]
  *     -- migrate:down [dialect] [transaction:false]
@@ -39,6 +39,12 @@ struct migration {
 	char checksum[65];     /* SHA-256 hex of text */
 	char checksum_sql[65]; /* SHA-256 hex of the chosen sections' statements, normalised */
 	struct section up, down;
+	/*
+	 * A CSV seed (seeds/<order>_<table>.csv): name is the table, text is
+	 * NULL (the file is streamed when it runs), checksum is of its bytes.
+	 */
+	int csv;
+	int csv_placeholders;  /* the file holds "${" */
 };
 
 struct migration_set {
@@ -71,7 +77,8 @@ enum migrate_result migration_scan(const char *dir, enum sql_dialect dialect,
 				   struct migrate_error *err);
 
 /*
- * Seeds: <order>_<name>.sql in dir, in order (numeric order, then name).
+ * Seeds: <order>_<name>.sql and <order>_<table>.csv in dir, in order
+ * (numeric order, then file name).
  * Unlike migrations, two seeds may share an order number.
  */
 enum migrate_result seed_scan(const char *dir, enum sql_dialect dialect, const char *dialect_name,

@@ -25,6 +25,8 @@ struct output {
 	json_t *plan;    /* JSON mode with --dry-run: one step per migration or seed, with its statements */
 	json_t *step;    /* the step being filled (borrowed from plan), NULL between steps */
 	const char *events_key; /* where events go: "migrations", "seeds" or NULL */
+	int bar_tty;     /* stderr is a terminal: a progress bar may be drawn there */
+	int bar_shown;   /* a bar is on the screen and must be cleared */
 };
 
 static int want_color(int fd)
@@ -46,6 +48,7 @@ struct output *output_new(int json, int quiet, int verbose, int dry_run)
 	o->dry_run = dry_run;
 	o->color_out = want_color(STDOUT_FILENO);
 	o->color_err = want_color(STDERR_FILENO);
+	o->bar_tty = isatty(STDERR_FILENO);
 	return o;
 }
 
@@ -120,13 +123,57 @@ static void plan_step(struct output *o, const char *action, const char *version,
 	o->step = step;
 }
 
+/*
+ * The progress bar of a long seed: on stderr, on a terminal only, never
+ * with -q or JSON, and only once a seed has run for a second, so quick
+ * seeds print nothing extra. Redrawn in place; cleared before the next line.
+ */
+#define BAR_AFTER_MS 1000
+#define BAR_WIDTH    30
+
+static void bar_clear(struct output *o)
+{
+	if (!o->bar_shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	o->bar_shown = 0;
+}
+
+static void bar_draw(struct output *o, const struct migrate_event *ev)
+{
+	char bar[BAR_WIDTH + 1];
+	int i, fill, pct;
+
+	if (o->quiet || o->json || o->dry_run || !o->bar_tty || ev->duration_ms < BAR_AFTER_MS || ev->total <= 0)
+		return;
+	pct = (int)(ev->done * 100 / ev->total);
+	if (pct > 100)
+		pct = 100;
+	fill = pct * BAR_WIDTH / 100;
+	for (i = 0; i < BAR_WIDTH; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[BAR_WIDTH] = '\0';
+	fprintf(stderr, "\r\033[Kseeding %s [%s] %3d%% %lld rows %llds", ev->name ? ev->name : "", bar, pct,
+		ev->rows, ev->duration_ms / 1000);
+	fflush(stderr);
+	o->bar_shown = 1;
+}
+
 void output_event(void *ctx, const struct migrate_event *ev)
 {
 	struct output *o = ctx;
 	const char *ver = ev->version ? ev->version : "";
 	const char *name = ev->name ? ev->name : "";
 
+	if (ev->kind == MIGRATE_EVENT_PROGRESS) {
+		bar_draw(o, ev);
+		return;
+	}
+	bar_clear(o);
 	switch (ev->kind) {
+	case MIGRATE_EVENT_PROGRESS:
+		break;
 	case MIGRATE_EVENT_APPLYING:
 	case MIGRATE_EVENT_ROLLING_BACK:
 	case MIGRATE_EVENT_SEEDING:
@@ -263,6 +310,10 @@ void output_end(struct output *o, enum migrate_result r)
 
 void output_error(const struct output *o, enum migrate_result code, const char *message)
 {
+	if (o && o->bar_shown) {
+		fputs("\r\033[K", stderr);
+		((struct output *)o)->bar_shown = 0;
+	}
 	if (o && o->json) {
 		json_t *e = json_pack("{s:{s:i,s:s}}", "error", "code", (int)code, "message", message);
 		json_dumpf(e, stderr, JSON_COMPACT);

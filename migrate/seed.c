@@ -1,14 +1,40 @@
 /*
- * seed.c - applying seeds and reporting their state.
+ * seed.c - applying, undoing and reporting seeds (SPEC section 6).
  *
- * A seed is seeds/<order>_<name>.sql in the migration file format (a file
- * without markers is one up section). Each runs once, in order, in its own
- * transaction together with its row in the seeds table.
+ * Divisions: finding seeds; placeholders; SQL seeds; CSV seeds (load,
+ * keys, bad rows); undo; the command; status.
+ *
+ * A seed runs once, in order, in its own transaction together with its row
+ * in the seeds table and its undo record in <seeds_table>_undo:
+ *
+ *   SQL seed   part 0 is "sql" and the run's ${uuid:KEY} values, so the
+ *              down section deletes the very rows the up section made;
+ *              part 1 is the down section as applied, for when the file
+ *              is gone.
+ *   CSV seed   part 0 is "csv", the table and its key columns; parts 1..
+ *              are the keys of the rows it inserted, as lines of
+ *              tab-separated escaped values ("k\t...") or, for runs of
+ *              consecutive integers, ranges ("r\tFIRST\tLAST"). Keys come
+ *              from the CSV (after placeholders) when the table's primary
+ *              key is among its columns, else from the database (a column
+ *              it generates). They are spooled to a temporary file during
+ *              the load (PostgreSQL's COPY holds the connection) and
+ *              stored after it, in blocks, so memory stays flat.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvread.h"
 #include "internal.h"
+
+#define SEED_KEYS_PART   (256 << 10) /* bytes of keys per undo part */
+#define SEED_DELETE_KEYS 200         /* keys per DELETE */
+#define SEED_PROGRESS_MS 100
+
+/* ---- finding seeds ---------------------------------------------------------- */
 
 static enum migrate_result scan_seeds(migrate *m, struct migration_set *seeds,
 				      struct migrate_error *err)
@@ -17,45 +43,829 @@ static enum migrate_result scan_seeds(migrate *m, struct migration_set *seeds,
 			 emit_warning_cb, m, err);
 }
 
-/* Does a NAME given on the command line mean this seed? */
-static int seed_matches(const struct migration *s, const char *want)
+/* Does a NAME given on the command line mean this seed file name? */
+static int name_matches(const char *filename, const char *want)
 {
-	size_t n = strlen(s->filename) - 4; /* without ".sql" */
+	const char *us = strchr(filename, '_');
+	size_t n = strlen(filename) - 4; /* without ".sql" or ".csv" */
 
-	return strcmp(want, s->filename) == 0 || strcmp(want, s->name) == 0 ||
-	       (strlen(want) == n && strncmp(want, s->filename, n) == 0);
+	return strcmp(want, filename) == 0 ||
+	       (strlen(want) == n && strncmp(want, filename, n) == 0) ||
+	       (us && strlen(want) == (size_t)(filename + n - us - 1) && strncmp(want, us + 1, strlen(want)) == 0);
 }
 
-static int wanted(const struct migrate_seed_options *opt, const struct migration *s)
+static int wanted(const struct migrate_seed_options *opt, const char *filename)
 {
 	size_t i;
 
 	if (!opt || !opt->nnames)
 		return 1;
 	for (i = 0; i < opt->nnames; i++)
-		if (seed_matches(s, opt->names[i]))
+		if (name_matches(filename, opt->names[i]))
 			return 1;
 	return 0;
+}
+
+/* ---- escaping keys: tab-separated, backslash escapes ------------------------ */
+
+static void key_escape(struct strbuf *sb, const char *s, size_t len)
+{
+	const char *end = s + len;
+
+	for (; s < end; s++) {
+		switch (*s) {
+		case '\\': strbuf_add(sb, "\\\\", 2); break;
+		case '\t': strbuf_add(sb, "\\t", 2); break;
+		case '\n': strbuf_add(sb, "\\n", 2); break;
+		case '\r': strbuf_add(sb, "\\r", 2); break;
+		default: strbuf_addch(sb, *s); break;
+		}
+	}
+}
+
+/* Splits one line (without its newline) into unescaped fields, in place. */
+static size_t key_split(char *line, char **fields, size_t max)
+{
+	size_t n = 0;
+	char *r = line, *w = line;
+
+	fields[n++] = w;
+	for (; *r; r++) {
+		if (*r == '\t' && n < max) {
+			*w++ = '\0';
+			fields[n++] = w;
+		} else if (*r == '\\' && r[1]) {
+			r++;
+			*w++ = *r == 't' ? '\t' : *r == 'n' ? '\n' : *r == 'r' ? '\r' : *r;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return n;
+}
+
+/* ---- placeholders ---------------------------------------------------------------- */
+
+struct ph_check {
+	migrate *m;
+	const struct migration *s;
+	struct migrate_error *err;
+};
+
+static int check_csv_row(void *ctx, long line, size_t n, char *const *fields, const size_t *lens)
+{
+	struct ph_check *c = ctx;
+	char msg[1024];
+	size_t i;
+	int errline;
+
+	for (i = 0; i < n; i++) {
+		char *x;
+		if (!fields[i] || !placeholder_any(fields[i], lens[i]))
+			continue;
+		x = placeholder_expand(&c->m->ph, fields[i], lens[i], NULL, (int)line, &errline, msg, sizeof(msg));
+		if (!x) {
+			merr_set(c->err, MIGRATE_EUSAGE, "%s:%d: %s", c->s->path, errline, msg);
+			return 1;
+		}
+		free(x);
+	}
+	return 0;
+}
+
+/* An unknown placeholder anywhere in the seeds about to run is an error before any runs. */
+static enum migrate_result check_placeholders(migrate *m, const struct migration *s,
+					      struct migrate_error *err)
+{
+	struct ph_check c = { m, s, err };
+	char msg[512];
+	long line;
+	int r;
+
+	if (!s->csv)
+		return db_check_placeholders(m, s->path, s->text, &s->up, err) ||
+		       db_check_placeholders(m, s->path, s->text, &s->down, err) ? err->code : MIGRATE_OK;
+	if (!s->csv_placeholders)
+		return MIGRATE_OK;
+	r = csvread_file(s->path, check_csv_row, NULL, &c, &line, msg, sizeof(msg));
+	if (r < 0)
+		return merr_set(err, MIGRATE_EUSAGE, "%s:%s", s->path, msg + 5);
+	return err->code;
+}
+
+/* ---- SQL seeds ---------------------------------------------------------------- */
+
+/* Part 0 of an SQL seed: "sql", then "KEY\tUUID" for each ${uuid:KEY} of the run. */
+static char *sql_undo_record(const migrate *m)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	strbuf_addstr(&sb, "sql\n");
+	for (i = 0; i < m->ph.nuuids; i++) {
+		key_escape(&sb, m->ph.uuids[i].key, strlen(m->ph.uuids[i].key));
+		strbuf_addf(&sb, "\t%s\n", m->ph.uuids[i].uuid);
+	}
+	return strbuf_detach(&sb);
+}
+
+static enum migrate_result apply_sql(migrate *m, const struct migration *s, long long t0,
+				     struct migrate_error *err)
+{
+	/* seeds are data: a transaction covers them on every database, MySQL too */
+	int tx = s->up.transaction;
+	long long rows = 0;
+	char *rec = NULL, *down = NULL;
+
+	if (tx && db_begin(m, err))
+		return err->code;
+	if (db_run_section(m, s->path, s->text, &s->up, &rows, err))
+		goto fail;
+	rec = sql_undo_record(m);
+	if (seed_undo_put(m, s->filename, 0, rec, err))
+		goto fail;
+	if (s->down.present) {
+		down = xasprintf("-- migrate:down%s\n%.*s", s->down.transaction ? "" : " transaction:false",
+				 (int)s->down.len, s->text + s->down.off);
+		if (seed_undo_put(m, s->filename, 1, down, err))
+			goto fail;
+	}
+	if (seed_history_insert(m, s, now_ms() - t0, rows, err) || (tx && db_commit(m, err)))
+		goto fail;
+	free(rec);
+	free(down);
+	emit(m, MIGRATE_EVENT_SEEDED, s->version_str, s->filename, s->path, now_ms() - t0, rows);
+	return MIGRATE_OK;
+fail:
+	if (tx)
+		db_rollback(m);
+	free(rec);
+	free(down);
+	return err->code;
+}
+
+/* ---- CSV seeds ---------------------------------------------------------------- */
+
+/* Where a row's line differs from the one after the previous row's (quoted line breaks, blank lines). */
+struct line_mark {
+	long long row;
+	long line;
+};
+
+struct load {
+	migrate *m;
+	const struct migration *s;
+	struct migrate_error *err;
+	char **cols;
+	size_t ncols;
+	char **pk;            /* the table's primary key */
+	size_t npk;
+	int *keyidx;          /* where each key column is in the CSV, when all are */
+	const char *gen_key;  /* the key column the database fills, or NULL */
+	struct driver_load *ld;
+	FILE *keys;           /* spooled key lines */
+	long long nkeylines;
+	int range_open;       /* a run of consecutive integer keys not yet written */
+	long long lo, hi;
+	long long rows;
+	struct line_mark *marks;
+	size_t nmarks, capmarks;
+	long long t0, last_progress;
+	/* the row being handed over, with placeholders expanded */
+	const char **vals;
+	size_t *lens;
+	char **owned;
+	struct strbuf sb;
+};
+
+static long row_line(const struct load *L, long long row)
+{
+	size_t i;
+
+	for (i = L->nmarks; i > 0; i--)
+		if (L->marks[i - 1].row <= row)
+			return L->marks[i - 1].line + (long)(row - L->marks[i - 1].row);
+	return (long)row + 1;
+}
+
+static void spool_range(struct load *L)
+{
+	if (!L->range_open)
+		return;
+	fprintf(L->keys, "r\t%lld\t%lld\n", L->lo, L->hi);
+	L->nkeylines++;
+	L->range_open = 0;
+}
+
+/* A plain decimal integer (no sign games, no leading zeros) that fits. */
+static int as_integer(const char *s, long long *out)
+{
+	const char *p = s;
+	char *end;
+
+	if (*p == '-')
+		p++;
+	if (!*p || (*p == '0' && p[1]) || strspn(p, "0123456789") != strlen(p) || strlen(p) > 18)
+		return 0;
+	*out = strtoll(s, &end, 10);
+	return 1;
+}
+
+/* Records one inserted row's key (n values). */
+static void spool_key(struct load *L, size_t n, const char *const *v)
+{
+	long long k;
+	size_t i;
+
+	if (n == 1 && as_integer(v[0], &k)) {
+		if (L->range_open && k == L->hi + 1) {
+			L->hi = k;
+			return;
+		}
+		spool_range(L);
+		L->range_open = 1;
+		L->lo = L->hi = k;
+		return;
+	}
+	spool_range(L);
+	L->sb.len = 0;
+	strbuf_addch(&L->sb, 'k');
+	for (i = 0; i < n; i++) {
+		strbuf_addch(&L->sb, '\t');
+		key_escape(&L->sb, v[i], strlen(v[i]));
+	}
+	strbuf_addch(&L->sb, '\n');
+	fwrite(L->sb.buf, 1, L->sb.len, L->keys);
+	L->nkeylines++;
+}
+
+static int generated_key(void *ctx, int ncols, const char *const *values)
+{
+	struct load *L = ctx;
+
+	if (ncols >= 1 && values[0])
+		spool_key(L, 1, values);
+	return 0;
+}
+
+static void progress(void *ctx, long long done, long long total)
+{
+	struct load *L = ctx;
+	long long now = now_ms();
+	struct migrate_event ev;
+
+	if (!L->m->opt.progress || now - L->last_progress < SEED_PROGRESS_MS)
+		return;
+	L->last_progress = now;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = MIGRATE_EVENT_PROGRESS;
+	ev.version = L->s->version_str;
+	ev.name = L->s->filename;
+	ev.duration_ms = now - L->t0;
+	ev.rows = L->rows;
+	ev.done = done;
+	ev.total = total;
+	L->m->opt.progress(L->m->opt.progress_ctx, &ev);
+}
+
+/* The failure of a load call, with the CSV line of the row the database names. */
+static int load_failed(struct load *L, enum driver_result r, const struct driver_error *derr,
+		       long fallback_line)
+{
+	long line = derr->offset > 0 ? row_line(L, derr->offset) : fallback_line;
+
+	if (line > 0)
+		merr_set(L->err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : db_map_result(r), "%s:%ld: %s",
+			 L->s->path, line, derr->message);
+	else
+		merr_set(L->err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : db_map_result(r), "%s: %s",
+			 L->s->path, derr->message);
+	return 1;
+}
+
+static int header(struct load *L, long line, size_t n, char *const *fields)
+{
+	const struct driver *d = L->m->cfg.drv;
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (!fields[i] || !*fields[i]) {
+			merr_set(L->err, MIGRATE_EUSAGE, "%s:%ld: column %zu of the header has no name", L->s->path,
+				 line, i + 1);
+			return 1;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(fields[i], fields[j]) == 0) {
+				merr_set(L->err, MIGRATE_EUSAGE, "%s:%ld: the header names column '%s' twice",
+					 L->s->path, line, fields[i]);
+				return 1;
+			}
+	}
+	L->ncols = n;
+	L->cols = xcalloc(n + 1, sizeof(*L->cols));
+	for (i = 0; i < n; i++)
+		L->cols[i] = xstrdup(fields[i]);
+	L->vals = xcalloc(n, sizeof(*L->vals));
+	L->lens = xcalloc(n, sizeof(*L->lens));
+	L->owned = xcalloc(n, sizeof(*L->owned));
+	if (L->m->opt.dry_run)
+		return 0;
+
+	/* how this load will be undone: by the table's key, from the CSV or from the database */
+	r = d->primary_key(L->m->conn, L->s->name, &L->pk, &derr);
+	if (r != DRIVER_OK)
+		return load_failed(L, r, &derr, 0);
+	for (L->npk = 0; L->pk[L->npk]; L->npk++)
+		;
+	if (L->npk) {
+		L->keyidx = xcalloc(L->npk, sizeof(*L->keyidx));
+		for (i = 0; i < L->npk; i++) {
+			L->keyidx[i] = -1;
+			for (j = 0; j < n; j++)
+				if (strcmp(L->pk[i], L->cols[j]) == 0)
+					L->keyidx[i] = (int)j;
+			if (L->keyidx[i] < 0)
+				break;
+		}
+		if (i < L->npk) {
+			if (L->npk > 1) {
+				merr_set(L->err, MIGRATE_EUSAGE,
+					 "%s:%ld: the table's primary key has column '%s', which the CSV lacks; "
+					 "a CSV seed names every column of a composite key, so its undo can find its rows",
+					 L->s->path, line, L->pk[i]);
+				return 1;
+			}
+			free(L->keyidx);
+			L->keyidx = NULL;
+			L->gen_key = L->pk[0];
+		}
+	} else {
+		char *msg = xasprintf("%s: table '%s' has no primary key, so 'seed --undo' cannot remove these rows",
+				      L->s->path, L->s->name);
+		emit(L->m, MIGRATE_EVENT_WARNING, L->s->version_str, L->s->filename, msg, 0, 0);
+		free(msg);
+	}
+	L->keys = tmpfile();
+	if (!L->keys) {
+		merr_set(L->err, MIGRATE_EFAIL, "%s: cannot create a temporary file for the keys: %s",
+			 L->s->path, strerror(errno));
+		return 1;
+	}
+	r = d->load_begin(L->m->conn, L->s->name, (const char *const *)L->cols, (int)n, L->gen_key,
+			  generated_key, L, &L->ld, &derr);
+	if (r != DRIVER_OK) {
+		L->ld = NULL;
+		return load_failed(L, r, &derr, line);
+	}
+	return 0;
+}
+
+static int csv_row(void *ctx, long line, size_t n, char *const *fields, const size_t *lens)
+{
+	struct load *L = ctx;
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+	char msg[1024];
+	size_t i;
+	int errline;
+
+	if (!L->cols)
+		return header(L, line, n, fields);
+	if (n != L->ncols) {
+		merr_set(L->err, MIGRATE_EFAIL, "%s:%ld: %zu field%s, but the header names %zu column%s",
+			 L->s->path, line, n, n == 1 ? "" : "s", L->ncols, L->ncols == 1 ? "" : "s");
+		return 1;
+	}
+	L->rows++;
+	if (line != row_line(L, L->rows)) {
+		xgrow(&L->marks, &L->capmarks, L->nmarks + 1, sizeof(*L->marks));
+		L->marks[L->nmarks].row = L->rows;
+		L->marks[L->nmarks++].line = line;
+	}
+	for (i = 0; i < n; i++) {
+		L->vals[i] = fields[i];
+		L->lens[i] = lens[i];
+		if (fields[i] && L->s->csv_placeholders && placeholder_any(fields[i], lens[i])) {
+			L->owned[i] = placeholder_expand(&L->m->ph, fields[i], lens[i], &L->lens[i], (int)line,
+							 &errline, msg, sizeof(msg));
+			if (!L->owned[i]) {
+				merr_set(L->err, MIGRATE_EUSAGE, "%s:%d: %s", L->s->path, errline, msg);
+				return 1;
+			}
+			L->vals[i] = L->owned[i];
+		}
+	}
+	if (L->ld) {
+		if (L->keyidx) {
+			const char *k[16];
+			size_t j;
+			for (j = 0; j < L->npk && j < 16; j++) {
+				k[j] = L->vals[L->keyidx[j]];
+				if (!k[j]) {
+					merr_set(L->err, MIGRATE_EFAIL, "%s:%ld: key column '%s' is empty (NULL)",
+						 L->s->path, line, L->pk[j]);
+					return 1;
+				}
+			}
+			spool_key(L, j, k);
+		}
+		r = L->m->cfg.drv->load_row(L->ld, L->vals, L->lens, &derr);
+		if (r != DRIVER_OK)
+			return load_failed(L, r, &derr, line);
+	}
+	for (i = 0; i < n; i++) {
+		free(L->owned[i]);
+		L->owned[i] = NULL;
+	}
+	return 0;
+}
+
+/* Writes the spooled keys as undo parts 1.., in blocks cut at line ends; sets *nparts. */
+static enum migrate_result store_keys(struct load *L, long *nparts)
+{
+	struct strbuf part = STRBUF_INIT;
+	char line[8192];
+	char *big = NULL;
+	size_t cap = 0;
+	ssize_t got;
+
+	*nparts = 0;
+	spool_range(L);
+	if (!L->keys)
+		return MIGRATE_OK;
+	(void)line;
+	fflush(L->keys);
+	rewind(L->keys);
+	while ((got = getline(&big, &cap, L->keys)) > 0) {
+		strbuf_add(&part, big, (size_t)got);
+		if (part.len >= SEED_KEYS_PART) {
+			if (seed_undo_put(L->m, L->s->filename, ++*nparts, part.buf, L->err))
+				break;
+			part.len = 0;
+		}
+	}
+	if (!L->err->code && part.len)
+		seed_undo_put(L->m, L->s->filename, ++*nparts, part.buf, L->err);
+	free(big);
+	strbuf_release(&part);
+	return L->err->code;
+}
+
+static void load_release(struct load *L)
+{
+	size_t i;
+
+	if (L->ld)
+		L->m->cfg.drv->load_abort(L->ld);
+	for (i = 0; L->cols && i < L->ncols; i++) {
+		free(L->cols[i]);
+		free(L->owned[i]);
+	}
+	for (i = 0; L->pk && L->pk[i]; i++)
+		free(L->pk[i]);
+	free(L->pk);
+	free(L->cols);
+	free(L->owned);
+	free(L->vals);
+	free(L->lens);
+	free(L->keyidx);
+	free(L->marks);
+	if (L->keys)
+		fclose(L->keys);
+	strbuf_release(&L->sb);
+}
+
+static enum migrate_result apply_csv(migrate *m, const struct migration *s, long long t0,
+				     struct migrate_error *err)
+{
+	const struct driver *d = m->cfg.drv;
+	struct load L;
+	struct driver_error derr = { "", -1 };
+	struct strbuf rec = STRBUF_INIT;
+	enum driver_result r;
+	long long rows = 0;
+	long line, nparts = 0;
+	char msg[512];
+	size_t i;
+	int res;
+
+	if (!(d->caps & DRIVER_CAP_BULK_LOAD) || !d->load_begin)
+		return merr_set(err, MIGRATE_EUSAGE, "%s: the %s driver cannot load CSV seeds", s->path, d->name);
+	memset(&L, 0, sizeof(L));
+	L.m = m;
+	L.s = s;
+	L.err = err;
+	L.t0 = L.last_progress = t0;
+	if (db_begin(m, err))
+		return err->code;
+	res = csvread_file(s->path, csv_row, progress, &L, &line, msg, sizeof(msg));
+	if (res < 0) {
+		merr_set(err, line ? MIGRATE_EFAIL : MIGRATE_EUSAGE, "%s:%s", s->path, line ? msg + 5 : msg);
+		goto fail;
+	}
+	if (res)
+		goto fail;
+	if (!L.cols) {
+		merr_set(err, MIGRATE_EUSAGE, "%s: empty: a CSV seed starts with a header row naming the columns", s->path);
+		goto fail;
+	}
+	if (m->opt.dry_run) {
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_addf(&sb, "-- load %lld row%s of %s into ", L.rows, L.rows == 1 ? "" : "s", s->path);
+		db_quote_ident(m, &sb, s->name);
+		strbuf_addstr(&sb, " (");
+		for (i = 0; i < L.ncols; i++) {
+			if (i)
+				strbuf_addstr(&sb, ", ");
+			db_quote_ident(m, &sb, L.cols[i]);
+		}
+		strbuf_addstr(&sb, ")");
+		emit(m, MIGRATE_EVENT_SQL, NULL, NULL, strbuf_str(&sb), 0, 0);
+		strbuf_release(&sb);
+		rows = L.rows;
+	} else {
+		r = d->load_end(L.ld, &rows, &derr);
+		L.ld = NULL;
+		if (r != DRIVER_OK) {
+			load_failed(&L, r, &derr, 0);
+			goto fail;
+		}
+	}
+	if (store_keys(&L, &nparts))
+		goto fail;
+	strbuf_addstr(&rec, "csv\n");
+	key_escape(&rec, s->name, strlen(s->name));
+	strbuf_addch(&rec, '\n');
+	for (i = 0; i < L.npk; i++) {
+		if (i)
+			strbuf_addch(&rec, '\t');
+		key_escape(&rec, L.pk[i], strlen(L.pk[i]));
+	}
+	strbuf_addf(&rec, "\n%ld\n", nparts);
+	if (seed_undo_put(m, s->filename, 0, rec.buf, err) ||
+	    seed_history_insert(m, s, now_ms() - t0, rows, err) || db_commit(m, err))
+		goto fail;
+	strbuf_release(&rec);
+	load_release(&L);
+	emit(m, MIGRATE_EVENT_SEEDED, s->version_str, s->filename, s->path, now_ms() - t0, rows);
+	return MIGRATE_OK;
+fail:
+	if (L.ld) {
+		d->load_abort(L.ld);
+		L.ld = NULL;
+	}
+	db_rollback(m);
+	strbuf_release(&rec);
+	load_release(&L);
+	return err->code;
 }
 
 static enum migrate_result apply_seed(migrate *m, const struct migration *s,
 				      struct migrate_error *err)
 {
-	/* seeds are data: a transaction covers them on every database, MySQL too */
-	int tx = s->up.transaction;
-	long long t0 = now_ms(), rows = 0;
+	long long t0 = now_ms();
 
 	emit(m, MIGRATE_EVENT_SEEDING, s->version_str, s->filename, s->path, 0, 0);
-	if (tx && db_begin(m, err))
-		return err->code;
-	if (db_run_section(m, s->path, s->text, &s->up, &rows, err) ||
-	    seed_history_insert(m, s, now_ms() - t0, rows, err) || (tx && db_commit(m, err))) {
-		if (tx)
-			db_rollback(m);
-		return err->code;
+	return s->csv ? apply_csv(m, s, t0, err) : apply_sql(m, s, t0, err);
+}
+
+/* ---- undo ----------------------------------------------------------------------- */
+
+/* Deletes the rows whose keys are in one undo part. */
+static enum migrate_result delete_keys(migrate *m, const char *table, char **pk, size_t npk,
+				       char *data, struct migrate_error *err)
+{
+	struct strbuf sql = STRBUF_INIT;
+	const char **params = xcalloc(SEED_DELETE_KEYS * npk + 2, sizeof(*params));
+	char *line, *next, *f[18];
+	size_t nkeys = 0, np = 0, i;
+	enum migrate_result r = MIGRATE_OK;
+
+#define FLUSH() do { if (nkeys) { r = db_query(m, strbuf_str(&sql), (int)np, params, NULL, NULL, err); nkeys = np = 0; } } while (0)
+	for (line = data; !r && line && *line; line = next) {
+		size_t n;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		n = key_split(line, f, 18);
+		if (f[0][0] == 'r' && n == 3 && npk == 1) {
+			FLUSH();
+			if (r)
+				break;
+			sql.len = 0;
+			strbuf_addstr(&sql, "DELETE FROM ");
+			db_quote_ident(m, &sql, table);
+			strbuf_addstr(&sql, " WHERE ");
+			db_quote_ident(m, &sql, pk[0]);
+			strbuf_addstr(&sql, " >= ");
+			db_param(m, &sql, 1);
+			strbuf_addstr(&sql, " AND ");
+			db_quote_ident(m, &sql, pk[0]);
+			strbuf_addstr(&sql, " <= ");
+			db_param(m, &sql, 2);
+			params[0] = f[1];
+			params[1] = f[2];
+			r = db_query(m, strbuf_str(&sql), 2, params, NULL, NULL, err);
+			continue;
+		}
+		if (f[0][0] != 'k' || n != npk + 1)
+			continue;
+		if (nkeys == 0) {
+			sql.len = 0;
+			strbuf_addstr(&sql, "DELETE FROM ");
+			db_quote_ident(m, &sql, table);
+			strbuf_addstr(&sql, " WHERE ");
+		} else {
+			strbuf_addstr(&sql, " OR ");
+		}
+		strbuf_addch(&sql, '(');
+		for (i = 0; i < npk; i++) {
+			if (i)
+				strbuf_addstr(&sql, " AND ");
+			db_quote_ident(m, &sql, pk[i]);
+			strbuf_addstr(&sql, " = ");
+			params[np] = f[i + 1];
+			db_param(m, &sql, (int)++np);
+		}
+		strbuf_addch(&sql, ')');
+		if (++nkeys == SEED_DELETE_KEYS)
+			FLUSH();
 	}
-	emit(m, MIGRATE_EVENT_SEEDED, s->version_str, s->filename, s->path, now_ms() - t0, rows);
+	if (!r)
+		FLUSH();
+#undef FLUSH
+	free(params);
+	strbuf_release(&sql);
+	return r;
+}
+
+static enum migrate_result undo_csv(migrate *m, const char *name, char *rec, struct migrate_error *err)
+{
+	char *lines[4] = { NULL, NULL, NULL, NULL }, *p = rec, *table, *pk[17];
+	size_t npk = 0, i;
+	long nparts, part;
+
+	for (i = 0; i < 4 && p; i++) {
+		lines[i] = p;
+		p = strchr(p, '\n');
+		if (p)
+			*p++ = '\0';
+	}
+	if (!lines[3])
+		return merr_set(err, MIGRATE_EFAIL, "seed %s: its undo record is damaged", name);
+	table = lines[1];
+	key_split(table, &table, 1);
+	if (*lines[2])
+		npk = key_split(lines[2], pk, 16);
+	nparts = atol(lines[3]);
+	if (npk == 0)
+		return merr_set(err, MIGRATE_EFAIL,
+				"seed %s cannot be undone: table '%s' had no primary key when it was loaded",
+				name, table);
+	for (part = 1; part <= nparts; part++) {
+		char *data;
+		if (seed_undo_get(m, name, part, &data, err))
+			return err->code;
+		if (!data)
+			return merr_set(err, MIGRATE_EFAIL, "seed %s: part %ld of its keys is missing", name, part);
+		if (delete_keys(m, table, pk, npk, data, err)) {
+			free(data);
+			return err->code;
+		}
+		free(data);
+	}
 	return MIGRATE_OK;
+}
+
+/*
+ * Runs an SQL seed's down section: from its file when there is one, else
+ * as stored, with ${uuid:KEY} as they were when it was applied.
+ */
+static enum migrate_result undo_sql(migrate *m, const char *name, const struct migration *file,
+				    char *rec, int *begun, struct migrate_error *err)
+{
+	struct placeholders saved = m->ph, run = m->ph;
+	struct migration stored;
+	const struct migration *s = file;
+	char *line, *next, *f[2], *down = NULL, *label;
+	enum migrate_result r;
+
+	memset(&stored, 0, sizeof(stored));
+	run.uuids = NULL;
+	run.nuuids = run.cap = 0;
+	for (line = rec ? strchr(rec, '\n') : NULL; line && *++line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next = '\0';
+		if (key_split(line, f, 2) == 2 && strlen(f[1]) == 36) {
+			struct placeholder_uuid *u;
+			xgrow(&run.uuids, &run.cap, run.nuuids + 1, sizeof(*run.uuids));
+			u = &run.uuids[run.nuuids++];
+			u->key = xstrdup(f[0]);
+			memcpy(u->uuid, f[1], 37);
+		}
+		if (!next)
+			break;
+	}
+	if (!s) {
+		if (seed_undo_get(m, name, 1, &down, err))
+			goto out;
+		if (down) {
+			char *text = xasprintf("-- migrate:up\n%s", down);
+			if (migration_parse(&stored, name, text, strlen(text), m->cfg.drv->dialect,
+					    m->cfg.drv->name, 0, err))
+				goto out;
+			s = &stored;
+		}
+	}
+	if (!s || !section_has_statements(m, s->text, &s->down)) {
+		merr_set(err, MIGRATE_EFAIL, "seed %s cannot be undone: it has no down section%s", name,
+			 s ? "" : " (and its file is gone)");
+		goto out;
+	}
+	if (s->down.transaction) {
+		if (db_begin(m, err))
+			goto out;
+		*begun = 1;
+	}
+	label = xstrdup(file ? file->path : name);
+	m->ph = run;
+	db_run_section(m, label, s->text, &s->down, NULL, err);
+	run = m->ph;
+	m->ph = saved;
+	free(label);
+out:
+	placeholders_release(&run);
+	migration_release(&stored);
+	free(down);
+	r = err->code;
+	return r;
+}
+
+static enum migrate_result undo_seed(migrate *m, const char *name, const struct migration *file,
+				     struct migrate_error *err)
+{
+	long long t0 = now_ms();
+	char *rec = NULL;
+	int begun = 0;
+
+	emit(m, MIGRATE_EVENT_ROLLING_BACK, file ? file->version_str : NULL, name, file ? file->path : NULL, 0, 0);
+	if (seed_undo_get(m, name, 0, &rec, err))
+		return err->code;
+	if ((rec && strncmp(rec, "csv\n", 4) == 0) || (!rec && file && file->csv)) {
+		if (!rec) {
+			merr_set(err, MIGRATE_EFAIL, "seed %s cannot be undone: no record of the rows it inserted", name);
+			goto fail;
+		}
+		if (db_begin(m, err))
+			goto fail;
+		begun = 1;
+		if (undo_csv(m, name, rec, err))
+			goto fail;
+	} else {
+		if (undo_sql(m, name, file && !file->csv ? file : NULL, rec, &begun, err))
+			goto fail;
+	}
+	if (seed_undo_delete(m, name, err) || seed_history_delete(m, name, err) || (begun && db_commit(m, err)))
+		goto fail;
+	free(rec);
+	emit(m, MIGRATE_EVENT_ROLLED_BACK, file ? file->version_str : NULL, name, file ? file->path : NULL,
+	     now_ms() - t0, 0);
+	return MIGRATE_OK;
+fail:
+	if (begun)
+		db_rollback(m);
+	free(rec);
+	return err->code;
+}
+
+/* ---- the command ---------------------------------------------------------------- */
+
+static const struct migration *find_file(const struct migration_set *seeds, const char *filename)
+{
+	size_t i;
+
+	for (i = 0; i < seeds->n; i++)
+		if (strcmp(seeds->v[i].filename, filename) == 0)
+			return &seeds->v[i];
+	return NULL;
+}
+
+/* Applied seeds, latest first: by applied_at, then seed order, both descending. */
+static int cmp_latest(const void *a, const void *b)
+{
+	const struct seed_row *x = a, *y = b;
+	unsigned long long ox = strtoull(x->name, NULL, 10), oy = strtoull(y->name, NULL, 10);
+	int c = strcmp(y->applied_at ? y->applied_at : "", x->applied_at ? x->applied_at : "");
+
+	if (c)
+		return c;
+	if (ox != oy)
+		return ox < oy ? 1 : -1;
+	return strcmp(y->name, x->name);
 }
 
 enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *opt,
@@ -64,6 +874,8 @@ enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *
 	struct migration_set seeds;
 	struct seed_history h;
 	size_t i, k, done = 0;
+	int undo = opt && (opt->undo > 0 || opt->undo_all), rerun = opt && opt->rerun;
+	char *redo = NULL; /* rerun: which seeds were undone, to apply again */
 
 	merr_clear(err);
 	memset(&h, 0, sizeof(h));
@@ -72,27 +884,77 @@ enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *
 		return merr_set(err, MIGRATE_EUSAGE, "no database connection");
 	if (scan_seeds(m, &seeds, err))
 		return err->code;
+	if (db_lock(m, err) || seed_history_ensure(m, err) || seed_history_load(m, &h, err))
+		goto out;
 	for (k = 0; opt && k < opt->nnames; k++) {
-		for (i = 0; i < seeds.n; i++)
-			if (seed_matches(&seeds.v[i], opt->names[k]))
-				break;
-		if (i == seeds.n) {
-			merr_set(err, MIGRATE_EUSAGE, "no seed named '%s' in '%s'", opt->names[k],
-				 m->cfg.seeds_dir);
+		int found = 0;
+		for (i = 0; i < seeds.n && !found; i++)
+			found = name_matches(seeds.v[i].filename, opt->names[k]);
+		/* an applied seed whose file is gone can still be undone by name */
+		for (i = 0; undo && i < h.n && !found; i++)
+			found = name_matches(h.v[i].name, opt->names[k]);
+		if (!found) {
+			merr_set(err, MIGRATE_EUSAGE, "no seed named '%s' in '%s'%s", opt->names[k],
+				 m->cfg.seeds_dir, undo ? " or applied" : "");
 			goto out;
 		}
 	}
-	if (db_lock(m, err) || seed_history_ensure(m, err) ||
-	    seed_history_load(m, &h, err))
+	/* every placeholder of what is about to run is checked before anything runs */
+	for (i = 0; !undo && i < seeds.n; i++) {
+		const struct migration *s = &seeds.v[i];
+		const struct seed_row *row = seed_history_find(&h, s->filename);
+		if (!wanted(opt, s->filename) || (row && !rerun))
+			continue;
+		if (check_placeholders(m, s, err))
+			goto out;
+	}
+	if (!m->opt.dry_run && seed_undo_ensure(m, err))
 		goto out;
+
+	if (undo) {
+		long n = opt->undo_all || opt->nnames ? (long)h.n : opt->undo;
+		if (h.n > 1)
+			qsort(h.v, h.n, sizeof(*h.v), cmp_latest);
+		for (i = 0; i < h.n && n > 0; i++) {
+			if (!wanted(opt, h.v[i].name))
+				continue;
+			if (undo_seed(m, h.v[i].name, find_file(&seeds, h.v[i].name), err))
+				goto out;
+			done++;
+			n--;
+		}
+		if (!done)
+			emit(m, MIGRATE_EVENT_NOTICE, NULL, NULL, "nothing to undo: no seed is applied", 0, 0);
+		goto out;
+	}
+
+	if (rerun) {
+		/* undo, latest first, the applied seeds whose files changed (or the named ones) */
+		redo = xcalloc(seeds.n + 1, 1);
+		if (h.n > 1)
+			qsort(h.v, h.n, sizeof(*h.v), cmp_latest);
+		for (i = 0; i < h.n; i++) {
+			const struct migration *s = find_file(&seeds, h.v[i].name);
+			int changed = s && h.v[i].checksum && strcmp(h.v[i].checksum, s->checksum) != 0;
+			if (!s || !(opt->nnames ? wanted(opt, s->filename) : changed))
+				continue;
+			if (undo_seed(m, h.v[i].name, s, err))
+				goto out;
+			redo[s - seeds.v] = 1;
+		}
+		seed_history_release(&h);
+		if (seed_history_load(m, &h, err))
+			goto out;
+	}
 	for (i = 0; i < seeds.n; i++) {
 		const struct migration *s = &seeds.v[i];
 		const struct seed_row *row = seed_history_find(&h, s->filename);
-		if (!wanted(opt, s))
+		if (!wanted(opt, s->filename) && !(redo && redo[i]))
 			continue;
-		if (row) {
+		if (row && !(m->opt.dry_run && redo && redo[i])) {
 			if (row->checksum && strcmp(row->checksum, s->checksum) != 0) {
-				char *msg = xasprintf("%s changed since it was applied; it is not applied again", s->path);
+				char *msg = xasprintf("%s changed since it was applied; it is not applied again "
+						      "('seed --rerun' undoes and applies it)", s->path);
 				emit(m, MIGRATE_EVENT_WARNING, s->version_str, s->filename, msg, 0, 0);
 				free(msg);
 			}
@@ -105,11 +967,14 @@ enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *
 	if (!done)
 		emit(m, MIGRATE_EVENT_NOTICE, NULL, NULL, "nothing to seed: every seed is applied", 0, 0);
 out:
+	free(redo);
 	db_unlock(m);
 	seed_history_release(&h);
 	migration_set_release(&seeds);
 	return err->code;
 }
+
+/* ---- status ---------------------------------------------------------------------- */
 
 enum migrate_result seed_status(migrate *m, struct migrate_status *st, struct migrate_error *err)
 {

@@ -212,6 +212,37 @@ void sha256_hex(const void *data, size_t len, char out[65])
 	sha256_final_hex(&s, out);
 }
 
+int sha256_file_hex(const char *path, char out[65], int *has_placeholder)
+{
+	char *buf = xmalloc(1 << 16), prev = 0;
+	struct sha256 ctx;
+	FILE *f = fopen(path, "rb");
+	size_t n, k;
+	int r = 0;
+
+	*has_placeholder = 0;
+	if (!f) {
+		r = errno;
+		goto out;
+	}
+	sha256_init(&ctx);
+	while ((n = fread(buf, 1, 1 << 16, f)) > 0) {
+		sha256_update(&ctx, buf, n);
+		for (k = 0; k < n && !*has_placeholder; k++) {
+			if (buf[k] == '{' && (k ? buf[k - 1] : prev) == '$')
+				*has_placeholder = 1;
+		}
+		prev = buf[n - 1];
+	}
+	if (ferror(f))
+		r = errno ? errno : EIO;
+	fclose(f);
+	sha256_final_hex(&ctx, out);
+out:
+	free(buf);
+	return r;
+}
+
 long long now_ms(void)
 {
 	struct timespec ts;

@@ -62,6 +62,13 @@ char *path_dirname(const char *path);
 /* Lowercase hex SHA-256 of data into out (65 bytes with the NUL). */
 void sha256_hex(const void *data, size_t len, char out[65]);
 
+/*
+ * Lowercase hex SHA-256 of a file's bytes, read in blocks (memory stays
+ * flat). *has_placeholder tells whether the file holds "${". Returns 0 or
+ * an errno value.
+ */
+int sha256_file_hex(const char *path, char out[65], int *has_placeholder);
+
 /* Milliseconds from a monotonic clock. */
 long long now_ms(void);
 /* The current UTC time as "YYYY-MM-DD HH:MM:SS" (20 bytes with the NUL). */

@@ -742,8 +742,11 @@ START_TEST(seed_scan_allows_files_without_markers)
 	merr_clear(&err);
 	ck_assert_int_eq(seed_scan(dir, SQLITE, "sqlite", &set, collect_warning, &w, &err), MIGRATE_OK);
 	ck_assert_int_eq(w.n, 0);
-	/* two seeds may share an order: then by file name */
-	ck_assert_uint_eq(set.n, 3);
+	/* two seeds may share an order: then by file name; CSV seeds are seeds too */
+	ck_assert_uint_eq(set.n, 4);
+	ck_assert_str_eq(set.v[3].filename, "03_rows.csv");
+	ck_assert_int_eq(set.v[3].csv, 1);
+	ck_assert_str_eq(set.v[3].name, "rows");
 	ck_assert_str_eq(set.v[0].filename, "01_customers.sql");
 	ck_assert_str_eq(set.v[1].filename, "1_more.sql");
 	ck_assert_str_eq(set.v[2].filename, "02_addresses.sql");

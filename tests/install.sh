@@ -131,6 +131,17 @@ check "the completion offers commands" \
 	bash -c 'source "$1"; COMP_WORDS=("$2" s); COMP_CWORD=1; _migrate; [[ " ${COMPREPLY[*]} " == *" status "* ]]' \
 	_ "$stage/usr/share/bash-completion/completions/migrate" "$stage/usr/bin/migrate"
 
+printf '[migrate]\nlock_timeout = 5\n[development] ; the default\ndriver = sqlite\n[ci]\nurl = sqlite::memory:\n' \
+	>"$tmp/comp.ini"
+check "the completion offers --env from the config file's sections" \
+	bash -c 'source "$1"; COMP_WORDS=("$2" -c "$3" --env ""); COMP_CWORD=4; _migrate
+		[[ " ${COMPREPLY[*]} " == " development ci " ]]' \
+	_ "$stage/usr/share/bash-completion/completions/migrate" "$stage/usr/bin/migrate" "$tmp/comp.ini"
+check "the completion offers a command's own options" \
+	bash -c 'source "$1"; COMP_WORDS=("$2" up --out); COMP_CWORD=2; _migrate
+		[[ " ${COMPREPLY[*]} " == " --out-of-order " ]]' \
+	_ "$stage/usr/share/bash-completion/completions/migrate" "$stage/usr/bin/migrate"
+
 # The installed header stands alone: only -I to the installed include directory.
 printf '#include <migrate.h>\nint main(void) { struct migrate_options o = MIGRATE_OPTIONS_INIT; (void)o; return 0; }\n' \
 	>"$tmp/hdr.c"

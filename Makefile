@@ -171,6 +171,7 @@ test:
 	@./scripts/install-deps.sh
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory check BUILD=build-san SANITIZE=address,undefined CFLAGS="-O1 -g"
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 # The suite with what is installed: unit tests, then the CLI and driver tests
 # against a SQLite file and throwaway PostgreSQL and MariaDB servers.
@@ -225,6 +226,35 @@ install: all doc
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+
+# Fuzzing (fuzz/README.md): libFuzzer targets built with clang into
+# $(BUILD)/fuzz/, each run for FUZZ_SECONDS from its corpus in fuzz/corpus/.
+# 'make test' runs each for 10 s; a crash fails the run.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+# clang's warnings are not gcc's: the -Werror build is the plain one
+FUZZ_CFLAGS  := -std=c11 $(filter-out -Werror,$(WARN)) -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+
+.PHONY: fuzz fuzz-build
+.SECONDARY: $(FUZZ_LIB_OBJ)
+fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	./fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+$(BUILD)/fuzz/obj/%.o: %.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(LIB_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-missing-prototypes $(LIB_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_LIB_OBJ) $(LIB_LIBS)
 
 clean:
 	rm -rf build build-san

@@ -1,0 +1,2 @@
+INSERT INTO items (id) VALUES (1);
+INSERT INTO items (id) VALUES (2);

@@ -47,5 +47,4 @@ void output_verify(struct output *o, const struct migrate_verify_report *rep, en
 /* verify: the unified diff of a difference, on stderr (after the error line). */
 void output_verify_diff(const struct output *o, const struct migrate_verify_report *rep);
 
-
 #endif

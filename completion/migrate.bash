@@ -8,7 +8,7 @@
 # ./config.ini), --to the versions in the migrations directory, and seed the
 # seed files.
 
-_migrate_fallback_commands='up down redo status version new validate repair seed dump verify create drop wait drivers help'
+_migrate_fallback_commands='up down redo status version new validate repair baseline seed dump verify create drop wait drivers help'
 _migrate_fallback_globals='-c --config -e --env -u --url --migrations-dir --seeds-dir --format -q --quiet -v --verbose --dry-run --lock-timeout -h --help --version'
 
 # _migrate_help BIN [COMMAND]: the help text, or nothing.
@@ -28,6 +28,13 @@ _migrate_valued_in()
 {
 	sed -n 's/^ *\(-\([A-Za-z]\), \)\{0,1\}\(--[a-z][a-z-]*\) [A-Za-z|]\{1,\}\( .*\)\{0,1\}$/-\2 \3/p' |
 		tr ' ' '\n' | sed '/^-$/d;/^$/d'
+}
+
+# _migrate_reply compgen ARGS...: COMPREPLY from compgen, one word a line
+# (file names with spaces stay whole).
+_migrate_reply()
+{
+	mapfile -t COMPREPLY < <("$@")
 }
 
 # The sections of an ini file that name environments.
@@ -56,7 +63,7 @@ _migrate()
 	else
 		commands=$_migrate_fallback_commands
 		globals=$_migrate_fallback_globals
-		valued='-c --config -e --env -u --url --migrations-dir --seeds-dir --format --lock-timeout'
+		valued=$'-c\n--config\n-e\n--env\n-u\n--url\n--migrations-dir\n--seeds-dir\n--format\n--lock-timeout'
 	fi
 
 	# Find the command and the files the words name, skipping option values.
@@ -71,7 +78,7 @@ _migrate()
 		--seeds-dir=*) seeddir=${w#*=} ;;
 		esac
 		if [[ $w == -* ]]; then
-			[[ $w != *=* ]] && [[ " "$(printf '%s ' $valued) == *" $w "* ]] && ((i++))
+			[[ $w != *=* && $'\n'$valued$'\n' == *$'\n'$w$'\n'* ]] && ((i++))
 			continue
 		fi
 		[[ -z $cmd ]] && cmd=$w
@@ -86,27 +93,27 @@ _migrate()
 	# The value of an option.
 	case $prev in
 	-c | --config)
-		COMPREPLY=($(compgen -f -- "$cur"))
+		_migrate_reply compgen -f -- "$cur"
 		return
 		;;
 	-e | --env)
-		COMPREPLY=($(compgen -W "$(_migrate_envs "$config")" -- "$cur"))
+		_migrate_reply compgen -W "$(_migrate_envs "$config")" -- "$cur"
 		return
 		;;
 	--migrations-dir | --seeds-dir)
-		COMPREPLY=($(compgen -d -- "$cur"))
+		_migrate_reply compgen -d -- "$cur"
 		return
 		;;
 	--format)
-		COMPREPLY=($(compgen -W 'text json' -- "$cur"))
+		_migrate_reply compgen -W 'text json' -- "$cur"
 		return
 		;;
 	--to)
-		COMPREPLY=($(compgen -W "$(ls "$migdir" 2>/dev/null | sed -n 's/^\([0-9][0-9]*\)_.*\.sql$/\1/p')" -- "$cur"))
+		_migrate_reply compgen -W "$(ls "$migdir" 2>/dev/null | sed -n 's/^\([0-9][0-9]*\)_.*\.sql$/\1/p')" -- "$cur"
 		return
 		;;
 	-o | --output)
-		COMPREPLY=($(compgen -f -- "$cur"))
+		_migrate_reply compgen -f -- "$cur"
 		return
 		;;
 	-u | --url | --lock-timeout | --timeout | --scratch-url)
@@ -115,18 +122,18 @@ _migrate()
 	esac
 
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$globals $cmdopts" -- "$cur"))
+		_migrate_reply compgen -W "$globals $cmdopts" -- "$cur"
 		return
 	fi
 	case $cmd in
 	"")
-		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		_migrate_reply compgen -W "$commands" -- "$cur"
 		;;
 	help)
-		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		_migrate_reply compgen -W "$commands" -- "$cur"
 		;;
 	seed)
-		COMPREPLY=($(compgen -W "$(ls "$seeddir" 2>/dev/null | sed -n '/^[0-9][0-9]*_.*\.\(sql\|csv\)$/p')" -- "$cur"))
+		_migrate_reply compgen -W "$(ls "$seeddir" 2>/dev/null | sed -n '/^[0-9][0-9]*_.*\.\(sql\|csv\)$/p')" -- "$cur"
 		;;
 	esac
 }

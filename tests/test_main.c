@@ -23,6 +23,8 @@ Suite *cli_suite(void);
 Suite *dump_suite(void);
 Suite *reliability_suite(void);
 Suite *output_suite(void);
+Suite *seed_unit_suite(void);
+Suite *seed_suite(void);
 
 int main(void)
 {
@@ -40,11 +42,13 @@ int main(void)
 		srunner_add_suite(sr, cli_suite());
 		srunner_add_suite(sr, dump_suite());
 		srunner_add_suite(sr, reliability_suite());
+		srunner_add_suite(sr, seed_suite());
 	} else {
 		sr = srunner_create(util_suite());
 		srunner_add_suite(sr, config_suite());
 		srunner_add_suite(sr, sqllex_suite());
 		srunner_add_suite(sr, migration_suite());
+		srunner_add_suite(sr, seed_unit_suite());
 		srunner_add_suite(sr, output_suite()); /* the CLI on SQLite: no server needed */
 	}
 	srunner_run_all(sr, getenv("CK_VERBOSITY") ? CK_ENV : CK_NORMAL);

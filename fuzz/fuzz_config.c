@@ -21,6 +21,8 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define PASSWORD_MARK "Zq9-the-password-mark"
+
 static char cfg_path[64];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -36,15 +38,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	unsetenv("MIGRATE_CONFIG");
 	snprintf(cfg_path, sizeof(cfg_path), "/tmp/fuzz_config.%ld.ini", (long)getpid());
 	return 0;
-}
-
-static size_t count(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (; (hay = strstr(hay, needle)) != NULL; hay++)
-		n++;
-	return n;
 }
 
 static const char *lookup(void *ctx, const char *name)
@@ -70,14 +63,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&u, 0, sizeof(u));
 	if (url_parse(s, &u, msg, sizeof(msg)) == 0) {
-		char *shown = db_url_display(&u);
+		char *shown;
 		/*
-		 * The password never shows. The display may repeat other parts of
-		 * the input, so judge only a password that the input holds once
-		 * and that the display's own words cannot hold.
+		 * The display never shows the password field. A marker stands in
+		 * for it, as the input may hold the password's text elsewhere
+		 * (in a query parameter, say), where showing it is no leak.
 		 */
-		if (u.password && strlen(u.password) >= 5 && count(s, u.password) <= 1 &&
-		    !strstr("postgres://mysql://mariadb://sqlite:****", u.password) && strstr(shown, u.password))
+		if (u.password) {
+			free(u.password);
+			u.password = strdup(PASSWORD_MARK);
+		}
+		shown = db_url_display(&u);
+		if (strstr(shown, PASSWORD_MARK) && !strstr(s, PASSWORD_MARK))
 			abort();
 		free(shown);
 	}

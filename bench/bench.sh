@@ -23,7 +23,8 @@
 #
 # Knobs: BENCH_REPS (W1 repetitions of each command, default 30),
 # BENCH_W2_REPS (default 10), BENCH_W2_N (migrations, default 500),
-# BENCH_OUT (results file, default bench/RESULTS.md; '-' for none).
+# BENCH_OUT (results file, default bench/RESULTS.md; '-' for none),
+# BENCH_COMMIT (what to call the code measured, default git describe).
 # No timing is asserted anywhere: this reports, it does not fail on speed.
 
 set -euo pipefail
@@ -59,6 +60,7 @@ for c in sqlite3 psql mariadb; do
 	}
 done
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d "${TMPDIR:-/tmp}/migrate-bench.XXXXXX")
 srv=$work/servers
 cleanup() {
@@ -75,6 +77,10 @@ unset MIGRATE_TEST_PG_URL MIGRATE_TEST_MYSQL_URL
 # shellcheck source=/dev/null
 source "$srv/env"
 pg_base=${MIGRATE_TEST_PG_URL%/*}    # postgres://user:pass@host:port
+pg_user=${pg_base#postgres://}
+pg_user=${pg_user%%:*}
+pg_port=${pg_base##*:}
+pg_root=$(<"$srv/pg.root") # its Unix socket's directory (trust for local connections)
 my_base=${MIGRATE_TEST_MYSQL_URL%/*} # mysql://user:pass@host:port
 my_hostport=${my_base#*@}
 my_userpass=${my_base#mysql://}
@@ -82,8 +88,6 @@ my_userpass=${my_userpass%@*}
 my_args=(--no-defaults --protocol=TCP -h "${my_hostport%:*}" -P "${my_hostport##*:}"
 	-u "${my_userpass%%:*}" "-p${my_userpass#*:}")
 
-pg_admin() { psql -X -q -v ON_ERROR_STOP=1 -d "$MIGRATE_TEST_PG_URL" "$@" >/dev/null; }
-my_admin() { mariadb "${my_args[@]}" -e "$1"; }
 
 # url DRIVER DB: the URL of database DB on that driver's server.
 url() {
@@ -100,8 +104,10 @@ reset_cmd() {
 	case $1 in
 	sqlite) printf 'rm -f %q %q' "$work/$2.db" "$work/$2.db.migrate-lock" ;;
 	postgres)
-		printf 'PGOPTIONS=-c\\ client_min_messages=warning psql -X -q -v ON_ERROR_STOP=1 -d %q -c %q -c %q >/dev/null' "$MIGRATE_TEST_PG_URL" \
-			"DROP DATABASE IF EXISTS $2 WITH (FORCE)" "CREATE DATABASE $2"
+		# as the superuser over the socket: only it may end an autovacuum
+		# worker still busy in the database (WITH (FORCE))
+		printf 'PGOPTIONS=-c\\ client_min_messages=warning psql -X -q -v ON_ERROR_STOP=1 -h %q -p %q -U postgres -d postgres -c %q -c %q >/dev/null' \
+			"$pg_root" "$pg_port" "DROP DATABASE IF EXISTS $2 WITH (FORCE)" "CREATE DATABASE $2 OWNER $pg_user"
 		;;
 	mysql)
 		printf -v q '%q ' mariadb "${my_args[@]}" -e "DROP DATABASE IF EXISTS $2; CREATE DATABASE $2 CHARACTER SET utf8mb4"
@@ -163,6 +169,16 @@ w1() {
 		mysql) record W1 "$drv" status ms 12 ;;
 		esac
 	done
+	# PostgreSQL again over its Unix socket with trust authentication: no
+	# SCRAM-SHA-256 exchange, whose 4096 HMAC rounds in libpq (OpenSSL 3)
+	# take some 12 ms of CPU on each side of the comparison above.
+	u="postgres://${pg_user}@localhost:$pg_port/$db?socket=$pg_root"
+	(cd "$work/w1" && "$runner" -n "$reps" -w 2 -- \
+		"migrate status" "$migrate" -u "$u" --migrations-dir "$src_dir/migrations" \
+		--seeds-dir "$src_dir/seeds" status ::: \
+		"psql select" psql -X -q -h "$pg_root" -p "$pg_port" -U "$pg_user" -d "$db" \
+		-c "SELECT * FROM schema_migrations") >"$work/last"
+	record W1 "postgres (socket, trust)" status ms 15
 }
 
 # ---- W2: up of 500 small migrations -------------------------------------------------
@@ -283,8 +299,9 @@ version_of() { "$@" 2>/dev/null | head -n 1 || echo unknown; }
 	printf -- '- date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
 	printf -- '- command: `bench/bench.sh %s %s` (BENCH_REPS=%s, BENCH_W2_REPS=%s, BENCH_W2_N=%s)\n' \
 		"${build_dir/#$src_dir\//}" "${workloads[*]}" "$reps" "$w2_reps" "$w2_n"
-	printf -- '- commit: %s\n' "$(git -C "$src_dir" describe --always --dirty 2>/dev/null || echo unknown)"
-	printf -- '- machine: `%s`, %s CPUs\n' "$(uname -a)" "$(nproc)"
+	printf -- '- commit: %s\n' "${BENCH_COMMIT:-$(git -C "$src_dir" describe --always --dirty 2>/dev/null || echo unknown)}"
+	printf -- '- machine: `%s`, %s CPUs; load average %s at the start, %s at the end\n' \
+		"$(uname -a)" "$(nproc)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	printf -- '- sqlite3 %s; %s; %s; %s\n' "$(version_of sqlite3 --version | cut -d' ' -f1)" \
 		"$(version_of psql --version)" "$(version_of mariadb --version)" "$(version_of "${CC:-cc}" --version)"
 	printf -- '- servers: tests/servers.sh (loopback TCP, password auth: SCRAM-SHA-256 on PostgreSQL; fsync off)\n\n'

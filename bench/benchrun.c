@@ -14,14 +14,18 @@
  * database for a workload that changes it. WARMUP repetitions run first and
  * are not counted.
  *
- * Wall time is taken around fork/exec/wait; peak memory is the child's
- * ru_maxrss from wait4() (KiB, what GNU time's %M reports). The child's
+ * Wall time is taken around fork/exec/wait; CPU time and peak memory are the child's
+ * rusage from wait4() (ru_maxrss in KiB is what GNU time's %M reports). The child's
  * stdout goes to /dev/null, its stderr is kept; a command that fails stops
  * the run (exit 1).
  *
  * Output, one line per command, tab-separated, for bench.sh to format:
  *
- *   NAME  median_ms  min_ms  max_ms  peak_rss_kib  runs
+ *   NAME  median_ms  min_ms  max_ms  peak_rss_kib  runs  median_cpu_ms
+ *
+ * The CPU time (the child's user + system time) is the client's own work,
+ * which a busy machine disturbs less than the wall time; the wall time
+ * includes the server's work and every wait.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +43,7 @@ struct bench_cmd {
 	const char *name;
 	char **argv;
 	double *ms;    /* one per counted run */
+	double *cpu;   /* user + system CPU ms of each counted run */
 	long peak_kib; /* highest ru_maxrss seen */
 };
 
@@ -78,8 +83,11 @@ static int bench_prep(const char *prep, const char *name)
 	return 0;
 }
 
-/* Runs one command; returns its wall time in ms, or -1 when it failed. */
-static double bench_run(struct bench_cmd *c)
+/*
+ * Runs one command; returns its wall time in ms, or -1 when it failed, and
+ * its CPU time (user + system) in *cpu.
+ */
+static double bench_run(struct bench_cmd *c, double *cpu)
 {
 	struct rusage ru;
 	double t0, t1;
@@ -108,6 +116,8 @@ static double bench_run(struct bench_cmd *c)
 	}
 	if (ru.ru_maxrss > c->peak_kib)
 		c->peak_kib = ru.ru_maxrss;
+	*cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	return t1 - t0;
 }
 
@@ -161,8 +171,9 @@ int main(int argc, char **argv)
 		cmds[ncmds].name = argv[start];
 		cmds[ncmds].argv = &argv[start + 1];
 		cmds[ncmds].ms = calloc((size_t)reps, sizeof(double));
+		cmds[ncmds].cpu = calloc((size_t)reps, sizeof(double));
 		cmds[ncmds].peak_kib = 0;
-		if (!cmds[ncmds].ms)
+		if (!cmds[ncmds].ms || !cmds[ncmds].cpu)
 			bench_die("out of memory");
 		ncmds++;
 		i++;
@@ -173,22 +184,26 @@ int main(int argc, char **argv)
 		for (k = 0; k < ncmds; k++) {
 			/* ABBA: every other repetition runs the commands in reverse */
 			struct bench_cmd *c = &cmds[(r & 1) ? ncmds - 1 - k : k];
-			double ms;
+			double ms, cpu = 0;
 
 			if (bench_prep(prep, c->name))
 				return 1;
-			ms = bench_run(c);
+			ms = bench_run(c, &cpu);
 			if (ms < 0)
 				return 1;
-			if (r >= 0)
+			if (r >= 0) {
 				c->ms[r] = ms;
+				c->cpu[r] = cpu;
+			}
 		}
 	}
 	for (k = 0; k < ncmds; k++) {
 		double med = bench_median(cmds[k].ms, reps);
-		printf("%s\t%.2f\t%.2f\t%.2f\t%ld\t%d\n", cmds[k].name, med, cmds[k].ms[0],
-		       cmds[k].ms[reps - 1], cmds[k].peak_kib, reps);
+		double cpu = bench_median(cmds[k].cpu, reps);
+		printf("%s\t%.2f\t%.2f\t%.2f\t%ld\t%d\t%.2f\n", cmds[k].name, med, cmds[k].ms[0],
+		       cmds[k].ms[reps - 1], cmds[k].peak_kib, reps, cpu);
 		free(cmds[k].ms);
+		free(cmds[k].cpu);
 	}
 	return 0;
 }

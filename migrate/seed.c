@@ -31,7 +31,7 @@
 #include "internal.h"
 
 #define SEED_KEYS_PART   (256 << 10) /* bytes of keys per undo part */
-#define SEED_DELETE_KEYS 200         /* keys per DELETE */
+#define SEED_DELETE_KEYS 1000        /* keys per DELETE */
 #define SEED_PROGRESS_MS 100
 
 /* ---- finding seeds ---------------------------------------------------------- */
@@ -644,7 +644,8 @@ static enum migrate_result delete_keys(migrate *m, const char *table, char **pk,
 	size_t nkeys = 0, np = 0, i;
 	enum migrate_result r = MIGRATE_OK;
 
-#define FLUSH() do { if (nkeys) { r = db_query(m, strbuf_str(&sql), (int)np, params, NULL, NULL, err); nkeys = np = 0; } } while (0)
+#define FLUSH() do { if (nkeys) { if (npk == 1) strbuf_addch(&sql, ')'); \
+	r = db_query(m, strbuf_str(&sql), (int)np, params, NULL, NULL, err); nkeys = np = 0; } } while (0)
 	for (line = data; !r && line && *line; line = next) {
 		size_t n;
 		next = strchr(line, '\n');
@@ -678,19 +679,29 @@ static enum migrate_result delete_keys(migrate *m, const char *table, char **pk,
 			strbuf_addstr(&sql, "DELETE FROM ");
 			db_quote_ident(m, &sql, table);
 			strbuf_addstr(&sql, " WHERE ");
+			if (npk == 1) {
+				db_quote_ident(m, &sql, pk[0]);
+				strbuf_addstr(&sql, " IN (");
+			}
 		} else {
-			strbuf_addstr(&sql, " OR ");
+			strbuf_addstr(&sql, npk == 1 ? ", " : " OR ");
 		}
-		strbuf_addch(&sql, '(');
-		for (i = 0; i < npk; i++) {
-			if (i)
-				strbuf_addstr(&sql, " AND ");
-			db_quote_ident(m, &sql, pk[i]);
-			strbuf_addstr(&sql, " = ");
-			params[np] = f[i + 1];
+		if (npk == 1) {
+			/* one key column: an IN list, which every database reads as index lookups */
+			params[np] = f[1];
 			db_param(m, &sql, (int)++np);
+		} else {
+			strbuf_addch(&sql, '(');
+			for (i = 0; i < npk; i++) {
+				if (i)
+					strbuf_addstr(&sql, " AND ");
+				db_quote_ident(m, &sql, pk[i]);
+				strbuf_addstr(&sql, " = ");
+				params[np] = f[i + 1];
+				db_param(m, &sql, (int)++np);
+			}
+			strbuf_addch(&sql, ')');
 		}
-		strbuf_addch(&sql, ')');
 		if (++nkeys == SEED_DELETE_KEYS)
 			FLUSH();
 	}

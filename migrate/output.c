@@ -125,10 +125,10 @@ static void plan_step(struct output *o, const char *action, const char *version,
 
 /*
  * The progress bar of a long seed: on stderr, on a terminal only, never
- * with -q or JSON, and only once a seed has run for a second, so quick
+ * with -q or JSON, and only once a seed has run for half a second, so quick
  * seeds print nothing extra. Redrawn in place; cleared before the next line.
  */
-#define BAR_AFTER_MS 1000
+#define BAR_AFTER_MS 500
 #define BAR_WIDTH    30
 
 static void bar_clear(struct output *o)

@@ -315,7 +315,8 @@ static void progress(void *ctx, long long done, long long total)
 	long long now = now_ms();
 	struct migrate_event ev;
 
-	if (!L->m->opt.progress || now - L->last_progress < SEED_PROGRESS_MS)
+	/* the last block is always told: the database may take a while to finish after it */
+	if (!L->m->opt.progress || (now - L->last_progress < SEED_PROGRESS_MS && done < total))
 		return;
 	L->last_progress = now;
 	memset(&ev, 0, sizeof(ev));

@@ -204,13 +204,19 @@ START_TEST(seed_links_every_address_to_a_customer)
 	{
 		struct driver_conn *c = test_connect();
 		struct driver_error err;
-		const char *dup = "INSERT INTO addresses (street, phone, fk_customerid) VALUES "
-				  "('X', '1', '8b9c2f2a-6f1e-11ee-8c99-0242ac120002')";
+		/* Jack's uuid is ${uuid:jack}: made by the run, time-based (version 1) */
+		char *jack = db_scalar("SELECT uuid FROM customers WHERE firstname = 'Jack'");
+		char *dup = xasprintf("INSERT INTO addresses (street, phone, fk_customerid) VALUES "
+				      "('X', '1', '%s')", jack);
 		const char *orphan = "INSERT INTO addresses (street, phone, fk_customerid) VALUES "
 				     "('Y', '2', '00000000-0000-1000-8000-000000000000')";
+		ck_assert_int_eq(strlen(jack), 36);
+		ck_assert_int_eq(jack[14], '1');
 		ck_assert_int_eq(test_driver()->exec(c, dup, strlen(dup), NULL, &err), DRIVER_ESQL);
 		ck_assert_int_eq(test_driver()->exec(c, orphan, strlen(orphan), NULL, &err), DRIVER_ESQL);
 		test_driver()->close(c);
+		free(dup);
+		free(jack);
 	}
 	r = CLI("seed");
 	expect(&r, 0, "second seed");

@@ -12,12 +12,17 @@
  * A "long" statement per database: pg_sleep() and SLEEP() on the servers;
  * on SQLite a recursive CTE that counts (about 0.45 s per million rows).
  *
- * Divisions: helpers; races; crashes; lost connections; bad input.
+ * The deploy-safety commands are here too: validate naming every problem,
+ * baseline, and --dry-run changing nothing (not even the SQLite file).
+ *
+ * Divisions: helpers; races; crashes; lost connections; bad input;
+ * integrity, baseline, dry run.
  */
 #define _GNU_SOURCE
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +193,14 @@ static void kill9(pid_t pid)
 {
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
 	ck_assert_int_eq(wait_exit(pid, 10), 128 + SIGKILL);
+}
+
+static void exec_sql(const char *sql)
+{
+	struct driver_conn *c = test_connect();
+
+	free(test_scalar(c, sql));
+	test_driver()->close(c);
 }
 
 /* Polls until the table exists (a migration before the long one committed). */
@@ -395,6 +408,65 @@ START_TEST(the_waiter_proceeds_when_the_lock_holder_is_killed)
 		free(st);
 	}
 	free(err);
+}
+END_TEST
+
+/*
+ * transaction:false (SPEC section 4), on every driver: the row says
+ * 'running' while the section runs, 'applied' after it, and 'failed' when
+ * a statement fails part-way, whose effects stay; up refuses until repair.
+ */
+START_TEST(transaction_false_is_tracked_running_then_applied_or_failed)
+{
+	char *slow = slow_sql(2, 4), *text, *st;
+	struct run r;
+	pid_t pid;
+	int rc;
+
+	/* slow_sql's up marker, with the option */
+	text = xasprintf("-- migrate:up transaction:false\n%s", slow + strlen("-- migrate:up\n"));
+	free(slow);
+	mig("1_one.sql", one_sql);
+	mig("2_slow.sql", text);
+	free(text);
+	pid = SPAWN("up.err", "up");
+	wait_for_table("one", 20);
+	wait_for_sleep(20);
+	r = CLI("status");
+	expect_in(r.out, "running  2", "status while it runs");
+	run_free(&r);
+	rc = wait_exit(pid, 30);
+	ck_assert_int_eq(rc, 0);
+	st = history_status("2");
+	ck_assert_str_eq(st, "applied");
+	free(st);
+
+	mig("3_bad.sql", "-- migrate:up transaction:false\nCREATE TABLE three (id INTEGER);\nINSERT INTO no_such_table (id) VALUES (1);\n"
+			 "-- migrate:down\nDROP TABLE three;\n");
+	r = CLI("up");
+	expect(&r, 1, "a failing transaction:false section");
+	expect_in(r.err, "3_bad.sql:3:", "stderr");
+	expect_in(r.err, "recorded as failed", "stderr");
+	run_free(&r);
+	st = history_status("3");
+	ck_assert_str_eq(st, "failed");
+	free(st);
+	ck_assert_int_eq(db_table_exists("three"), 1); /* no transaction: its first statement stays */
+	r = CLI("up");
+	expect(&r, 1, "up after the failure");
+	expect_in(r.err, "3 (bad) failed part-way", "stderr");
+	run_free(&r);
+	exec_sql("DROP TABLE three");
+	r = CLI("repair");
+	expect(&r, 0, "repair");
+	run_free(&r);
+	mig("3_bad.sql", "-- migrate:up transaction:false\nCREATE TABLE three (id INTEGER);\n-- migrate:down\nDROP TABLE three;\n");
+	r = CLI("up");
+	expect(&r, 0, "up after repair");
+	run_free(&r);
+	st = history_status("3");
+	ck_assert_str_eq(st, "applied");
+	free(st);
 }
 END_TEST
 
@@ -771,6 +843,247 @@ START_TEST(unreadable_migration_files_exit_2)
 }
 END_TEST
 
+/* ---- integrity, baseline, dry run ------------------------------------------------- */
+
+static char *tracking_snapshot(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	static const char *const versions[] = { "1", "2", "3", "4", "10", "15", "20", "30", "40" };
+	size_t i;
+
+	strbuf_addf(&sb, "%ld rows;", db_count("schema_migrations"));
+	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		char *st = history_status(versions[i]);
+		strbuf_addf(&sb, " %s=%s", versions[i], st ? st : "-");
+		free(st);
+	}
+	return strbuf_detach(&sb);
+}
+
+/* validate names every problem at once, of every kind, and changes nothing; up refuses the same. */
+START_TEST(validate_reports_every_problem_and_changes_nothing)
+{
+	struct run r;
+	char *before, *after, *path;
+
+	r = CLI("validate");
+	expect(&r, 0, "validate on an empty database");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("schema_migrations"), 0);
+
+	mig("10_one.sql", "-- migrate:up\nCREATE TABLE one (id INTEGER);\n-- migrate:down\nDROP TABLE one;\n");
+	mig("20_two.sql", "-- migrate:up\nCREATE TABLE two (id INTEGER);\n-- migrate:down\nDROP TABLE two;\n");
+	mig("30_three.sql", "-- migrate:up\nCREATE TABLE three (id INTEGER);\n-- migrate:down\nDROP TABLE three;\n");
+	mig("40_four.sql", "-- migrate:up\nCREATE TABLE four (id INTEGER);\n-- migrate:down\nDROP TABLE four;\n");
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	mig("10_one.sql", "-- migrate:up\nCREATE TABLE one (id INTEGER, changed INTEGER);\n-- migrate:down\nDROP TABLE one;\n");
+	path = xasprintf("%s/migrations/20_two.sql", proj);
+	unlink(path);
+	free(path);
+	exec_sql("UPDATE schema_migrations SET status = 'failed' WHERE version = '30'");
+	exec_sql("UPDATE schema_migrations SET status = 'running' WHERE version = '40'");
+	mig("15_late.sql", "-- migrate:up\nCREATE TABLE late (id INTEGER);\n-- migrate:down\nDROP TABLE late;\n");
+	before = tracking_snapshot();
+
+	r = CLI("validate");
+	expect(&r, 1, "validate");
+	expect_in(r.err, "30 (three) failed part-way", "validate");
+	expect_in(r.err, "40 (four) did not complete (recorded as running", "validate");
+	expect_in(r.err, "20 (two) has no file", "validate");
+	expect_in(r.err, "10 (one) changed since it was applied", "validate");
+	expect_in(r.err, "15 (late) has a lower version", "validate");
+	expect_in(r.err, "migrate repair", "validate");
+	run_free(&r);
+	r = CLI("--format", "json", "validate");
+	expect(&r, 1, "validate --format json");
+	expect_in(r.out, "\"ok\": false", "validate --format json");
+	run_free(&r);
+	r = CLI("status");
+	expect_in(r.out, "changed  10", "status");
+	expect_in(r.out, "missing  20", "status");
+	expect_in(r.out, "failed   30", "status");
+	expect_in(r.out, "running  40", "status");
+	expect_in(r.out, "pending  15", "status");
+	run_free(&r);
+	r = CLI("up");
+	expect(&r, 1, "up");
+	expect_in(r.err, "30 (three) failed part-way", "up");
+	expect_in(r.err, "40 (four) did not complete", "up");
+	expect_in(r.err, "20 (two) has no file", "up");
+	expect_in(r.err, "10 (one) changed", "up");
+	expect_in(r.err, "--out-of-order", "up");
+	run_free(&r);
+	after = tracking_snapshot();
+	ck_assert_str_eq(before, after);
+	ck_assert_int_eq(db_table_exists("late"), 0);
+	free(before);
+	free(after);
+}
+END_TEST
+
+START_TEST(baseline_records_without_running)
+{
+	struct run r;
+	char *v;
+
+	mig("1_one.sql", "-- migrate:up\nCREATE TABLE one (id INTEGER);\n-- migrate:down\nDROP TABLE one;\n");
+	mig("2_two.sql", "-- migrate:up\nCREATE TABLE two (id INTEGER);\n-- migrate:down\nDROP TABLE two;\n");
+	mig("3_three.sql", "-- migrate:up\nCREATE TABLE three (id INTEGER);\n-- migrate:down\nDROP TABLE three;\n");
+	/* the database to adopt was made some other way */
+	exec_sql("CREATE TABLE one (id INTEGER)");
+	exec_sql("CREATE TABLE two (id INTEGER)");
+
+	r = CLI("baseline");
+	expect(&r, 2, "baseline without a version");
+	run_free(&r);
+	r = CLI("baseline", "7");
+	expect(&r, 2, "baseline of no migration");
+	expect_in(r.err, "no migration has version 7", "stderr");
+	run_free(&r);
+	r = CLI("--dry-run", "baseline", "2");
+	expect(&r, 0, "baseline --dry-run");
+	expect_in(r.out, "INSERT INTO", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("schema_migrations"), 0);
+
+	r = CLI("baseline", "2");
+	expect(&r, 0, "baseline 2");
+	expect_in(r.out, "recorded    1 one", "stdout");
+	expect_in(r.out, "recorded    2 two", "stdout");
+	ck_assert_ptr_null(strstr(r.out, "three"));
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 2);
+	ck_assert_int_eq(db_table_exists("three"), 0);
+	r = CLI("validate");
+	expect(&r, 0, "validate after baseline");
+	run_free(&r);
+
+	r = CLI("baseline", "1");
+	expect(&r, 1, "baseline again");
+	expect_in(r.err, "1 (one, applied) is already recorded", "stderr");
+	run_free(&r);
+	r = CLI("--format", "json", "baseline", "3");
+	expect(&r, 1, "baseline over recorded ones");
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 2);
+
+	r = CLI("up");
+	expect(&r, 0, "up after baseline");
+	expect_in(r.out, "applied     3 three", "stdout");
+	ck_assert_ptr_null(strstr(r.out, "applied     1"));
+	run_free(&r);
+	v = history_status("3");
+	ck_assert_str_eq(v, "applied");
+	free(v);
+	r = CLI("down", "--all");
+	expect(&r, 0, "down --all after baseline");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("one"), 0);
+}
+END_TEST
+
+START_TEST(dry_run_prints_every_write_and_changes_nothing)
+{
+	const char *q = test_driver()->dialect == SQL_DIALECT_MYSQL ? "`" : "\"";
+	char *create_tracking = xasprintf("CREATE TABLE %sschema_migrations%s", q, q);
+	char *create_seeds = xasprintf("CREATE TABLE %sschema_seeds%s", q, q);
+	char *dbfile = xasprintf("%s/test.db", proj);
+	struct driver_conn *holder;
+	struct driver_error derr;
+	struct run r;
+	json_t *doc, *plan, *step;
+	json_error_t jerr;
+	size_t i;
+	int found = 0;
+
+	mig("1_one.sql", "-- migrate:up\nCREATE TABLE one (id INTEGER);\n-- migrate:down\nDROP TABLE one;\n");
+	mig("2_two.sql", "-- migrate:up transaction:false\nCREATE TABLE two (id INTEGER);\n-- migrate:down\nDROP TABLE two;\n");
+	write_file(proj, "seeds/01_rows.sql", "INSERT INTO one (id) VALUES (1);\n");
+
+	r = CLI("--dry-run", "up");
+	expect(&r, 0, "up --dry-run");
+	expect_in(r.out, create_tracking, "stdout");
+	expect_in(r.out, "CREATE TABLE one (id INTEGER);", "stdout");
+	expect_in(r.out, "CREATE TABLE two (id INTEGER);", "stdout");
+	expect_in(r.out, "INSERT INTO", "stdout");
+	expect_in(r.out, "'running'", "stdout"); /* 2 is transaction:false: running, then applied */
+	expect_in(r.out, "UPDATE", "stdout");
+	if (test_driver()->caps & DRIVER_CAP_TRANSACTIONAL_DDL) {
+		expect_in(r.out, test_driver()->begin_sql, "stdout");
+		expect_in(r.out, test_driver()->commit_sql, "stdout");
+	}
+	run_free(&r);
+	if (test_driver()->dialect == SQL_DIALECT_SQLITE)
+		ck_assert_msg(access(dbfile, F_OK) != 0, "--dry-run created the SQLite file %s", dbfile);
+	ck_assert_int_eq(db_table_exists("schema_migrations"), 0);
+	ck_assert_int_eq(db_table_exists("one"), 0);
+
+	/* a dry run needs no lock: it neither waits for nor blocks a deploy */
+	holder = test_connect();
+	ck_assert_int_eq(test_driver()->lock(holder, "schema_migrations", 0, &derr), DRIVER_OK);
+	r = CLI("--dry-run", "--lock-timeout", "0", "up");
+	expect(&r, 0, "up --dry-run while locked");
+	run_free(&r);
+	test_driver()->unlock(holder, &derr);
+	test_driver()->close(holder);
+
+	/* the same plan as data */
+	r = CLI("--dry-run", "--format", "json", "up");
+	expect(&r, 0, "up --dry-run --format json");
+	doc = json_loads(r.out, 0, &jerr);
+	ck_assert_msg(doc != NULL, "not JSON: %s\n%s", jerr.text, r.out);
+	ck_assert(json_is_true(json_object_get(doc, "dry_run")));
+	plan = json_object_get(doc, "plan");
+	ck_assert(json_is_array(plan));
+	json_array_foreach(plan, i, step) {
+		json_t *sql = json_object_get(step, "sql");
+		if (strcmp(json_string_value(json_object_get(step, "action")), "up") == 0 &&
+		    strcmp(json_string_value(json_object_get(step, "version")), "2") == 0) {
+			ck_assert(json_array_size(sql) >= 3);
+			ck_assert(strstr(json_string_value(json_array_get(sql, 1)), "CREATE TABLE two") != NULL);
+			found = 1;
+		}
+	}
+	ck_assert_msg(found, "no step for migration 2 in the plan:\n%s", r.out);
+	json_decref(doc);
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("schema_migrations"), 0);
+
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+
+	r = CLI("--dry-run", "down");
+	expect(&r, 0, "down --dry-run");
+	expect_in(r.out, "DROP TABLE two;", "stdout");
+	expect_in(r.out, "DELETE FROM", "stdout");
+	run_free(&r);
+	r = CLI("--dry-run", "redo");
+	expect(&r, 0, "redo --dry-run");
+	expect_in(r.out, "DROP TABLE two;", "stdout");
+	expect_in(r.out, "CREATE TABLE two (id INTEGER);", "stdout");
+	run_free(&r);
+	r = CLI("--dry-run", "seed");
+	expect(&r, 0, "seed --dry-run");
+	expect_in(r.out, create_seeds, "stdout");
+	expect_in(r.out, "INSERT INTO one (id) VALUES (1);", "stdout");
+	run_free(&r);
+	r = CLI("--dry-run", "--format", "json", "seed");
+	expect(&r, 0, "seed --dry-run --format json");
+	expect_in(r.out, "\"action\": \"seed\"", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("two"), 1);
+	ck_assert_int_eq(db_count("schema_migrations"), 2);
+	ck_assert_int_eq(db_table_exists("schema_seeds"), 0);
+	ck_assert_int_eq(db_count("one"), 0);
+	free(create_tracking);
+	free(create_seeds);
+	free(dbfile);
+}
+END_TEST
+
 Suite *reliability_suite(void)
 {
 	Suite *s = suite_create("reliability");
@@ -781,6 +1094,7 @@ Suite *reliability_suite(void)
 	tcase_add_test(tc, parallel_seeds_apply_each_seed_once);
 	tcase_add_test(tc, kill_9_during_a_long_migration);
 	tcase_add_test(tc, the_waiter_proceeds_when_the_lock_holder_is_killed);
+	tcase_add_test(tc, transaction_false_is_tracked_running_then_applied_or_failed);
 	tcase_add_test(tc, the_server_drops_the_connection_mid_migration);
 	tcase_add_test(tc, bad_config_and_urls_exit_2_and_change_nothing);
 	tcase_add_test(tc, hostile_table_names_are_quoted_not_injected);
@@ -789,6 +1103,9 @@ Suite *reliability_suite(void)
 	tcase_add_test(tc, binary_garbage_fails_cleanly);
 	tcase_add_test(tc, versions_beyond_64_bits_are_refused);
 	tcase_add_test(tc, unreadable_migration_files_exit_2);
+	tcase_add_test(tc, validate_reports_every_problem_and_changes_nothing);
+	tcase_add_test(tc, baseline_records_without_running);
+	tcase_add_test(tc, dry_run_prints_every_write_and_changes_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -375,6 +375,17 @@ static int header(struct load *L, long line, size_t n, char *const *fields)
 	if (L->m->opt.dry_run)
 		return 0;
 
+	{
+		int exists;
+		if (db_table_exists(L->m, L->s->name, &exists, L->err))
+			return 1;
+		if (!exists) {
+			merr_set(L->err, MIGRATE_EFAIL,
+				 "%s: table '%s' does not exist (a CSV seed <order>_<table>.csv loads into <table>; run 'migrate up' first?)",
+				 L->s->path, L->s->name);
+			return 1;
+		}
+	}
 	/* how this load will be undone: by the table's key, from the CSV or from the database */
 	r = d->primary_key(L->m->conn, L->s->name, &L->pk, &derr);
 	if (r != DRIVER_OK)

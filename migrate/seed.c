@@ -14,7 +14,7 @@
  *   CSV seed   part 0 is "csv", the table and its key columns; parts 1..
  *              are the keys of the rows it inserted, as lines of
  *              tab-separated escaped values ("k\t...") or, for runs of
- *              consecutive integers, ranges ("r\tFIRST\tLAST"). Keys come
+ *              consecutive generated integers, ranges ("r\tFIRST\tLAST"). Keys come
  *              from the CSV (after placeholders) when the table's primary
  *              key is among its columns, else from the database (a column
  *              it generates). They are spooled to a temporary file during
@@ -262,23 +262,26 @@ static void spool_range(struct load *L)
 static int as_integer(const char *s, long long *out)
 {
 	const char *p = s;
-	char *end;
 
 	if (*p == '-')
 		p++;
 	if (!*p || (*p == '0' && p[1]) || strspn(p, "0123456789") != strlen(p) || strlen(p) > 18)
 		return 0;
-	*out = strtoll(s, &end, 10);
+	*out = strtoll(s, NULL, 10);
 	return 1;
 }
 
-/* Records one inserted row's key (n values). */
+/*
+ * Records one inserted row's key (n values). Runs become ranges only for
+ * keys the database generated, which are integers: a CSV's key column may
+ * be text, where '1' <= key <= '3' would also match '10'.
+ */
 static void spool_key(struct load *L, size_t n, const char *const *v)
 {
 	long long k;
 	size_t i;
 
-	if (n == 1 && as_integer(v[0], &k)) {
+	if (n == 1 && L->gen_key && as_integer(v[0], &k)) {
 		if (L->range_open && k == L->hi + 1) {
 			L->hi = k;
 			return;
@@ -499,7 +502,6 @@ static int csv_row(void *ctx, long line, size_t n, char *const *fields, const si
 static enum migrate_result store_keys(struct load *L, long *nparts)
 {
 	struct strbuf part = STRBUF_INIT;
-	char line[8192];
 	char *big = NULL;
 	size_t cap = 0;
 	ssize_t got;
@@ -508,7 +510,6 @@ static enum migrate_result store_keys(struct load *L, long *nparts)
 	spool_range(L);
 	if (!L->keys)
 		return MIGRATE_OK;
-	(void)line;
 	fflush(L->keys);
 	rewind(L->keys);
 	while ((got = getline(&big, &cap, L->keys)) > 0) {

@@ -483,6 +483,28 @@ START_TEST(undo_deletes_exactly_the_rows_it_inserted)
 }
 END_TEST
 
+START_TEST(undo_by_text_keys_leaves_similar_keys_alone)
+{
+	struct driver_conn *c;
+	struct driver_error err;
+	const char *other = "INSERT INTO codes (code, label) VALUES ('10', 'other')";
+
+	/* '1' .. '3' as text: a range would take '10' with them */
+	write_file(proj, "migrations/1_codes.sql",
+		   "-- migrate:up\nCREATE TABLE codes (code VARCHAR(10) NOT NULL PRIMARY KEY, label VARCHAR(20));\n"
+		   "-- migrate:down\nDROP TABLE codes;\n");
+	run_ok("up", (const char *const[]){ "up", NULL });
+	write_file(proj, "seeds/1_codes.csv", "code,label\n1,a\n2,b\n3,c\n");
+	run_ok("seed", (const char *const[]){ "seed", NULL });
+	c = test_connect();
+	ck_assert_int_eq(test_driver()->exec(c, other, strlen(other), NULL, &err), DRIVER_OK);
+	test_driver()->close(c);
+	run_ok("undo", (const char *const[]){ "seed", "--undo", NULL });
+	expect_value("SELECT COUNT(*) FROM codes", "1");
+	expect_value("SELECT label FROM codes", "other");
+}
+END_TEST
+
 START_TEST(rerun_reapplies_changed_seeds)
 {
 	struct run r;
@@ -577,6 +599,7 @@ Suite *seed_suite(void)
 	tcase_add_test(tc, bad_csv_fails_whole_with_file_and_line);
 	tcase_add_test(tc, a_large_batch_failure_names_the_row);
 	tcase_add_test(tc, undo_deletes_exactly_the_rows_it_inserted);
+	tcase_add_test(tc, undo_by_text_keys_leaves_similar_keys_alone);
 	tcase_add_test(tc, rerun_reapplies_changed_seeds);
 	tcase_add_test(tc, placeholders_link_rows_across_files);
 	tcase_add_test(tc, unknown_placeholder_exits_2_before_anything_runs);

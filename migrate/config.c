@@ -1029,8 +1029,13 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 			struct strbuf sb = STRBUF_INIT;
 			for (k = 0; driver_list[k]; k++)
 				strbuf_addf(&sb, "%s%s", k ? ", " : "", driver_list[k]->name);
-			merr_set(err, MIGRATE_EUSAGE, "unknown driver '%s' (this build has: %s)",
-				 out->conn.driver, strbuf_str(&sb));
+			int ln = ini_line(out->path, out->env, "driver");
+			if (ln)
+				merr_set(err, MIGRATE_EUSAGE, "%s:%d: unknown driver '%s' (this build has: %s)",
+					 out->path, ln, out->conn.driver, strbuf_str(&sb));
+			else
+				merr_set(err, MIGRATE_EUSAGE, "unknown driver '%s' (this build has: %s)",
+					 out->conn.driver, strbuf_str(&sb));
 			strbuf_release(&sb);
 			goto out;
 		}

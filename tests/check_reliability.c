@@ -563,7 +563,7 @@ START_TEST(bad_config_and_urls_exit_2_and_change_nothing)
 		{ "[migrate\nlock_timeout = 5\n", NULL, "config.ini:1:" },
 		{ "[migrate]\nlock_timeout\n", NULL, "config.ini:2:" },
 		{ "[development]\nurl = ${MIGRATE_TEST_SURELY_UNSET}\n", NULL, "MIGRATE_TEST_SURELY_UNSET" },
-		{ "[development]\ndriver = oracle\ndatabase = x\n", NULL, "oracle" },
+		{ "[development]\ndriver = oracle\ndatabase = x\n", NULL, "config.ini:2: unknown driver 'oracle'" },
 		{ "[development]\nurl = postgres://h:99999/db\n", NULL, "config.ini:2:" },
 		{ "[migrate]\nlock_timeout = soon\n[development]\ndriver = sqlite\ndatabase = x.db\n", NULL, "config.ini:2:" },
 		{ NULL, "postgres://u:%zz@h/db", "URL" },

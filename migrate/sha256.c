@@ -44,6 +44,85 @@ static void sha256_block(struct sha256 *s, const unsigned char *p)
 	s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
 }
 
+static void sha256_blocks_plain(struct sha256 *s, const unsigned char *p, size_t nblocks)
+{
+	for (; nblocks; nblocks--, p += 64)
+		sha256_block(s, p);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/*
+ * The same rounds with the x86 SHA extensions (Intel SHA-NI, AMD Zen): some
+ * ten times the speed of the plain code, which matters for the checksum of a
+ * large CSV seed. Used when the processor has them (sha256_have_ni).
+ */
+#include <cpuid.h>
+#include <immintrin.h>
+
+__attribute__((target("sha,sse4.1,ssse3")))
+static void sha256_blocks_ni(uint32_t h[8], const unsigned char *p, size_t nblocks)
+{
+	const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i state0, state1, msg, tmp, w[4], abef, cdgh;
+	int g;
+
+	tmp = _mm_loadu_si128((const __m128i *)(const void *)&h[0]);
+	state1 = _mm_loadu_si128((const __m128i *)(const void *)&h[4]);
+	tmp = _mm_shuffle_epi32(tmp, 0xB1);          /* CDAB */
+	state1 = _mm_shuffle_epi32(state1, 0x1B);    /* EFGH */
+	state0 = _mm_alignr_epi8(tmp, state1, 8);    /* ABEF */
+	state1 = _mm_blend_epi16(state1, tmp, 0xF0); /* CDGH */
+	for (; nblocks; nblocks--, p += 64) {
+		abef = state0;
+		cdgh = state1;
+		for (g = 0; g < 4; g++)
+			w[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16 * g)), mask);
+		/* sixteen groups of four rounds; W[g+4] from W[g..g+3] */
+		for (g = 0; g < 16; g++) {
+			msg = _mm_add_epi32(w[g & 3], _mm_loadu_si128((const __m128i *)(const void *)&sha256_k[4 * g]));
+			state1 = _mm_sha256rnds2_epu32(state1, state0, msg);
+			if (g < 12) {
+				tmp = _mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]);
+				tmp = _mm_add_epi32(tmp, _mm_alignr_epi8(w[(g + 3) & 3], w[(g + 2) & 3], 4));
+				w[g & 3] = _mm_sha256msg2_epu32(tmp, w[(g + 3) & 3]);
+			}
+			msg = _mm_shuffle_epi32(msg, 0x0E);
+			state0 = _mm_sha256rnds2_epu32(state0, state1, msg);
+		}
+		state0 = _mm_add_epi32(state0, abef);
+		state1 = _mm_add_epi32(state1, cdgh);
+	}
+	tmp = _mm_shuffle_epi32(state0, 0x1B);       /* FEBA */
+	state1 = _mm_shuffle_epi32(state1, 0xB1);    /* DCHG */
+	state0 = _mm_blend_epi16(tmp, state1, 0xF0); /* DCBA */
+	state1 = _mm_alignr_epi8(state1, tmp, 8);    /* ABEF */
+	_mm_storeu_si128((__m128i *)(void *)&h[0], state0);
+	_mm_storeu_si128((__m128i *)(void *)&h[4], state1);
+}
+
+/* 1 when the processor has SHA, SSE4.1 and SSSE3; asked once. */
+static int sha256_have_ni(void)
+{
+	static int have = -1;
+	unsigned a, b, c, d;
+
+	if (have < 0) {
+		have = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1) && (c & bit_SSSE3) &&
+		       __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+	}
+	return have;
+}
+#define SHA256_BLOCKS(s, p, n)                               \
+	do {                                                 \
+		if (sha256_have_ni())                        \
+			sha256_blocks_ni((s)->h, (p), (n));  \
+		else                                         \
+			sha256_blocks_plain((s), (p), (n));  \
+	} while (0)
+#else
+#define SHA256_BLOCKS(s, p, n) sha256_blocks_plain((s), (p), (n))
+#endif
+
 void sha256_init(struct sha256 *s)
 {
 	static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -66,11 +145,14 @@ void sha256_update(struct sha256 *s, const void *data, size_t len)
 		s->n += take, p += take, len -= take;
 		if (s->n < 64)
 			return;
-		sha256_block(s, s->buf);
+		SHA256_BLOCKS(s, s->buf, 1);
 		s->n = 0;
 	}
-	for (; len >= 64; p += 64, len -= 64)
-		sha256_block(s, p);
+	if (len >= 64) {
+		SHA256_BLOCKS(s, p, len / 64);
+		p += len / 64 * 64;
+		len %= 64;
+	}
 	memcpy(s->buf, p, len);
 	s->n = len;
 }
@@ -84,13 +166,13 @@ void sha256_final_hex(struct sha256 *s, char out[65])
 	s->buf[s->n++] = 0x80;
 	if (s->n > 56) {
 		memset(s->buf + s->n, 0, 64 - s->n);
-		sha256_block(s, s->buf);
+		SHA256_BLOCKS(s, s->buf, 1);
 		s->n = 0;
 	}
 	memset(s->buf + s->n, 0, 56 - s->n);
 	for (i = 0; i < 8; i++)
 		s->buf[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_block(s, s->buf);
+	SHA256_BLOCKS(s, s->buf, 1);
 	for (i = 0; i < 32; i++) {
 		unsigned char byte = (unsigned char)(s->h[i / 4] >> (24 - 8 * (i % 4)));
 		out[2 * i] = hex[byte >> 4];

@@ -170,8 +170,8 @@ run:
 test:
 	@./scripts/install-deps.sh
 	@$(MAKE) --no-print-directory check
-	@$(MAKE) --no-print-directory check BUILD=build-san SANITIZE=address,undefined CFLAGS="-O1 -g"
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+	@$(MAKE) --no-print-directory check BUILD=build-san SANITIZE=address,undefined CFLAGS="-O1 -g"
 
 # The suite with what is installed: unit tests, then the CLI and driver tests
 # against a SQLite file and throwaway PostgreSQL and MariaDB servers.

@@ -558,6 +558,7 @@ static int ini_line(const char *path, const char *section, const char *key)
 /* iniparser reports syntax errors through a printf-like callback; keep the first. */
 static char ini_error[512];
 
+static int ini_error_cb(const char *fmt, ...) MIGRATE_PRINTF(1, 2);
 static int ini_error_cb(const char *fmt, ...)
 {
 	va_list ap;

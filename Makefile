@@ -55,13 +55,15 @@ INIPARSER_LIBS   ?= $(or $(call pc_libs,iniparser),-liniparser)
 CSV_CFLAGS ?= $(call pc_cflags,libcsv)
 CSV_LIBS   ?= $(or $(call pc_libs,libcsv),-lcsv)
 
-# No libcrypto: its start-up cost more than a whole run on SQLite (migrate/sha256.h).
-LIB_CFLAGS := $(call pc_cflags,sqlite3 uuid) $(INIPARSER_CFLAGS) $(CSV_CFLAGS)
-LIB_LIBS   := $(call pc_libs,sqlite3 uuid) $(INIPARSER_LIBS) $(CSV_LIBS)
+# SHA-256 from nettle, not libcrypto: OpenSSL 3's loading and initialisation
+# cost about 17 ms a run, more than a whole 'migrate status' on SQLite;
+# nettle's cost about 0.5 ms (bench/RESULTS.md).
+LIB_CFLAGS := $(call pc_cflags,sqlite3 uuid nettle) $(INIPARSER_CFLAGS) $(CSV_CFLAGS)
+LIB_LIBS   := $(call pc_libs,sqlite3 uuid nettle) $(INIPARSER_LIBS) $(CSV_LIBS)
 
 # What migrate.pc tells a program that links the static libmigrate.a: the
 # pkg-config modules it needs (Requires.private) and the libraries without a .pc.
-PC_REQUIRES := sqlite3 uuid $(if $(call pc_libs,iniparser),iniparser)
+PC_REQUIRES := sqlite3 uuid nettle $(if $(call pc_libs,iniparser),iniparser)
 PC_LIBS     := $(if $(call pc_libs,iniparser),,$(INIPARSER_LIBS)) $(if $(call pc_libs,libcsv),,$(CSV_LIBS))
 
 # The soname of lib$(1).so, which dlopen() is given for a client library.
@@ -91,7 +93,7 @@ CLI_LIBS := $(call pc_libs,jansson)
 CHECK_CFLAGS := $(call pc_cflags,check)
 CHECK_LIBS := $(call pc_libs,check)
 
-LIB_SRC := migrate/util.c migrate/sha256.c migrate/error.c migrate/sqllex.c migrate/migration.c \
+LIB_SRC := migrate/util.c migrate/error.c migrate/sqllex.c migrate/migration.c \
            migrate/config.c migrate/db.c migrate/history.c migrate/runner.c \
            migrate/seed.c migrate/api.c migrate/schema.c migrate/placeholder.c migrate/csvread.c \
            drivers/drivers.c \

@@ -19,7 +19,7 @@ packages=(
 	mariadb-server mariadb-client default-libmysqlclient-dev
 	libiniparser-dev
 	check
-	libssl-dev
+	nettle-dev
 	uuid-dev
 	libjansson-dev
 	libcsv-dev

@@ -7,7 +7,6 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
-#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,36 +46,12 @@ static void teardown(void)
 #define CLI(...) run_migrate(proj, NULL, (const char *const[]){ __VA_ARGS__, NULL })
 #define CLI_ENV(env, ...) run_migrate(proj, (const char *const[]){ env, NULL }, (const char *const[]){ __VA_ARGS__, NULL })
 
-static void expect(struct run *r, int status, const char *what)
-{
-	ck_assert_msg(r->status == status, "%s: exit %d, expected %d\nstdout: %s\nstderr: %s", what, r->status,
-		      status, r->out, r->err);
-}
-
-static void expect_in(const char *hay, const char *needle, const char *where)
-{
-	ck_assert_msg(hay && strstr(hay, needle), "%s does not hold '%s':\n%s", where, needle, hay ? hay : "(null)");
-}
-
 static void mig(const char *name, const char *text)
 {
 	char *path = xasprintf("migrations/%s", name);
 
 	write_file(proj, path, text);
 	free(path);
-}
-
-/* Pick the SQL for the driver under test. */
-static const char *pick(const char *sqlite, const char *postgres, const char *mysql)
-{
-	switch (test_driver()->dialect) {
-	case SQL_DIALECT_POSTGRES:
-		return postgres;
-	case SQL_DIALECT_MYSQL:
-		return mysql;
-	default:
-		return sqlite;
-	}
 }
 
 static int transactional(void)
@@ -92,34 +67,6 @@ static char *history_status(const char *version)
 	return db_scalar(sql);
 }
 
-/* Copies the repository's example (migrations/ and seeds/) into the project. */
-static void copy_example(void)
-{
-	static const char *const dirs[] = { "migrations", "seeds" };
-	const char *src = getenv("MIGRATE_SOURCE_DIR");
-	size_t i;
-
-	ck_assert_msg(src && *src, "MIGRATE_SOURCE_DIR is not set (run the tests through tests/run.sh)");
-	for (i = 0; i < 2; i++) {
-		char *d = path_join(src, dirs[i]);
-		DIR *dd = opendir(d);
-		struct dirent *de;
-		ck_assert_msg(dd != NULL, "cannot open %s", d);
-		while ((de = readdir(dd)) != NULL) {
-			char *text, *rel;
-			if (de->d_name[0] == '.')
-				continue;
-			text = slurp(d, de->d_name);
-			rel = xasprintf("%s/%s", dirs[i], de->d_name);
-			write_file(proj, rel, text);
-			free(rel);
-			free(text);
-		}
-		closedir(dd);
-		free(d);
-	}
-}
-
 static const char simple1[] = "-- migrate:up\nCREATE TABLE one (id INTEGER);\n-- migrate:down\nDROP TABLE one;\n";
 static const char simple2[] = "-- migrate:up\nCREATE TABLE two (id INTEGER);\n-- migrate:down\nDROP TABLE two;\n";
 static const char simple3[] = "-- migrate:up\nCREATE TABLE three (id INTEGER);\n-- migrate:down\nDROP TABLE three;\n";
@@ -131,7 +78,7 @@ START_TEST(up_applies_the_example_and_records_it)
 	struct run r;
 	char *v;
 
-	copy_example();
+	copy_example(proj);
 	r = CLI("up");
 	expect(&r, 0, "up");
 	expect_in(r.out, "applied     20240101000001 create_customers", "stdout");
@@ -163,7 +110,7 @@ START_TEST(seed_links_every_address_to_a_customer)
 	struct run r;
 	char *v;
 
-	copy_example();
+	copy_example(proj);
 	r = CLI("up");
 	expect(&r, 0, "up");
 	run_free(&r);
@@ -230,7 +177,7 @@ START_TEST(down_all_restores_the_empty_schema)
 {
 	struct run r;
 
-	copy_example();
+	copy_example(proj);
 	r = CLI("up");
 	expect(&r, 0, "up");
 	run_free(&r);

@@ -7,7 +7,6 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
-#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,17 +44,6 @@ static void teardown(void)
 
 #define CLI(...) run_migrate(proj, NULL, (const char *const[]){ __VA_ARGS__, NULL })
 
-static void expect(struct run *r, int status, const char *what)
-{
-	ck_assert_msg(r->status == status, "%s: exit %d, expected %d\nstdout: %s\nstderr: %s", what, r->status,
-		      status, r->out, r->err);
-}
-
-static void expect_in(const char *hay, const char *needle, const char *where)
-{
-	ck_assert_msg(hay && strstr(hay, needle), "%s does not hold '%s':\n%s", where, needle, hay ? hay : "(null)");
-}
-
 /* Case-insensitive: PostgreSQL's deparsers write keywords in capitals. */
 static void expect_in_ci(const char *hay, const char *needle, const char *where)
 {
@@ -82,46 +70,6 @@ static void unmig(const char *name)
 
 	ck_assert_msg(remove(path) == 0, "cannot remove %s", path);
 	free(path);
-}
-
-static const char *pick(const char *sqlite, const char *postgres, const char *mysql)
-{
-	switch (test_driver()->dialect) {
-	case SQL_DIALECT_POSTGRES:
-		return postgres;
-	case SQL_DIALECT_MYSQL:
-		return mysql;
-	default:
-		return sqlite;
-	}
-}
-
-/* Copies the repository's example (migrations/ and seeds/) into the project. */
-static void copy_example(void)
-{
-	static const char *const dirs[] = { "migrations", "seeds" };
-	const char *src = getenv("MIGRATE_SOURCE_DIR");
-	size_t i;
-
-	ck_assert_msg(src && *src, "MIGRATE_SOURCE_DIR is not set (run the tests through tests/run.sh)");
-	for (i = 0; i < 2; i++) {
-		char *d = path_join(src, dirs[i]);
-		DIR *dd = opendir(d);
-		struct dirent *de;
-		ck_assert_msg(dd != NULL, "cannot open %s", d);
-		while ((de = readdir(dd)) != NULL) {
-			char *text, *rel;
-			if (de->d_name[0] == '.')
-				continue;
-			text = slurp(d, de->d_name);
-			rel = xasprintf("%s/%s", dirs[i], de->d_name);
-			write_file(proj, rel, text);
-			free(rel);
-			free(text);
-		}
-		closedir(dd);
-		free(d);
-	}
 }
 
 /* Runs 'dump' and returns its stdout (caller frees). */
@@ -173,7 +121,7 @@ START_TEST(dump_shows_the_example_and_leaves_out_the_tracking_tables)
 	struct run r;
 	char *a, *b, *file;
 
-	copy_example();
+	copy_example(proj);
 	r = CLI("up");
 	expect(&r, 0, "up");
 	run_free(&r);
@@ -224,7 +172,7 @@ START_TEST(dump_leaves_out_renamed_tracking_tables_and_writes_files)
 	char *d;
 
 	write_config("table = app_history\nseeds_table = app_seeds", NULL, url);
-	copy_example();
+	copy_example(proj);
 	r = CLI("up");
 	expect(&r, 0, "up");
 	run_free(&r);
@@ -368,7 +316,7 @@ START_TEST(verify_passes_on_the_example)
 	struct run r;
 	char *v;
 
-	copy_example();
+	copy_example(proj);
 	r = CLI("verify");
 	expect(&r, 0, "verify");
 	expect_in(r.out, "verified ", "stdout");
@@ -392,7 +340,7 @@ START_TEST(verify_catches_a_table_a_down_section_leaves_behind)
 {
 	struct run r;
 
-	copy_example();
+	copy_example(proj);
 	mig("20240101000003_create_orders.sql",
 	    pick("-- migrate:up\nCREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER);\n"
 		 "CREATE TABLE order_lines (id INTEGER PRIMARY KEY);\n"
@@ -419,7 +367,7 @@ START_TEST(verify_catches_a_column_a_down_section_does_not_restore)
 {
 	struct run r;
 
-	copy_example();
+	copy_example(proj);
 	mig("20240101000003_change_customers.sql",
 	    pick("-- migrate:up\nALTER TABLE customers ADD COLUMN phone VARCHAR(32);\nALTER TABLE customers DROP COLUMN age;\n"
 		 "-- migrate:down\nALTER TABLE customers DROP COLUMN phone;\n",
@@ -441,7 +389,7 @@ START_TEST(verify_refuses_an_irreversible_migration_and_changes_nothing)
 {
 	struct run r;
 
-	copy_example();
+	copy_example(proj);
 	mig("20240101000003_one_way.sql", "-- migrate:up\nCREATE TABLE one_way (id INTEGER);\n-- migrate:down\n");
 	r = CLI("verify");
 	expect(&r, 1, "verify with an irreversible migration");
@@ -461,7 +409,7 @@ START_TEST(verify_runs_on_a_scratch_database)
 				       "mysql://nobody:secret@127.0.0.1:1/never");
 	struct run r;
 
-	copy_example();
+	copy_example(proj);
 	write_config(NULL, NULL, unreachable);
 	r = CLI("up");
 	expect(&r, 3, "up on the unreachable database");
@@ -499,7 +447,7 @@ START_TEST(verify_takes_the_lock)
 	struct driver_conn *holder = test_connect();
 	struct driver_error err;
 
-	copy_example();
+	copy_example(proj);
 	ck_assert_int_eq(test_driver()->lock(holder, "schema_migrations", 0, &err), DRIVER_OK);
 	r = CLI("verify", "--lock-timeout", "1");
 	expect(&r, 4, "verify while locked");
@@ -518,7 +466,7 @@ START_TEST(json_documents_of_dump_and_verify)
 	json_t *doc, *diff;
 	char *text;
 
-	copy_example();
+	copy_example(proj);
 	r = CLI("--format", "json", "verify");
 	expect(&r, 0, "verify --format json");
 	doc = expect_doc(r.out, "verify", 1);
@@ -574,7 +522,7 @@ START_TEST(json_documents_of_every_reporting_command)
 	json_t *doc, *arr;
 	size_t i;
 
-	copy_example();
+	copy_example(proj);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (cmds[i][1])
 			r = CLI("--format", "json", cmds[i][0], cmds[i][1]);

@@ -46,17 +46,6 @@ static void teardown(void)
 #define CLI(...) run_migrate(proj, NULL, (const char *const[]){ __VA_ARGS__, NULL })
 #define CLI_ENV(env, ...) run_migrate(proj, (const char *const[]){ env, NULL }, (const char *const[]){ __VA_ARGS__, NULL })
 
-static void expect(struct run *r, int status, const char *what)
-{
-	ck_assert_msg(r->status == status, "%s: exit %d, expected %d\nstdout: %s\nstderr: %s", what, r->status,
-		      status, r->out, r->err);
-}
-
-static void expect_in(const char *hay, const char *needle, const char *where)
-{
-	ck_assert_msg(hay && strstr(hay, needle), "%s does not hold '%s':\n%s", where, needle, hay ? hay : "(null)");
-}
-
 static void expect_no_escape(const char *text, const char *where)
 {
 	ck_assert_msg(text && !strchr(text, '\033'), "%s holds an escape code:\n%s", where, text ? text : "(null)");

@@ -66,35 +66,12 @@ static void teardown(void)
 
 #define CLI(...) run_migrate(proj, NULL, (const char *const[]){ __VA_ARGS__, NULL })
 
-static void expect(struct run *r, int status, const char *what)
-{
-	ck_assert_msg(r->status == status, "%s: exit %d, expected %d\nstdout: %s\nstderr: %s", what, r->status,
-		      status, r->out, r->err);
-}
-
-static void expect_in(const char *hay, const char *needle, const char *where)
-{
-	ck_assert_msg(hay && strstr(hay, needle), "%s does not hold '%s':\n%s", where, needle, hay ? hay : "(null)");
-}
-
 static void mig(const char *name, const char *text)
 {
 	char *path = xasprintf("migrations/%s", name);
 
 	write_file(proj, path, text);
 	free(path);
-}
-
-static const char *pick(const char *sqlite, const char *postgres, const char *mysql)
-{
-	switch (test_driver()->dialect) {
-	case SQL_DIALECT_POSTGRES:
-		return postgres;
-	case SQL_DIALECT_MYSQL:
-		return mysql;
-	default:
-		return sqlite;
-	}
 }
 
 static int is_mysql(void)

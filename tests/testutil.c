@@ -7,6 +7,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
@@ -346,4 +347,56 @@ const char *test_quote(const char *name, char *buf, size_t len)
 
 	snprintf(buf, len, "%c%s%c", q, name, q);
 	return buf;
+}
+
+/* ---- assertions and fixtures the suites share --------------------------------- */
+
+void expect(struct run *r, int status, const char *what)
+{
+	ck_assert_msg(r->status == status, "%s: exit %d, expected %d\nstdout: %s\nstderr: %s", what, r->status,
+		      status, r->out, r->err);
+}
+
+void expect_in(const char *hay, const char *needle, const char *where)
+{
+	ck_assert_msg(hay && strstr(hay, needle), "%s does not hold '%s':\n%s", where, needle, hay ? hay : "(null)");
+}
+
+const char *pick(const char *sqlite, const char *postgres, const char *mysql)
+{
+	switch (drv->dialect) {
+	case SQL_DIALECT_POSTGRES:
+		return postgres;
+	case SQL_DIALECT_MYSQL:
+		return mysql;
+	default:
+		return sqlite;
+	}
+}
+
+void copy_example(const char *dir)
+{
+	static const char *const dirs[] = { "migrations", "seeds" };
+	const char *src = getenv("MIGRATE_SOURCE_DIR");
+	size_t i;
+
+	ck_assert_msg(src && *src, "MIGRATE_SOURCE_DIR is not set (run the tests through tests/run.sh)");
+	for (i = 0; i < 2; i++) {
+		char *d = path_join(src, dirs[i]);
+		DIR *dd = opendir(d);
+		struct dirent *de;
+		ck_assert_msg(dd != NULL, "cannot open %s", d);
+		while ((de = readdir(dd)) != NULL) {
+			char *text, *rel;
+			if (de->d_name[0] == '.')
+				continue;
+			text = slurp(d, de->d_name);
+			rel = xasprintf("%s/%s", dirs[i], de->d_name);
+			write_file(dir, rel, text);
+			free(rel);
+			free(text);
+		}
+		closedir(dd);
+		free(d);
+	}
 }

@@ -64,6 +64,17 @@ char *db_scalar(const char *sql);
 long db_count(const char *table);
 int db_table_exists(const char *table);
 
+/* ---- assertions and fixtures the suites share ---- */
+
+/* Fails the test unless the run exited with status, showing its output. */
+void expect(struct run *r, int status, const char *what);
+/* Fails the test unless needle is in hay (where names hay in the message). */
+void expect_in(const char *hay, const char *needle, const char *where);
+/* The SQL for the driver under test. */
+const char *pick(const char *sqlite, const char *postgres, const char *mysql);
+/* Copies the repository's example (migrations/ and seeds/) into dir. */
+void copy_example(const char *dir);
+
 /* The quoted form of a camel-case column name on this driver ("createdAt" or `createdAt`). */
 const char *test_quote(const char *name, char *buf, size_t len);
 

@@ -22,25 +22,18 @@ static char *url;
 
 static void write_config(const char *extra)
 {
-	char *text = xasprintf("[migrate]\nlock_timeout = 10\n%s\n[development]\nurl = %s\n", extra ? extra : "", url);
-
-	write_file(proj, "config.ini", text);
-	free(text);
+	project_config(proj, url, 10, extra, NULL);
 }
 
 static void setup(void)
 {
-	proj = tmpdir_new();
-	test_db_create(proj, &url);
+	project_new(&proj, &url);
 	write_config(NULL);
 }
 
 static void teardown(void)
 {
-	test_db_drop();
-	rm_rf(proj);
-	free(proj);
-	free(url);
+	project_free(&proj, &url);
 }
 
 #define CLI(...) run_migrate(proj, NULL, (const char *const[]){ __VA_ARGS__, NULL })
@@ -48,10 +41,7 @@ static void teardown(void)
 
 static void mig(const char *name, const char *text)
 {
-	char *path = xasprintf("migrations/%s", name);
-
-	write_file(proj, path, text);
-	free(path);
+	write_migration(proj, name, text);
 }
 
 static int transactional(void)

@@ -20,26 +20,18 @@ static char *url;
 
 static void write_config(const char *shared, const char *env_extra, const char *db_url)
 {
-	char *text = xasprintf("[migrate]\nlock_timeout = 10\n%s\n[development]\nurl = %s\n%s\n",
-			       shared ? shared : "", db_url, env_extra ? env_extra : "");
-
-	write_file(proj, "config.ini", text);
-	free(text);
+	project_config(proj, db_url, 10, shared, env_extra);
 }
 
 static void setup(void)
 {
-	proj = tmpdir_new();
-	test_db_create(proj, &url);
+	project_new(&proj, &url);
 	write_config(NULL, NULL, url);
 }
 
 static void teardown(void)
 {
-	test_db_drop();
-	rm_rf(proj);
-	free(proj);
-	free(url);
+	project_free(&proj, &url);
 }
 
 #define CLI(...) run_migrate(proj, NULL, (const char *const[]){ __VA_ARGS__, NULL })
@@ -58,10 +50,7 @@ static void expect_not_in(const char *hay, const char *needle, const char *where
 
 static void mig(const char *name, const char *text)
 {
-	char *path = xasprintf("migrations/%s", name);
-
-	write_file(proj, path, text);
-	free(path);
+	write_migration(proj, name, text);
 }
 
 static void unmig(const char *name)

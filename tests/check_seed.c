@@ -246,21 +246,13 @@ static char *url;
 
 static void setup(void)
 {
-	char *text;
-
-	proj = tmpdir_new();
-	test_db_create(proj, &url);
-	text = xasprintf("[migrate]\nlock_timeout = 10\n\n[placeholders]\ncity = Paris\n\n[development]\nurl = %s\n", url);
-	write_file(proj, "config.ini", text);
-	free(text);
+	project_new(&proj, &url);
+	project_config(proj, url, 10, "\n[placeholders]\ncity = Paris\n", NULL);
 }
 
 static void teardown(void)
 {
-	test_db_drop();
-	rm_rf(proj);
-	free(proj);
-	free(url);
+	project_free(&proj, &url);
 }
 
 #define CLI(...) run_migrate(proj, NULL, (const char *const[]){ __VA_ARGS__, NULL })

@@ -400,3 +400,36 @@ void copy_example(const char *dir)
 		free(d);
 	}
 }
+
+void project_new(char **dir, char **url)
+{
+	*dir = tmpdir_new();
+	test_db_create(*dir, url);
+}
+
+void project_free(char **dir, char **url)
+{
+	test_db_drop();
+	rm_rf(*dir);
+	free(*dir);
+	free(*url);
+	*dir = *url = NULL;
+}
+
+void project_config(const char *dir, const char *url, int lock_timeout, const char *shared,
+		    const char *env)
+{
+	char *text = xasprintf("[migrate]\nlock_timeout = %d\n%s\n[development]\nurl = %s\n%s\n", lock_timeout,
+			       shared ? shared : "", url, env ? env : "");
+
+	write_file(dir, "config.ini", text);
+	free(text);
+}
+
+void write_migration(const char *dir, const char *name, const char *text)
+{
+	char *path = xasprintf("migrations/%s", name);
+
+	write_file(dir, path, text);
+	free(path);
+}

@@ -75,6 +75,22 @@ const char *pick(const char *sqlite, const char *postgres, const char *mysql);
 /* Copies the repository's example (migrations/ and seeds/) into dir. */
 void copy_example(const char *dir);
 
+/*
+ * A project for one test: a new temporary directory and a fresh database
+ * (test_db_create). project_free drops the database, removes the directory
+ * and frees both strings.
+ */
+void project_new(char **dir, char **url);
+void project_free(char **dir, char **url);
+/*
+ * Writes dir/config.ini: [migrate] with lock_timeout and the shared lines,
+ * then [development] with url and the env lines (either may be NULL).
+ */
+void project_config(const char *dir, const char *url, int lock_timeout, const char *shared,
+		    const char *env);
+/* Writes dir/migrations/name. */
+void write_migration(const char *dir, const char *name, const char *text);
+
 /* The quoted form of a camel-case column name on this driver ("createdAt" or `createdAt`). */
 const char *test_quote(const char *name, char *buf, size_t len);
 

@@ -86,6 +86,10 @@ LIB_CFLAGS += -DHAVE_MYSQL $(call pc_cflags,mysqlclient)
 # Not linked either: drivers/mysql_lib.c loads it on first use.
 MY_LIBNAME := $(patsubst -l%,%,$(firstword $(filter -l%,$(call pc_libs,mysqlclient))))
 LIB_CFLAGS += -DMYDRV_LIBMYSQL=\"$(or $(call so_name,$(MY_LIBNAME)),libmariadb.so.3)\"
+# a thread sends one chunk of a CSV seed while the next is read (drivers/mysql.c)
+LIB_CFLAGS += -pthread
+LIB_LIBS   += -pthread
+PC_LIBS    += -pthread
 endif
 
 CLI_CFLAGS := $(call pc_cflags,jansson)

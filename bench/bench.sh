@@ -28,6 +28,7 @@
 # BENCH_W2_REPS (default 10), BENCH_W2_N (migrations, default 500),
 # BENCH_W3_REPS (default 5), BENCH_W3_N (customers, default 100000),
 # BENCH_W3_ROWS (default 1000000),
+# BENCH_DRIVERS (default "sqlite postgres mysql"),
 # BENCH_OUT (results file, default bench/RESULTS.md; '-' for none),
 # BENCH_COMMIT (what to call the code measured, default git describe).
 # No timing is asserted anywhere: this reports, it does not fail on speed.
@@ -51,6 +52,16 @@ reps=${BENCH_REPS:-30}
 w2_reps=${BENCH_W2_REPS:-10}
 w2_n=${BENCH_W2_N:-500}
 out=${BENCH_OUT:-$src_dir/bench/RESULTS.md}
+read -r -a drivers <<<"${BENCH_DRIVERS:-sqlite postgres mysql}"
+for d in "${drivers[@]}"; do
+	case $d in
+	sqlite | postgres | mysql) ;;
+	*)
+		printf '%s: error: unknown driver %s in BENCH_DRIVERS (sqlite, postgres, mysql)\n' "$prog" "$d" >&2
+		exit 2
+		;;
+	esac
+done
 
 for f in "$migrate" "$runner"; do
 	[[ -x $f ]] || {
@@ -156,7 +167,7 @@ w1() {
 	local drv db=bench_w1 u
 	printf '\n== W1: migrate status on an up-to-date database (example migrations and seeds), %d runs each\n' "$reps"
 	mkdir -p "$work/w1"
-	for drv in sqlite postgres mysql; do
+	for drv in "${drivers[@]}"; do
 		u=$(url "$drv" "$db")
 		sh -c "$(reset_cmd "$drv" "$db")"
 		# from an empty directory, so no config.ini is read: the URL says all
@@ -214,7 +225,7 @@ w2_generate() {
 	# checksums of the same length as the real ones
 	sum=$(printf 'bench' | sha256sum)
 	sum=${sum%% *}
-	for drv in sqlite postgres mysql; do
+	for drv in "${drivers[@]}"; do
 		local text=TEXT ts=TIMESTAMP begin=BEGIN
 		case $drv in
 		sqlite) ts=TEXT ;;
@@ -245,7 +256,7 @@ w2() {
 	local drv db=bench_w2 u dir=$work/w2 ref_argv=()
 	printf '\n== W2: migrate up of %d migrations on an empty database, %d runs each\n' "$w2_n" "$w2_reps"
 	w2_generate "$dir" "$w2_n"
-	for drv in sqlite postgres mysql; do
+	for drv in "${drivers[@]}"; do
 		u=$(url "$drv" "$db")
 		for mode in per-migration single; do
 			local script=$dir/ref-$drv.sql flag=() what="up"
@@ -327,7 +338,7 @@ w3() {
 		return 0
 	fi
 	w3_generate "$dir" "$n" "$rows"
-	for drv in sqlite postgres mysql; do
+	for drv in "${drivers[@]}"; do
 		u=$(url "$drv" "$db")
 		# a fresh database with the schema before every run
 		prep="$(reset_cmd "$drv" "$db") && $(printf '%q ' "$migrate" -q -u "$u" --migrations-dir "$dir/migrations" --seeds-dir "$dir/none" up)"

@@ -36,6 +36,9 @@
  *     ssl_verify_server_cert=0
  *                      require TLS but trust any server certificate; the
  *                      session is checked to be encrypted after connecting
+ *     local_infile=0   never load CSV seeds with LOAD DATA LOCAL INFILE,
+ *                      even where the server allows it (default 1; see
+ *                      "bulk loading" below)
  *   Any other key is a configuration error.
  *
  * Library lifetime
@@ -52,6 +55,7 @@
 #include <limits.h>
 #include <mysql.h>
 #include <mysqld_error.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +77,15 @@ struct mydrv_conn {
 	MYSQL *db;
 	const char *database; /* borrowed from the settings, for the lock name */
 	char *lock_name;      /* the GET_LOCK held, or NULL */
+	int local_infile;     /* 0: the options forbid LOAD DATA LOCAL INFILE */
+	struct mydrv_chunk *loading; /* the chunk whose LOAD DATA is running, or NULL */
 };
+
+struct mydrv_chunk;
+static int mydrv_infile_init(void **ptr, const char *filename, void *userdata);
+static int mydrv_infile_read(void *ptr, char *buf, unsigned int len);
+static void mydrv_infile_end(void *ptr);
+static int mydrv_infile_error(void *ptr, char *buf, unsigned int len);
 
 /* What settings->options may say; -1 means "not given". */
 struct mydrv_options {
@@ -82,6 +94,7 @@ struct mydrv_options {
 	int compress;
 	int ssl;
 	int ssl_verify;
+	int local_infile;
 };
 
 /* ---- errors ----------------------------------------------------------------- */
@@ -200,12 +213,13 @@ static enum driver_result mydrv_parse_options(const char *text, struct mydrv_opt
 					      struct driver_error *err)
 {
 	static const char *const seps = ",; \t\n";
-	static const char *const known = "read_timeout, write_timeout, compress, ssl, ssl_verify_server_cert";
+	static const char *const known =
+		"read_timeout, write_timeout, compress, ssl, ssl_verify_server_cert, local_infile";
 	char *copy, *item, *save = NULL;
 	enum driver_result r = DRIVER_OK;
 
 	o->read_timeout = o->write_timeout = -1;
-	o->compress = o->ssl = o->ssl_verify = -1;
+	o->compress = o->ssl = o->ssl_verify = o->local_infile = -1;
 	if (!text)
 		return DRIVER_OK;
 	copy = xstrdup(text);
@@ -229,6 +243,8 @@ static enum driver_result mydrv_parse_options(const char *text, struct mydrv_opt
 			bad = mydrv_parse_bool(val, &o->ssl);
 		else if (!strcmp(item, "ssl_verify_server_cert"))
 			bad = mydrv_parse_bool(val, &o->ssl_verify);
+		else if (!strcmp(item, "local_infile"))
+			bad = mydrv_parse_bool(val, &o->local_infile);
 		else {
 			driver_error_set(err, "unknown mysql option '%s' (known: %s)", item, known);
 			r = DRIVER_ECONFIG;
@@ -260,7 +276,7 @@ static enum driver_result mydrv_connect(const struct driver_settings *s, struct 
 	struct mydrv_options o;
 	struct mydrv_conn *c;
 	enum driver_result r;
-	unsigned int timeout, protocol = MYSQL_PROTOCOL_TCP;
+	unsigned int timeout, protocol = MYSQL_PROTOCOL_TCP, local_infile = 1;
 	my_bool off = 0, on = 1, verify;
 	int tls;
 	MYSQL *db;
@@ -307,6 +323,12 @@ static enum driver_result mydrv_connect(const struct driver_settings *s, struct 
 	}
 	mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(db, MYSQL_OPT_RECONNECT, &off);
+	/*
+	 * LOAD DATA LOCAL INFILE for CSV seeds: the library never opens a file
+	 * for the server. Our handlers serve only the rows of a load migrate
+	 * itself started, and refuse any other request a server makes.
+	 */
+	mysql_options(db, MYSQL_OPT_LOCAL_INFILE, &local_infile);
 	if (o.compress == 1)
 		mysql_options(db, MYSQL_OPT_COMPRESS, NULL);
 	if (s->port > 0 && !s->socket)
@@ -342,6 +364,9 @@ static enum driver_result mydrv_connect(const struct driver_settings *s, struct 
 	c->base.drv = &mysql_driver;
 	c->db = db;
 	c->database = s->database;
+	c->local_infile = o.local_infile != 0;
+	mysql_set_local_infile_handler(db, mydrv_infile_init, mydrv_infile_read, mydrv_infile_end,
+				       mydrv_infile_error, c);
 	*out = &c->base;
 	return DRIVER_OK;
 }
@@ -753,25 +778,53 @@ static enum driver_result mydrv_drop_database(const struct driver_settings *s,
 /* ---- bulk loading ------------------------------------------------------------ */
 
 /*
- * Multi-row prepared INSERTs: rows are copied into a batch and sent as one
- * "INSERT INTO t (cols) VALUES (?,..),(?,..),..." with every value bound,
- * batches sized to stay under max_allowed_packet and the 65,535
- * placeholders of a statement. The full-size statement is prepared once;
- * a short last batch gets its own. LOAD DATA LOCAL INFILE is not used: it
- * needs local_infile on both sides, and it reports bad rows as warnings
- * where a seed must fail.
+ * Two paths, chosen per load:
  *
- * A batch the server rejects is replayed one row at a time (InnoDB undoes
- * only the failed statement), so the error names the exact row and the
- * server's own message for it; the core then rolls the whole load back.
+ * LOAD DATA LOCAL INFILE, where the server allows it (@@local_infile) and
+ * the options do not forbid it. Rows are encoded into a chunk of
+ * tab-separated lines (backslash escapes, \N for NULL) and each full chunk
+ * is sent by one "LOAD DATA LOCAL INFILE ... INTO TABLE `t` CHARACTER SET
+ * utf8mb4 ... (`a`, `b`)", whose file our infile handlers serve from
+ * memory; no file is written or read. With LOCAL the server turns every
+ * bad value, duplicate key and NULL in a NOT NULL column into a warning and
+ * goes on (it cannot stop the client mid-file), so each chunk runs after a
+ * SAVEPOINT and any warning (notes aside), or a row count short of the
+ * chunk's, fails it: the chunk is rolled back to the savepoint and replayed
+ * one row at a time through a prepared INSERT, so the error names the exact
+ * row and the server's own message for it, as on the other path. A server
+ * or client that refuses LOCAL on the first chunk makes the load fall back
+ * to the other path.
  *
- * Generated keys: the server gives a multi-row INSERT consecutive
- * auto-increment values (auto_increment_increment apart) unless
+ * Multi-row prepared INSERTs otherwise: rows are copied into a batch and
+ * sent as one "INSERT INTO t (cols) VALUES (?,..),(?,..),..." with every
+ * value bound, batches sized to stay under max_allowed_packet and the
+ * 65,535 placeholders of a statement. The full-size statement is prepared
+ * once; a short last batch gets its own. A batch the server rejects is
+ * replayed one row at a time (InnoDB undoes only the failed statement).
+ *
+ * Either way the core then rolls the whole load back.
+ *
+ * Generated keys: the server gives a multi-row INSERT, and a LOAD DATA,
+ * consecutive auto-increment values (auto_increment_increment apart) unless
  * innodb_autoinc_lock_mode is 2, where concurrent inserts may interleave;
- * then batches are one row each, so every key is exact.
+ * then rows go by INSERT, one per batch, so every key is exact.
  */
 #define MYDRV_BATCH_ROWS  1000
 #define MYDRV_BATCH_BYTES (4u << 20)
+#define MYDRV_CHUNK_BYTES (1u << 20)
+#define MYDRV_INFILE_NAME "migrate-seed" /* what LOAD DATA names; never opened */
+
+/* A chunk of rows for one LOAD DATA, and what became of it. */
+struct mydrv_chunk {
+	struct strbuf text;      /* the rows, encoded */
+	int n;                   /* rows in it */
+	long long first;         /* rows of the load before it */
+	size_t sent;             /* bytes the library has read */
+	enum driver_result r;    /* its outcome */
+	struct driver_error err;
+	int refused;             /* the server or the library refused LOCAL */
+	unsigned long long key;  /* the first key the server gave its rows */
+};
 
 struct driver_load {
 	struct mydrv_conn *c;
@@ -783,11 +836,23 @@ struct driver_load {
 	/* the batch: values copied into buf, offsets per value, -1 for NULL */
 	struct strbuf buf;
 	long *offs;
-	int n;               /* rows in the batch */
-	long long rows;      /* rows sent before this batch */
+	int n;               /* rows in the batch, or in the chunk */
+	long long rows;      /* rows sent before this batch or chunk */
 	driver_row_fn key_fn;
 	void *key_ctx;
 	unsigned long long key_step;
+	/* LOAD DATA LOCAL INFILE */
+	int local;           /* 1 while rows go by LOAD DATA */
+	char *load_sql;
+	struct strbuf chunk; /* the chunk being filled: n rows, encoded */
+	struct mydrv_chunk sending; /* the chunk sent last, by the sender thread */
+	pthread_t thread;
+	int thread_started;
+	pthread_mutex_t mu;  /* guards busy and quit */
+	pthread_cond_t cv;
+	int busy;            /* the sender is sending */
+	int quit;            /* the sender is to end */
+	int pending;         /* sending's outcome is not taken yet */
 };
 
 static void mydrv_quote(struct strbuf *sb, const char *name)
@@ -894,9 +959,9 @@ static int mydrv_load_exec(struct driver_load *ld, MYSQL_STMT *st, int first, in
 	return rc;
 }
 
-static void mydrv_load_keys(struct driver_load *ld, int n)
+/* Reports the n keys the server gave a statement's rows, the first of them first. */
+static void mydrv_load_keys(struct driver_load *ld, unsigned long long first, int n)
 {
-	unsigned long long first = mysql_insert_id(ld->c->db);
 	char key[24];
 	const char *v[1] = { key };
 	int i;
@@ -905,6 +970,14 @@ static void mydrv_load_keys(struct driver_load *ld, int n)
 		snprintf(key, sizeof(key), "%llu", first + (unsigned long long)i * ld->key_step);
 		ld->key_fn(ld->key_ctx, 1, v);
 	}
+}
+
+/* The batch is sent (or failed): start the next one. */
+static void mydrv_load_next(struct driver_load *ld)
+{
+	ld->rows += ld->n;
+	ld->n = 0;
+	ld->buf.len = 0;
 }
 
 /* Sends the batch. On failure finds the row the server rejects and its message. */
@@ -920,7 +993,7 @@ static enum driver_result mydrv_load_flush(struct driver_load *ld, struct driver
 	if (!st)
 		return DRIVER_ESQL;
 	if (mydrv_load_exec(ld, st, 0, ld->n) == 0) {
-		mydrv_load_keys(ld, ld->n);
+		mydrv_load_keys(ld, mysql_insert_id(ld->c->db), ld->n);
 	} else {
 		MYSQL_STMT *one;
 
@@ -941,78 +1014,13 @@ static enum driver_result mydrv_load_flush(struct driver_load *ld, struct driver
 	}
 	if (st != ld->full)
 		mysql_stmt_close(st);
-	ld->rows += ld->n;
-	ld->n = 0;
-	ld->buf.len = 0;
+	mydrv_load_next(ld);
 	return r;
 }
 
-static enum driver_result mydrv_load_begin(struct driver_conn *conn, const char *table,
-					   const char *const *cols, int ncols, const char *key,
-					   driver_row_fn key_fn, void *key_ctx,
-					   struct driver_load **out, struct driver_error *err)
-{
-	struct mydrv_conn *c = (struct mydrv_conn *)conn;
-	struct mydrv_value v = { 0, NULL };
-	struct strbuf sb = STRBUF_INIT;
-	struct driver_load *ld;
-	unsigned long long packet = 16u << 20;
-	int i;
-
-	*out = NULL;
-	if (mydrv_query_text(c, "SELECT @@max_allowed_packet", mydrv_first_value, &v, err) != DRIVER_OK)
-		return DRIVER_ESQL;
-	if (v.text)
-		packet = strtoull(v.text, NULL, 10);
-	free(v.text);
-	ld = xcalloc(1, sizeof(*ld));
-	ld->c = c;
-	ld->ncols = ncols;
-	ld->batch_rows = MYDRV_BATCH_ROWS;
-	if (ld->batch_rows * ncols > 65535)
-		ld->batch_rows = 65535 / ncols;
-	/* half the packet: the binary protocol adds type and length bytes per value */
-	ld->batch_bytes = packet / 2 < MYDRV_BATCH_BYTES ? (size_t)(packet / 2) : MYDRV_BATCH_BYTES;
-	ld->key_step = 1;
-	if (key) {
-		struct mydrv_value mode = { 0, NULL }, step = { 0, NULL };
-		struct driver_error ignored;
-
-		ld->key_fn = key_fn;
-		ld->key_ctx = key_ctx;
-		mydrv_query_text(c, "SELECT @@innodb_autoinc_lock_mode", mydrv_first_value, &mode, &ignored);
-		mydrv_query_text(c, "SELECT @@auto_increment_increment", mydrv_first_value, &step, &ignored);
-		if (mode.text && strcmp(mode.text, "2") == 0)
-			ld->batch_rows = 1;
-		if (step.text && atoll(step.text) > 0)
-			ld->key_step = (unsigned long long)atoll(step.text);
-		free(mode.text);
-		free(step.text);
-	}
-	strbuf_addstr(&sb, "INSERT INTO ");
-	mydrv_quote(&sb, table);
-	strbuf_addstr(&sb, " (");
-	for (i = 0; i < ncols; i++) {
-		if (i)
-			strbuf_addstr(&sb, ", ");
-		mydrv_quote(&sb, cols[i]);
-	}
-	strbuf_addstr(&sb, ") VALUES ");
-	ld->table_sql = strbuf_detach(&sb);
-	ld->offs = xcalloc((size_t)ld->batch_rows * (size_t)ncols, sizeof(*ld->offs));
-	ld->full = mydrv_load_prepare(ld, ld->batch_rows, err);
-	if (!ld->full) {
-		free(ld->offs);
-		free(ld->table_sql);
-		free(ld);
-		return DRIVER_ESQL;
-	}
-	*out = ld;
-	return DRIVER_OK;
-}
-
-static enum driver_result mydrv_load_row(struct driver_load *ld, const char *const *values,
-					 const size_t *lens, struct driver_error *err)
+/* Adds a row to the INSERT batch, sending the batch when it is full. */
+static enum driver_result mydrv_insert_row(struct driver_load *ld, const char *const *values,
+					   const size_t *lens, struct driver_error *err)
 {
 	long *offs = ld->offs + (size_t)ld->n * (size_t)ld->ncols;
 	int i;
@@ -1031,23 +1039,511 @@ static enum driver_result mydrv_load_row(struct driver_load *ld, const char *con
 	return DRIVER_OK;
 }
 
+/* -- LOAD DATA LOCAL INFILE -- */
+
+/*
+ * The infile handlers, set on every connection. The server names a file in
+ * its request; whatever it names, they serve the chunk of the load this
+ * connection is running, and refuse when it runs none, so a server can
+ * never read a file of the client's.
+ */
+static int mydrv_infile_init(void **ptr, const char *filename, void *userdata)
+{
+	struct mydrv_conn *c = userdata;
+
+	(void)filename;
+	*ptr = c;
+	if (!c->loading)
+		return 1;
+	c->loading->sent = 0;
+	return 0;
+}
+
+static int mydrv_infile_read(void *ptr, char *buf, unsigned int len)
+{
+	struct mydrv_chunk *ch = ((struct mydrv_conn *)ptr)->loading;
+	size_t n;
+
+	if (!ch)
+		return -1;
+	n = ch->text.len - ch->sent;
+	if (n > len)
+		n = len;
+	if (n)
+		memcpy(buf, ch->text.buf + ch->sent, n);
+	ch->sent += n;
+	return (int)n;
+}
+
+static void mydrv_infile_end(void *ptr)
+{
+	(void)ptr;
+}
+
+static int mydrv_infile_error(void *ptr, char *buf, unsigned int len)
+{
+	(void)ptr;
+	snprintf(buf, len, "the server asked for a local file outside a seed load; migrate sends none");
+	return CR_UNKNOWN_ERROR;
+}
+
+/* Escapes for LOAD DATA's FIELDS ESCAPED BY '\\': the bytes it would read otherwise. */
+static const char mydrv_tsv_escape[256] = {
+	['\0'] = '0', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r', ['\\'] = '\\',
+};
+
+static void mydrv_tsv_add(struct strbuf *sb, const char *v, size_t len)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < len; i++) {
+		char e = mydrv_tsv_escape[(unsigned char)v[i]];
+
+		if (!e)
+			continue;
+		strbuf_add(sb, v + start, i - start);
+		strbuf_addch(sb, '\\');
+		strbuf_addch(sb, e);
+		start = i + 1;
+	}
+	strbuf_add(sb, v + start, len - start);
+}
+
+/*
+ * Decodes the line at *p, ncols values, into out (each value NUL-terminated)
+ * and offs (each value's offset, -1 for NULL), moving *p past it: the
+ * inverse of mydrv_tsv_add.
+ */
+static void mydrv_tsv_decode(const char **p, int ncols, struct strbuf *out, long *offs)
+{
+	const char *s = *p;
+	int i;
+
+	out->len = 0;
+	for (i = 0; i < ncols; i++) {
+		if (s[0] == '\\' && s[1] == 'N' && (s[2] == '\t' || s[2] == '\n')) {
+			offs[i] = -1;
+			s += 3;
+			continue;
+		}
+		offs[i] = (long)out->len;
+		for (; *s != '\t' && *s != '\n'; s++) {
+			char ch = *s;
+
+			if (ch == '\\') {
+				ch = *++s;
+				ch = ch == '0' ? '\0' : ch == 't' ? '\t' : ch == 'n' ? '\n' : ch == 'r' ? '\r' : ch;
+			}
+			strbuf_addch(out, ch);
+		}
+		strbuf_addch(out, '\0');
+		s++; /* the tab or the newline */
+	}
+	*p = s;
+}
+
+/*
+ * Replays the chunk one row at a time by INSERT to find the row the server
+ * rejects: on finding it, sets ch's error to its message and row.
+ */
+static void mydrv_chunk_replay(struct driver_load *ld, struct mydrv_chunk *ch)
+{
+	struct driver_error row_err;
+	MYSQL_STMT *one = mydrv_load_prepare(ld, 1, &row_err);
+	const char *p = ch->text.buf;
+	int i;
+
+	if (!one)
+		return;
+	for (i = 0; i < ch->n; i++) {
+		mydrv_tsv_decode(&p, ld->ncols, &ld->buf, ld->offs); /* as the batch's first row */
+		if (mydrv_load_exec(ld, one, 0, 1) != 0) {
+			ch->r = mydrv_stmt_fail(one, &ch->err);
+			ch->err.offset = (long)(ch->first + i + 1);
+			break;
+		}
+	}
+	mysql_stmt_close(one);
+}
+
+/* Sends the chunk's rows by INSERT instead (the first chunk, when LOCAL is refused). */
+static enum driver_result mydrv_chunk_insert(struct driver_load *ld, struct mydrv_chunk *ch,
+					     struct driver_error *err)
+{
+	struct strbuf row = STRBUF_INIT;
+	const char *p = ch->text.buf;
+	const char **vals = xcalloc((size_t)ld->ncols, sizeof(*vals));
+	size_t *lens = xcalloc((size_t)ld->ncols, sizeof(*lens));
+	long *offs = xcalloc((size_t)ld->ncols, sizeof(*offs));
+	enum driver_result r = DRIVER_OK;
+	int i, j;
+
+	for (i = 0; i < ch->n && r == DRIVER_OK; i++) {
+		mydrv_tsv_decode(&p, ld->ncols, &row, offs);
+		for (j = 0; j < ld->ncols; j++) {
+			vals[j] = offs[j] < 0 ? NULL : row.buf + offs[j];
+			lens[j] = offs[j] < 0 ? 0 : strlen(row.buf + offs[j]);
+		}
+		r = mydrv_insert_row(ld, vals, lens, err);
+	}
+	strbuf_release(&row);
+	free(offs);
+	free(lens);
+	free(vals);
+	return r;
+}
+
+/* Is this error the server or the library refusing LOCAL? */
+static int mydrv_local_refused(unsigned int code)
+{
+	switch (code) {
+	case ER_NOT_ALLOWED_COMMAND: /* 1148, MySQL 5.x, MariaDB */
+	case 3948:                   /* ER_CLIENT_LOCAL_FILES_DISABLED, MySQL 8 */
+	case 4166:                   /* ER_LOAD_INFILE_CAPABILITY_DISABLED, MariaDB */
+	case 2068:                   /* CR_LOAD_DATA_LOCAL_INFILE_REJECTED, MySQL 8 client */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The first warning of the last statement that is not a note, or NULL. */
+static char *mydrv_first_warning(struct mydrv_conn *c)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char *msg = NULL;
+
+	if (mysql_real_query(c->db, "SHOW WARNINGS", 13) || !(res = mysql_store_result(c->db)))
+		return xstrdup("the server reported warnings, and SHOW WARNINGS failed");
+	while (!msg && (row = mysql_fetch_row(res)) != NULL)
+		if (mysql_num_fields(res) >= 3 && row[0] && strcmp(row[0], "Note") != 0)
+			msg = xasprintf("%s %s: %s", row[0], row[1] ? row[1] : "?", row[2] ? row[2] : "");
+	mysql_free_result(res);
+	return msg;
+}
+
+/*
+ * Loads the chunk by LOAD DATA LOCAL INFILE (see the top of this section),
+ * setting ch->r and ch->err, and ch->key to the first key the server gave.
+ * Runs on the sender thread, or on the caller's for the first chunk; it
+ * touches only the connection, ch, and the load's replay buffers.
+ */
+static void mydrv_chunk_send(struct driver_load *ld, struct mydrv_chunk *ch)
+{
+	struct mydrv_conn *c = ld->c;
+	my_ulonglong loaded;
+	char *warning = NULL;
+	int failed;
+
+	ch->r = DRIVER_OK;
+	ch->refused = 0;
+	ch->err.offset = -1;
+	if (mysql_real_query(c->db, "SAVEPOINT migrate_load", 22)) {
+		ch->r = mydrv_fail(c->db, &ch->err);
+		return;
+	}
+	c->loading = ch;
+	failed = mysql_real_query(c->db, ld->load_sql, (unsigned long)strlen(ld->load_sql));
+	c->loading = NULL;
+	if (failed) {
+		ch->refused = mydrv_local_refused(mysql_errno(c->db));
+		ch->r = mydrv_fail(c->db, &ch->err);
+		if (ch->refused || ch->r != DRIVER_ESQL)
+			return; /* refused: nothing went in; or the connection is gone */
+	} else {
+		loaded = mysql_affected_rows(c->db);
+		if (mysql_warning_count(c->db) > 0)
+			warning = mydrv_first_warning(c);
+		if (!warning && loaded == (my_ulonglong)ch->n) {
+			/* the OK packet of a LOAD DATA carries no insert id; the session has it */
+			if (ld->key_fn) {
+				struct mydrv_value first = { 0, NULL };
+
+				ch->r = mydrv_query_text(c, "SELECT LAST_INSERT_ID()", mydrv_first_value, &first,
+							 &ch->err);
+				ch->key = first.text ? strtoull(first.text, NULL, 10) : 0;
+				free(first.text);
+			}
+			return;
+		}
+		if (warning)
+			driver_error_set(&ch->err, "%s", warning);
+		else
+			driver_error_set(&ch->err, "the server loaded %llu of %d rows",
+					 (unsigned long long)loaded, ch->n);
+		free(warning);
+		ch->r = DRIVER_ESQL;
+	}
+	/* find the row, with the message an INSERT of it gets */
+	if (mysql_real_query(c->db, "ROLLBACK TO SAVEPOINT migrate_load", 34) == 0)
+		mydrv_chunk_replay(ld, ch);
+}
+
+static void *mydrv_sender(void *arg)
+{
+	struct driver_load *ld = arg;
+
+	pthread_mutex_lock(&ld->mu);
+	for (;;) {
+		while (!ld->busy && !ld->quit)
+			pthread_cond_wait(&ld->cv, &ld->mu);
+		if (ld->quit)
+			break;
+		pthread_mutex_unlock(&ld->mu);
+		mydrv_chunk_send(ld, &ld->sending);
+		pthread_mutex_lock(&ld->mu);
+		ld->busy = 0;
+		pthread_cond_broadcast(&ld->cv);
+	}
+	pthread_mutex_unlock(&ld->mu);
+	return NULL;
+}
+
+/*
+ * Waits for the chunk being sent, if any, and takes its outcome. When the
+ * first chunk found LOCAL refused (nothing went in), the load goes on by
+ * INSERT from that chunk on.
+ */
+static enum driver_result mydrv_chunk_collect(struct driver_load *ld, struct driver_error *err)
+{
+	struct mydrv_chunk *ch = &ld->sending;
+
+	if (ld->thread_started) {
+		pthread_mutex_lock(&ld->mu);
+		while (ld->busy)
+			pthread_cond_wait(&ld->cv, &ld->mu);
+		pthread_mutex_unlock(&ld->mu);
+	}
+	if (!ld->pending)
+		return DRIVER_OK;
+	ld->pending = 0;
+	if (ch->refused && ch->first == 0) {
+		ld->local = 0;
+		ld->rows = 0;
+		ld->full = mydrv_load_prepare(ld, ld->batch_rows, err);
+		return ld->full ? mydrv_chunk_insert(ld, ch, err) : DRIVER_ESQL;
+	}
+	if (ch->r != DRIVER_OK) {
+		*err = ch->err;
+		return ch->r;
+	}
+	mydrv_load_keys(ld, ch->key, ch->n);
+	return DRIVER_OK;
+}
+
+/*
+ * Hands the filled chunk to the sender thread, after the one before it is
+ * done, so the server loads one chunk while this thread reads and encodes
+ * the next.
+ */
+static enum driver_result mydrv_chunk_flush(struct driver_load *ld, struct driver_error *err)
+{
+	struct strbuf spare;
+	enum driver_result r;
+
+	r = mydrv_chunk_collect(ld, err);
+	if (r != DRIVER_OK || ld->n == 0)
+		return r;
+	if (!ld->local) {
+		/* LOCAL was refused: this chunk by INSERT too */
+		struct mydrv_chunk ch;
+
+		memset(&ch, 0, sizeof(ch));
+		ch.text = ld->chunk;
+		ch.n = ld->n;
+		ld->n = 0;
+		r = mydrv_chunk_insert(ld, &ch, err);
+		ld->chunk.len = 0;
+		return r;
+	}
+	spare = ld->sending.text;
+	ld->sending.text = ld->chunk;
+	ld->sending.n = ld->n;
+	ld->sending.first = ld->rows;
+	ld->chunk = spare;
+	ld->chunk.len = 0;
+	ld->rows += ld->n;
+	ld->n = 0;
+	ld->pending = 1;
+	if (!ld->thread_started) {
+		if (pthread_create(&ld->thread, NULL, mydrv_sender, ld) != 0) {
+			mydrv_chunk_send(ld, &ld->sending); /* no thread: send it here */
+			return DRIVER_OK;
+		}
+		ld->thread_started = 1;
+	}
+	pthread_mutex_lock(&ld->mu);
+	ld->busy = 1;
+	pthread_cond_broadcast(&ld->cv);
+	pthread_mutex_unlock(&ld->mu);
+	return DRIVER_OK;
+}
+
+static enum driver_result mydrv_chunk_row(struct driver_load *ld, const char *const *values,
+					  const size_t *lens, struct driver_error *err)
+{
+	int i;
+
+	for (i = 0; i < ld->ncols; i++) {
+		if (i)
+			strbuf_addch(&ld->chunk, '\t');
+		if (values[i])
+			mydrv_tsv_add(&ld->chunk, values[i], lens[i]);
+		else
+			strbuf_add(&ld->chunk, "\\N", 2);
+	}
+	strbuf_addch(&ld->chunk, '\n');
+	ld->n++;
+	if (ld->chunk.len >= MYDRV_CHUNK_BYTES)
+		return mydrv_chunk_flush(ld, err);
+	return DRIVER_OK;
+}
+
+/* The values of the first row of a query, ncols of them, each NULL for SQL NULL. */
+struct mydrv_values {
+	int ncols;
+	char *v[4];
+};
+
+static int mydrv_first_values(void *ctx, int ncols, const char *const *values)
+{
+	struct mydrv_values *vs = ctx;
+	int i;
+
+	for (i = 0; i < ncols && i < 4 && !vs->ncols; i++)
+		vs->v[i] = values[i] ? xstrdup(values[i]) : NULL;
+	vs->ncols = ncols;
+	return 1;
+}
+
+static void mydrv_load_free(struct driver_load *ld)
+{
+	if (ld->full)
+		mysql_stmt_close(ld->full);
+	pthread_cond_destroy(&ld->cv);
+	pthread_mutex_destroy(&ld->mu);
+	strbuf_release(&ld->buf);
+	strbuf_release(&ld->chunk);
+	strbuf_release(&ld->sending.text);
+	free(ld->offs);
+	free(ld->load_sql);
+	free(ld->table_sql);
+	free(ld);
+}
+
+static enum driver_result mydrv_load_begin(struct driver_conn *conn, const char *table,
+					   const char *const *cols, int ncols, const char *key,
+					   driver_row_fn key_fn, void *key_ctx,
+					   struct driver_load **out, struct driver_error *err)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)conn;
+	struct mydrv_values vs = { 0, { NULL, NULL, NULL, NULL } };
+	struct strbuf sb = STRBUF_INIT, names = STRBUF_INIT;
+	struct driver_load *ld;
+	unsigned long long packet = 16u << 20;
+	int i;
+
+	*out = NULL;
+	/* innodb_autoinc_lock_mode is NULL, not an error, where InnoDB is absent */
+	if (mydrv_query_text(c,
+			     "SELECT @@max_allowed_packet, @@local_infile, @@auto_increment_increment,"
+			     " (SELECT variable_value FROM information_schema.global_variables"
+			     "  WHERE variable_name = 'INNODB_AUTOINC_LOCK_MODE')",
+			     mydrv_first_values, &vs, err) != DRIVER_OK)
+		return DRIVER_ESQL;
+	ld = xcalloc(1, sizeof(*ld));
+	ld->c = c;
+	ld->ncols = ncols;
+	pthread_mutex_init(&ld->mu, NULL);
+	pthread_cond_init(&ld->cv, NULL);
+	if (vs.v[0])
+		packet = strtoull(vs.v[0], NULL, 10);
+	ld->local = c->local_infile && vs.v[1] && strcmp(vs.v[1], "1") == 0;
+	ld->key_step = 1;
+	if (vs.v[2] && atoll(vs.v[2]) > 0)
+		ld->key_step = (unsigned long long)atoll(vs.v[2]);
+	ld->batch_rows = MYDRV_BATCH_ROWS;
+	if (ld->batch_rows * ncols > 65535)
+		ld->batch_rows = 65535 / ncols;
+	/* half the packet: the binary protocol adds type and length bytes per value */
+	ld->batch_bytes = packet / 2 < MYDRV_BATCH_BYTES ? (size_t)(packet / 2) : MYDRV_BATCH_BYTES;
+	if (key) {
+		ld->key_fn = key_fn;
+		ld->key_ctx = key_ctx;
+		if (vs.v[3] && strcmp(vs.v[3], "2") == 0) {
+			ld->batch_rows = 1;
+			ld->local = 0;
+		}
+	}
+	for (i = 0; i < 4; i++)
+		free(vs.v[i]);
+
+	for (i = 0; i < ncols; i++) {
+		if (i)
+			strbuf_addstr(&names, ", ");
+		mydrv_quote(&names, cols[i]);
+	}
+	strbuf_addstr(&sb, "INSERT INTO ");
+	mydrv_quote(&sb, table);
+	strbuf_addf(&sb, " (%s) VALUES ", names.buf);
+	ld->table_sql = strbuf_detach(&sb);
+	strbuf_addstr(&sb, "LOAD DATA LOCAL INFILE '" MYDRV_INFILE_NAME "' INTO TABLE ");
+	mydrv_quote(&sb, table);
+	strbuf_addf(&sb, " CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ENCLOSED BY '' ESCAPED BY '\\\\'"
+			 " LINES STARTING BY '' TERMINATED BY '\\n' (%s)", names.buf);
+	ld->load_sql = strbuf_detach(&sb);
+	strbuf_release(&names);
+	ld->offs = xcalloc((size_t)ld->batch_rows * (size_t)ncols, sizeof(*ld->offs));
+	if (!ld->local) {
+		ld->full = mydrv_load_prepare(ld, ld->batch_rows, err);
+		if (!ld->full) {
+			mydrv_load_free(ld);
+			return DRIVER_ESQL;
+		}
+	}
+	*out = ld;
+	return DRIVER_OK;
+}
+
+static enum driver_result mydrv_load_row(struct driver_load *ld, const char *const *values,
+					 const size_t *lens, struct driver_error *err)
+{
+	if (ld->local)
+		return mydrv_chunk_row(ld, values, lens, err);
+	return mydrv_insert_row(ld, values, lens, err);
+}
+
 static void mydrv_load_abort(struct driver_load *ld)
 {
 	if (!ld)
 		return;
-	if (ld->full)
-		mysql_stmt_close(ld->full);
-	strbuf_release(&ld->buf);
-	free(ld->offs);
-	free(ld->table_sql);
-	free(ld);
+	if (ld->thread_started) {
+		/* the connection is the sender's until its chunk is done */
+		pthread_mutex_lock(&ld->mu);
+		while (ld->busy)
+			pthread_cond_wait(&ld->cv, &ld->mu);
+		ld->quit = 1;
+		pthread_cond_broadcast(&ld->cv);
+		pthread_mutex_unlock(&ld->mu);
+		pthread_join(ld->thread, NULL);
+	}
+	mydrv_load_free(ld);
 }
 
 static enum driver_result mydrv_load_end(struct driver_load *ld, long long *rows,
 					 struct driver_error *err)
 {
-	enum driver_result r = mydrv_load_flush(ld, err);
+	enum driver_result r = DRIVER_OK;
 
+	if (ld->local) {
+		r = mydrv_chunk_flush(ld, err);
+		if (r == DRIVER_OK)
+			r = mydrv_chunk_collect(ld, err);
+	}
+	/* the INSERT path, or a first chunk that fell back to it, leaves a batch */
+	if (r == DRIVER_OK)
+		r = mydrv_load_flush(ld, err);
 	*rows = ld->rows;
 	mydrv_load_abort(ld);
 	return r;

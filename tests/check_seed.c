@@ -392,6 +392,115 @@ START_TEST(a_large_batch_failure_names_the_row)
 }
 END_TEST
 
+/*
+ * Several megabytes: past every driver's batch, block and chunk (MySQL's
+ * LOAD DATA chunks of 1 MiB go through a second thread), so generated keys
+ * must come back right across chunks and a bad row late in the file must
+ * still be named exactly and leave nothing behind.
+ */
+START_TEST(a_multi_megabyte_load_keeps_keys_and_names_a_late_bad_row)
+{
+	const char *pre = "INSERT INTO gen (label) VALUES ('before')";
+	const char *post = "INSERT INTO gen (label) VALUES ('after')";
+	struct strbuf sb = STRBUF_INIT;
+	struct driver_conn *c;
+	struct driver_error err;
+	struct run r;
+	int i;
+
+	make_tables();
+	c = test_connect();
+	ck_assert_int_eq(test_driver()->exec(c, pre, strlen(pre), NULL, &err), DRIVER_OK);
+	strbuf_addstr(&sb, "label\n");
+	for (i = 1; i <= 70000; i++)
+		strbuf_addf(&sb, "label %d padded to forty bytes or so........\n", i);
+	write_file(proj, "seeds/01_gen.csv", sb.buf);
+	strbuf_release(&sb);
+	r = CLI("seed");
+	expect(&r, 0, "seed");
+	expect_in(r.out, "seeded      01_gen.csv (70000 rows", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(test_driver()->exec(c, post, strlen(post), NULL, &err), DRIVER_OK);
+	expect_value("SELECT COUNT(*) FROM gen", "70002");
+	expect_value("SELECT COUNT(DISTINCT label) FROM gen", "70002");
+	r = CLI("seed", "--undo");
+	expect(&r, 0, "undo");
+	run_free(&r);
+	expect_value("SELECT COUNT(*) FROM gen", "2");
+	expect_value("SELECT COUNT(*) FROM gen WHERE label IN ('before', 'after')", "2");
+	test_driver()->close(c);
+
+	/* the bad row in the third megabyte */
+	write_file(proj, "seeds/01_gen.csv", "label\nx\n");
+	strbuf_addstr(&sb, "id,name,note,qty\n");
+	for (i = 1; i <= 90000; i++)
+		strbuf_addf(&sb, "%d,name %d,a note that makes the row longer,%d\n", i, i, i == 88888 ? -1 : i);
+	write_file(proj, "seeds/02_things.csv", sb.buf);
+	strbuf_release(&sb);
+	r = CLI("seed");
+	expect(&r, 1, "seed");
+	expect_in(r.err, "seeds/02_things.csv:88889:", "stderr");
+	run_free(&r);
+	expect_value("SELECT COUNT(*) FROM things", "0");
+	expect_value("SELECT COUNT(*) FROM schema_seeds WHERE name = '02_things.csv'", "0");
+}
+END_TEST
+
+/*
+ * MySQL loads by LOAD DATA LOCAL INFILE where the server allows it, and by
+ * prepared INSERTs where it does not or the options say local_infile=0:
+ * the same bytes either way, and bad rows named the same way.
+ */
+static void load_hostile(const char *how)
+{
+	struct run r;
+
+	write_file(proj, "seeds/01_things.csv",
+		   "id,name,note,qty\n"
+		   "1,plain,,3\n"
+		   "2,\"tab\there, back\\slash \\N\",\"two\r\nlines\",4\n"
+		   "3,\"\",\\N,5\n");
+	r = CLI("seed");
+	expect(&r, 0, how);
+	run_free(&r);
+	expect_value("SELECT COUNT(*) FROM things WHERE note IS NULL", "1");
+	expect_value("SELECT name FROM things WHERE id = 2", "tab\there, back\\slash \\N");
+	expect_value("SELECT note FROM things WHERE id = 2", "two\r\nlines");
+	expect_value("SELECT COUNT(*) FROM things WHERE id = 3 AND name = ''", "1");
+	expect_value("SELECT note FROM things WHERE id = 3", "\\N");
+	r = CLI("seed", "--undo");
+	expect(&r, 0, how);
+	run_free(&r);
+
+	write_file(proj, "seeds/01_things.csv", "id,name,note,qty\n1,a,,1\n2,b,,1\n2,again,,1\n");
+	r = CLI("seed");
+	expect(&r, 1, how);
+	expect_in(r.err, "seeds/01_things.csv:4: Duplicate entry '2'", "stderr");
+	run_free(&r);
+	expect_value("SELECT COUNT(*) FROM things", "0");
+}
+
+START_TEST(mysql_loads_the_same_with_and_without_local_infile)
+{
+	struct driver_conn *c;
+	struct driver_error err;
+	const char *off = "SET GLOBAL local_infile = 0", *on = "SET GLOBAL local_infile = 1";
+
+	make_tables();
+	load_hostile("LOAD DATA LOCAL INFILE");
+
+	project_config(proj, url, 10, "\n[placeholders]\ncity = Paris\n", "options = local_infile=0\n");
+	load_hostile("options local_infile=0");
+
+	project_config(proj, url, 10, "\n[placeholders]\ncity = Paris\n", NULL);
+	c = test_connect();
+	ck_assert_int_eq(test_driver()->exec(c, off, strlen(off), NULL, &err), DRIVER_OK);
+	load_hostile("the server's local_infile OFF");
+	ck_assert_int_eq(test_driver()->exec(c, on, strlen(on), NULL, &err), DRIVER_OK);
+	test_driver()->close(c);
+}
+END_TEST
+
 START_TEST(undo_deletes_exactly_the_rows_it_inserted)
 {
 	struct driver_conn *c;
@@ -567,6 +676,9 @@ Suite *seed_suite(void)
 	tcase_add_test(tc, csv_loads_hostile_values_exactly);
 	tcase_add_test(tc, bad_csv_fails_whole_with_file_and_line);
 	tcase_add_test(tc, a_large_batch_failure_names_the_row);
+	tcase_add_test(tc, a_multi_megabyte_load_keeps_keys_and_names_a_late_bad_row);
+	if (test_driver() && test_driver()->dialect == SQL_DIALECT_MYSQL)
+		tcase_add_test(tc, mysql_loads_the_same_with_and_without_local_infile);
 	tcase_add_test(tc, undo_deletes_exactly_the_rows_it_inserted);
 	tcase_add_test(tc, undo_by_text_keys_leaves_similar_keys_alone);
 	tcase_add_test(tc, rerun_reapplies_changed_seeds);

@@ -69,6 +69,7 @@
 #define MYDRV_WRITE_TIMEOUT   60
 #define MYDRV_LOCK_NAME_MAX   64 /* GET_LOCK's limit, in characters */
 #define MYDRV_COLUMN_BUF      256
+#define MYDRV_STMT_CACHE      8
 
 extern const struct driver mysql_driver;
 
@@ -78,10 +79,21 @@ struct mydrv_conn {
 	const char *database; /* borrowed from the settings, for the lock name */
 	char *lock_name;      /* the GET_LOCK held, or NULL */
 	int local_infile;     /* 0: the options forbid LOAD DATA LOCAL INFILE */
+	/*
+	 * Prepared statements kept for reuse, by their SQL: the core runs the
+	 * same few (the tracking-row writes) once or twice per migration, and
+	 * a prepare is a round trip and a parse on the server.
+	 */
+	struct mydrv_cached {
+		char *sql;
+		MYSQL_STMT *st;
+	} cache[MYDRV_STMT_CACHE];
+	unsigned cache_next;  /* the slot to fill next, round robin */
 	struct mydrv_chunk *loading; /* the chunk whose LOAD DATA is running, or NULL */
 };
 
 struct mydrv_chunk;
+static void mydrv_cache_clear(struct mydrv_conn *c);
 static int mydrv_infile_init(void **ptr, const char *filename, void *userdata);
 static int mydrv_infile_read(void *ptr, char *buf, unsigned int len);
 static void mydrv_infile_end(void *ptr);
@@ -377,6 +389,7 @@ static void mydrv_close(struct driver_conn *conn)
 
 	if (!c)
 		return;
+	mydrv_cache_clear(c);
 	mysql_close(c->db); /* the server releases the GET_LOCK with the session */
 	free(c->lock_name);
 	free(c);
@@ -534,7 +547,61 @@ out:
 	return r;
 }
 
-/* query() with parameters: a prepared statement, every value bound as a string. */
+/* The cached statement for sql, prepared now when it is not there yet; NULL on failure. */
+static MYSQL_STMT *mydrv_cache_get(struct mydrv_conn *c, const char *sql, struct driver_error *err)
+{
+	struct mydrv_cached *e;
+	MYSQL_STMT *st;
+	unsigned i;
+
+	for (i = 0; i < MYDRV_STMT_CACHE; i++)
+		if (c->cache[i].sql && strcmp(c->cache[i].sql, sql) == 0)
+			return c->cache[i].st;
+	st = mysql_stmt_init(c->db);
+	if (!st) {
+		mydrv_fail(c->db, err);
+		return NULL;
+	}
+	if (mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql))) {
+		mydrv_stmt_fail(st, err);
+		mysql_stmt_close(st);
+		return NULL;
+	}
+	e = &c->cache[c->cache_next];
+	c->cache_next = (c->cache_next + 1) % MYDRV_STMT_CACHE;
+	if (e->st)
+		mysql_stmt_close(e->st);
+	free(e->sql);
+	e->sql = xstrdup(sql);
+	e->st = st;
+	return st;
+}
+
+/* Forgets st (after a failure, which may leave it unusable). */
+static void mydrv_cache_drop(struct mydrv_conn *c, MYSQL_STMT *st)
+{
+	unsigned i;
+
+	for (i = 0; i < MYDRV_STMT_CACHE; i++) {
+		if (c->cache[i].st == st) {
+			mysql_stmt_close(st);
+			free(c->cache[i].sql);
+			c->cache[i].sql = NULL;
+			c->cache[i].st = NULL;
+		}
+	}
+}
+
+static void mydrv_cache_clear(struct mydrv_conn *c)
+{
+	unsigned i;
+
+	for (i = 0; i < MYDRV_STMT_CACHE; i++)
+		if (c->cache[i].st)
+			mydrv_cache_drop(c, c->cache[i].st);
+}
+
+/* query() with parameters: a prepared statement (kept for reuse), every value bound as a string. */
 static enum driver_result mydrv_query_stmt(struct mydrv_conn *c, const char *sql, int nparams,
 					   const char *const *params, driver_row_fn fn, void *ctx,
 					   struct driver_error *err)
@@ -546,22 +613,17 @@ static enum driver_result mydrv_query_stmt(struct mydrv_conn *c, const char *sql
 	enum driver_result r = DRIVER_OK;
 	int i, status, stop = 0;
 
-	st = mysql_stmt_init(c->db);
+	st = mydrv_cache_get(c, sql, err);
 	if (!st)
-		return mydrv_fail(c->db, err);
-	bind = xcalloc((size_t)nparams, sizeof(*bind));
-	lens = xcalloc((size_t)nparams, sizeof(*lens));
-	nulls = xcalloc((size_t)nparams, sizeof(*nulls));
-	if (mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql))) {
-		r = mydrv_stmt_fail(st, err);
-		goto out;
-	}
+		return DRIVER_ESQL;
 	if (mysql_stmt_param_count(st) != (unsigned long)nparams) {
 		driver_error_set(err, "the statement has %lu parameters, but %d values were given",
 				 mysql_stmt_param_count(st), nparams);
-		r = DRIVER_ESQL;
-		goto out;
+		return DRIVER_ESQL;
 	}
+	bind = xcalloc((size_t)nparams, sizeof(*bind));
+	lens = xcalloc((size_t)nparams, sizeof(*lens));
+	nulls = xcalloc((size_t)nparams, sizeof(*nulls));
 	for (i = 0; i < nparams; i++) {
 		nulls[i] = params[i] == NULL;
 		lens[i] = params[i] ? (unsigned long)strlen(params[i]) : 0;
@@ -590,7 +652,8 @@ static enum driver_result mydrv_query_stmt(struct mydrv_conn *c, const char *sql
 		}
 	} while (status == 0);
 out:
-	mysql_stmt_close(st);
+	if (r != DRIVER_OK)
+		mydrv_cache_drop(c, st);
 	free(nulls);
 	free(lens);
 	free(bind);

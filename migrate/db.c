@@ -244,8 +244,10 @@ int section_has_statements(const migrate *m, const char *text, const struct sect
 
 enum migrate_result db_run_section(migrate *m, const char *label, const char *text,
 				   const struct section *sec, long long *changes,
+				   db_section_progress_fn progress, void *progress_ctx,
 				   struct migrate_error *err)
 {
+	long long total_changes = 0;
 	struct sql_stmts stmts = { NULL, 0, 0 };
 	struct driver_error derr;
 	enum migrate_result res = MIGRATE_OK;
@@ -290,8 +292,12 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 			break;
 		}
 		free(expanded);
+		total_changes += n;
 		if (changes)
 			*changes += n;
+		if (progress) /* the last statement ends the section, whatever follows it */
+			progress(progress_ctx, i + 1 == stmts.n ? (long long)sec->len : (long long)(st->off + st->len),
+				 (long long)sec->len, total_changes);
 	}
 	sql_stmts_release(&stmts);
 	return res;

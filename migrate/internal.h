@@ -49,13 +49,21 @@ enum migrate_result db_query(migrate *m, const char *sql, int nparams, const cha
 enum migrate_result db_table_exists(migrate *m, const char *table, int *exists,
 				    struct migrate_error *err);
 /*
+ * Told after each statement of a section has run: done of total bytes of
+ * the section, and the rows changed so far.
+ */
+typedef void (*db_section_progress_fn)(void *ctx, long long done, long long total, long long rows);
+
+/*
  * Runs a section of a migration or seed statement by statement. label is
  * the file name for messages; an error reads "label:line: message".
- * *changes adds up the rows the statements changed. With --dry-run the
- * statements are reported and not run.
+ * *changes adds up the rows the statements changed. progress (may be NULL)
+ * is told after each statement. With --dry-run the statements are
+ * reported and not run.
  */
 enum migrate_result db_run_section(migrate *m, const char *label, const char *text,
 				   const struct section *sec, long long *changes,
+				   db_section_progress_fn progress, void *progress_ctx,
 				   struct migrate_error *err);
 /* Transaction control, reported under --dry-run like every other write. */
 enum migrate_result db_begin(migrate *m, struct migrate_error *err);

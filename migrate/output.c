@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "output.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,7 +28,10 @@ struct output {
 	const char *events_key; /* where events go: "migrations", "seeds" or NULL */
 	int bar_tty;     /* stderr is a terminal: a progress bar may be drawn there */
 	int bar_shown;   /* a bar is on the screen and must be cleared */
+	long long bar_after_ms; /* how long a seed runs before its bar is drawn */
 };
+
+#define BAR_AFTER_MS 500 /* see bar_draw */
 
 static int want_color(int fd)
 {
@@ -39,6 +43,7 @@ static int want_color(int fd)
 struct output *output_new(int json, int quiet, int verbose, int dry_run)
 {
 	struct output *o = calloc(1, sizeof(*o));
+	const char *delay;
 
 	if (!o)
 		abort();
@@ -49,6 +54,17 @@ struct output *output_new(int json, int quiet, int verbose, int dry_run)
 	o->color_out = want_color(STDOUT_FILENO);
 	o->color_err = want_color(STDERR_FILENO);
 	o->bar_tty = isatty(STDERR_FILENO);
+	o->bar_after_ms = BAR_AFTER_MS;
+	delay = getenv("MIGRATE_PROGRESS_DELAY");
+	if (delay && *delay) {
+		char *end;
+		long long ms;
+
+		errno = 0;
+		ms = strtoll(delay, &end, 10);
+		if (!errno && !*end && ms >= 0)
+			o->bar_after_ms = ms;
+	}
 	return o;
 }
 
@@ -125,11 +141,12 @@ static void plan_step(struct output *o, const char *action, const char *version,
 
 /*
  * The progress bar of a long seed: on stderr, on a terminal only, never
- * with -q or JSON, and only once a seed has run for half a second, so quick
- * seeds print nothing extra. Redrawn in place; cleared before the next line.
+ * with -q or JSON, and only once a seed has run for half a second
+ * (MIGRATE_PROGRESS_DELAY milliseconds, like git's GIT_PROGRESS_DELAY), so
+ * quick seeds print nothing extra. Redrawn in place; cleared before the
+ * next line.
  */
-#define BAR_AFTER_MS 500
-#define BAR_WIDTH    30
+#define BAR_WIDTH 30
 
 static void bar_clear(struct output *o)
 {
@@ -145,7 +162,7 @@ static void bar_draw(struct output *o, const struct migrate_event *ev)
 	char bar[BAR_WIDTH + 1];
 	int i, fill, pct;
 
-	if (o->quiet || o->json || o->dry_run || !o->bar_tty || ev->duration_ms < BAR_AFTER_MS || ev->total <= 0)
+	if (o->quiet || o->json || o->dry_run || !o->bar_tty || ev->duration_ms < o->bar_after_ms || ev->total <= 0)
 		return;
 	pct = (int)(ev->done * 100 / ev->total);
 	if (pct > 100)

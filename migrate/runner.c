@@ -190,7 +190,7 @@ static enum migrate_result apply_one(migrate *m, const struct migration *mig, in
 	if (in_outer || tx) {
 		if (tx && db_begin(m, err))
 			return err->code;
-		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, err) ||
+		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, NULL, NULL, err) ||
 		    history_insert(m, mig, "applied", now_ms() - t0, err) ||
 		    (tx && db_commit(m, err))) {
 			if (tx)
@@ -200,7 +200,7 @@ static enum migrate_result apply_one(migrate *m, const struct migration *mig, in
 	} else {
 		if (history_insert(m, mig, "running", 0, err))
 			return err->code;
-		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, err)) {
+		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, NULL, NULL, err)) {
 			record_failure(m, mig->version_str, t0, err);
 			return err->code;
 		}
@@ -322,7 +322,7 @@ static enum migrate_result rollback_one(migrate *m, const struct history_row *r,
 	if (tx) {
 		if (db_begin(m, err))
 			return err->code;
-		if (db_run_section(m, mig->path, mig->text, &mig->down, NULL, err) ||
+		if (db_run_section(m, mig->path, mig->text, &mig->down, NULL, NULL, NULL, err) ||
 		    history_delete(m, r->version, err) || db_commit(m, err)) {
 			db_rollback(m);
 			return err->code;
@@ -330,7 +330,7 @@ static enum migrate_result rollback_one(migrate *m, const struct history_row *r,
 	} else {
 		if (history_set_status(m, r->version, "running", 0, err))
 			return err->code;
-		if (db_run_section(m, mig->path, mig->text, &mig->down, NULL, err)) {
+		if (db_run_section(m, mig->path, mig->text, &mig->down, NULL, NULL, NULL, err)) {
 			record_failure(m, r->version, t0, err);
 			return err->code;
 		}

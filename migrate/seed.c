@@ -170,9 +170,49 @@ static char *sql_undo_record(const migrate *m)
 	return strbuf_detach(&sb);
 }
 
+/*
+ * Tells the progress callback how far seed s has got, at most every
+ * SEED_PROGRESS_MS (*last is when it last did) and always at the end.
+ */
+static void seed_progress(migrate *m, const struct migration *s, long long t0, long long *last,
+			  long long rows, long long done, long long total)
+{
+	long long now = now_ms();
+	struct migrate_event ev;
+
+	/* the end is always told: the database may take a while to finish after it */
+	if (!m->opt.progress || (now - *last < SEED_PROGRESS_MS && done < total))
+		return;
+	*last = now;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = MIGRATE_EVENT_PROGRESS;
+	ev.version = s->version_str;
+	ev.name = s->filename;
+	ev.duration_ms = now - t0;
+	ev.rows = rows;
+	ev.done = done;
+	ev.total = total;
+	m->opt.progress(m->opt.progress_ctx, &ev);
+}
+
+/* An SQL seed's progress: statements run, as bytes of its up section. */
+struct sql_progress {
+	migrate *m;
+	const struct migration *s;
+	long long t0, last;
+};
+
+static void sql_progress(void *ctx, long long done, long long total, long long rows)
+{
+	struct sql_progress *P = ctx;
+
+	seed_progress(P->m, P->s, P->t0, &P->last, rows, done, total);
+}
+
 static enum migrate_result apply_sql(migrate *m, const struct migration *s, long long t0,
 				     struct migrate_error *err)
 {
+	struct sql_progress P = { m, s, t0, t0 };
 	/* seeds are data: a transaction covers them on every database, MySQL too */
 	int tx = s->up.transaction;
 	long long rows = 0;
@@ -180,7 +220,7 @@ static enum migrate_result apply_sql(migrate *m, const struct migration *s, long
 
 	if (tx && db_begin(m, err))
 		return err->code;
-	if (db_run_section(m, s->path, s->text, &s->up, &rows, err))
+	if (db_run_section(m, s->path, s->text, &s->up, &rows, sql_progress, &P, err))
 		goto fail;
 	rec = sql_undo_record(m);
 	if (seed_undo_put(m, s->filename, 0, rec, err))
@@ -315,22 +355,8 @@ static int generated_key(void *ctx, int ncols, const char *const *values)
 static void progress(void *ctx, long long done, long long total)
 {
 	struct load *L = ctx;
-	long long now = now_ms();
-	struct migrate_event ev;
 
-	/* the last block is always told: the database may take a while to finish after it */
-	if (!L->m->opt.progress || (now - L->last_progress < SEED_PROGRESS_MS && done < total))
-		return;
-	L->last_progress = now;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = MIGRATE_EVENT_PROGRESS;
-	ev.version = L->s->version_str;
-	ev.name = L->s->filename;
-	ev.duration_ms = now - L->t0;
-	ev.rows = L->rows;
-	ev.done = done;
-	ev.total = total;
-	L->m->opt.progress(L->m->opt.progress_ctx, &ev);
+	seed_progress(L->m, L->s, L->t0, &L->last_progress, L->rows, done, total);
 }
 
 /* The failure of a load call, with the CSV line of the row the database names. */
@@ -817,7 +843,7 @@ static enum migrate_result undo_sql(migrate *m, const char *name, const struct m
 	}
 	label = xstrdup(file ? file->path : name);
 	m->ph = run;
-	db_run_section(m, label, s->text, &s->down, NULL, err);
+	db_run_section(m, label, s->text, &s->down, NULL, NULL, NULL, err);
 	run = m->ph;
 	m->ph = saved;
 	free(label);

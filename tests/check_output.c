@@ -246,6 +246,61 @@ START_TEST(quiet_prints_only_errors_and_verbose_more)
 }
 END_TEST
 
+/*
+ * A seed that runs longer than MIGRATE_PROGRESS_DELAY (0 here, so every
+ * seed does) draws a bar on a terminal's stderr, CSV and SQL seeds alike,
+ * and clears it before the next line; never with -q, never on a pipe.
+ */
+START_TEST(a_long_seed_draws_a_progress_bar_on_a_terminal_only)
+{
+	static const char *const now[] = { "MIGRATE_PROGRESS_DELAY=0", NULL };
+	static const char *const never[] = { "MIGRATE_PROGRESS_DELAY=3600000", NULL };
+	struct run r;
+	int status;
+	char *out;
+
+	write_file(proj, "migrations/4_t.sql", "-- migrate:up\nCREATE TABLE t (x INTEGER);\n");
+	write_file(proj, "seeds/01_t.csv", "x\n1\n2\n3\n");
+	write_file(proj, "seeds/02_more.sql", "-- migrate:up\nINSERT INTO t VALUES (4);\nINSERT INTO t VALUES (5);\n"
+					      "-- migrate:down\nDELETE FROM t WHERE x > 3;\n");
+	r = CLI("-q", "up");
+	expect(&r, 0, "up");
+	run_free(&r);
+
+	out = TTY(now, &status, "seed");
+	ck_assert_msg(status == 0, "seed exited %d:\n%s", status, out);
+	expect_in(out, "\r\033[Kseeding 01_t.csv [##############################] 100% 3 rows", "a CSV seed's bar");
+	expect_in(out, "\r\033[Kseeding 02_more.sql [##############################] 100% 2 rows",
+		  "an SQL seed's bar");
+	expect_in(out, "100% 2 rows 0s\r\033[K", "the bar cleared before the next line");
+	free(out);
+
+	out = TTY(now, &status, "seed", "--undo-all");
+	ck_assert_msg(status == 0, "undo exited %d:\n%s", status, out);
+	free(out);
+	out = TTY(now, &status, "-q", "seed");
+	ck_assert_msg(status == 0, "seed -q exited %d:\n%s", status, out);
+	ck_assert_msg(strstr(out, "seeding") == NULL, "-q drew a bar:\n%s", out);
+	free(out);
+
+	r = CLI("seed", "--undo-all");
+	expect(&r, 0, "undo");
+	run_free(&r);
+	out = TTY(never, &status, "seed");
+	ck_assert_msg(status == 0, "seed exited %d:\n%s", status, out);
+	ck_assert_msg(strstr(out, "seeding") == NULL, "a quick seed drew a bar:\n%s", out);
+	free(out);
+
+	r = CLI("seed", "--undo-all");
+	expect(&r, 0, "undo");
+	run_free(&r);
+	r = run_migrate(proj, now, (const char *const[]){ "seed", NULL });
+	expect(&r, 0, "seed on a pipe");
+	ck_assert_msg(strstr(r.err, "seeding") == NULL, "a bar on a pipe:\n%s", r.err);
+	run_free(&r);
+}
+END_TEST
+
 /* The command names listed by 'migrate help'. */
 static size_t list_commands(char names[][32], size_t max)
 {
@@ -329,6 +384,7 @@ Suite *output_suite(void)
 	tcase_add_test(tc, no_colour_with_NO_COLOR_or_a_dumb_terminal);
 	tcase_add_test(tc, no_colour_on_a_pipe);
 	tcase_add_test(tc, quiet_prints_only_errors_and_verbose_more);
+	tcase_add_test(tc, a_long_seed_draws_a_progress_bar_on_a_terminal_only);
 	tcase_add_test(tc, every_command_has_usage_from_help_and_dash_dash_help);
 	suite_add_tcase(s, tc);
 	return s;

@@ -98,6 +98,7 @@ struct driver_settings {
 	 * connecting must not create anything either. SQLite opens the file
 	 * read-only, and a file that does not exist as an empty in-memory
 	 * database, so the plan is that of a new database and no file appears.
+	 * Servers make the session read-only, so a write is refused there too.
 	 */
 	int read_only;
 };

@@ -372,6 +372,12 @@ static enum driver_result mydrv_connect(const struct driver_settings *s, struct 
 		mysql_close(db);
 		return DRIVER_ECONNECT;
 	}
+	/* --dry-run: the server refuses any write, DDL too, should the core ever send one */
+	if (s->read_only && mysql_real_query(db, "SET SESSION TRANSACTION READ ONLY", 33)) {
+		mydrv_fail(db, err);
+		mysql_close(db);
+		return DRIVER_ECONNECT;
+	}
 	c = xcalloc(1, sizeof(*c));
 	c->base.drv = &mysql_driver;
 	c->db = db;

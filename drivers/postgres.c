@@ -193,6 +193,18 @@ static enum driver_result pgdrv_connect(const struct driver_settings *s, struct 
 	r = pgdrv_open(s, s->database, &pg, err);
 	if (r != DRIVER_OK)
 		return r;
+	if (s->read_only) {
+		/* --dry-run: the server refuses any write, should the core ever send one */
+		PGresult *res = PQexec(pg, "SET default_transaction_read_only TO on");
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			pgdrv_error_text(err, "", res ? PQresultErrorMessage(res) : PQerrorMessage(pg));
+			PQclear(res);
+			PQfinish(pg);
+			return DRIVER_ECONNECT;
+		}
+		PQclear(res);
+	}
 	c = xcalloc(1, sizeof(*c));
 	c->base.drv = &postgres_driver;
 	c->pg = pg;

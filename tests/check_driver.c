@@ -54,6 +54,35 @@ START_TEST(connect_sets_conn_driver)
 }
 END_TEST
 
+/* --dry-run's connection: reads work, the database refuses every write, DDL included. */
+START_TEST(a_read_only_connection_refuses_writes)
+{
+	struct driver_conn *c = test_connect(), *ro;
+	struct driver_settings s = *test_db_settings();
+	struct driver_error err;
+	enum driver_result r;
+	char *v;
+
+	ok(c, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
+	ok(c, "INSERT INTO t (id) VALUES (1)");
+	s.read_only = 1;
+	ck_assert_msg(test_driver()->connect(&s, &ro, &err) == DRIVER_OK, "read-only connect: %s", err.message);
+	v = test_scalar(ro, "SELECT COUNT(*) FROM t");
+	ck_assert_str_eq(v, "1");
+	free(v);
+	r = run(ro, "INSERT INTO t (id) VALUES (2)", NULL, &err);
+	ck_assert_msg(r != DRIVER_OK, "a read-only connection inserted a row");
+	r = run(ro, "CREATE TABLE u (id INTEGER)", NULL, &err);
+	ck_assert_msg(r != DRIVER_OK, "a read-only connection created a table");
+	test_driver()->close(ro);
+	v = test_scalar(c, "SELECT COUNT(*) FROM t");
+	ck_assert_str_eq(v, "1");
+	free(v);
+	ck_assert_int_eq(db_table_exists("u"), 0);
+	test_driver()->close(c);
+}
+END_TEST
+
 START_TEST(exec_counts_changed_rows)
 {
 	struct driver_conn *c = test_connect();
@@ -327,6 +356,7 @@ Suite *driver_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, connect_sets_conn_driver);
 	tcase_add_test(tc, exec_counts_changed_rows);
+	tcase_add_test(tc, a_read_only_connection_refuses_writes);
 	tcase_add_test(tc, exec_error_carries_database_message);
 	tcase_add_test(tc, exec_error_offset_points_into_statement);
 	tcase_add_test(tc, query_binds_hostile_values_verbatim);

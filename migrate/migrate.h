@@ -57,6 +57,9 @@ enum migrate_event_kind {
 	MIGRATE_EVENT_SQL,         /* --dry-run: message is one statement that would run */
 	MIGRATE_EVENT_BASELINED,   /* baseline: recorded as applied without running it */
 	MIGRATE_EVENT_PROGRESS,    /* a seed is loading: done of total (bytes), rows so far, duration_ms since it began */
+	MIGRATE_EVENT_PROBLEM,     /* the history is not sound: version and name say where, message what:
+				      "failed", "running", "missing", "changed" or "out_of_order";
+				      the error that follows says it all in words */
 };
 
 struct migrate_event {

@@ -22,6 +22,7 @@ struct output {
 	json_t *doc;     /* JSON mode: the document being built */
 	json_t *events;  /* JSON mode: applied / rolled back / seeded items */
 	json_t *warnings;
+	json_t *problems; /* JSON mode: what is wrong with the history */
 	json_t *sql;     /* JSON mode with --dry-run: the statements */
 	json_t *plan;    /* JSON mode with --dry-run: one step per migration or seed, with its statements */
 	json_t *step;    /* the step being filled (borrowed from plan), NULL between steps */
@@ -75,6 +76,7 @@ void output_free(struct output *o)
 	json_decref(o->doc);
 	json_decref(o->events);
 	json_decref(o->warnings);
+	json_decref(o->problems);
 	json_decref(o->sql);
 	json_decref(o->plan);
 	free(o);
@@ -269,6 +271,19 @@ void output_event(void *ctx, const struct migrate_event *ev)
 			printf("%srecorded%s    %s %s (as applied, not run)\n", paint(o->color_out, GREEN),
 			       paint(o->color_out, RESET), ver, name);
 		break;
+	case MIGRATE_EVENT_PROBLEM:
+		/* text mode: the error that follows names them all */
+		if (o->json) {
+			json_t *p = json_object();
+
+			json_object_set_new(p, "version", jstr(ev->version));
+			json_object_set_new(p, "name", jstr(ev->name));
+			json_object_set_new(p, "problem", jstr(ev->message));
+			if (!o->problems)
+				o->problems = json_array();
+			json_array_append_new(o->problems, p);
+		}
+		break;
 	}
 	fflush(stdout);
 }
@@ -316,6 +331,8 @@ void output_end(struct output *o, enum migrate_result r)
 		json_object_set_new(o->doc, o->events_key, o->events ? json_incref(o->events) : json_array());
 	if (o->warnings)
 		json_object_set(o->doc, "warnings", o->warnings);
+	if (o->problems)
+		json_object_set(o->doc, "problems", o->problems);
 	if (o->sql)
 		json_object_set(o->doc, "sql", o->sql);
 	if (o->dry_run)

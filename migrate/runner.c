@@ -62,13 +62,14 @@ static enum migrate_result check_history(migrate *m, const struct history *h, in
 	int have_highest = 0, cosmetic;
 	size_t i;
 
-#define EACH_ROW_IN_STATE(st)                                                              \
+#define EACH_ROW_IN_STATE(st, what)                                                        \
 	for (i = 0; i < h->n; i++) {                                                           \
 		const struct history_row *r = &h->v[i];                                            \
 		const struct migration *mig = r->parsed ? migration_find(&m->migs, r->v) : NULL;   \
 		if (row_state(r, mig, &cosmetic) != (st))                                          \
 			continue;                                                                      \
 		strbuf_addf(&bad, "%s%s (%s)", bad.len ? ", " : "", r->version, row_label(r));     \
+		emit(m, MIGRATE_EVENT_PROBLEM, r->version, row_label(r), what, 0, 0);              \
 	}
 #define PROBLEM(...)                                                                       \
 	do {                                                                                   \
@@ -79,18 +80,18 @@ static enum migrate_result check_history(migrate *m, const struct history *h, in
 		strbuf_release(&bad);                                                              \
 	} while (0)
 
-	EACH_ROW_IN_STATE(MIGRATE_STATE_FAILED)
+	EACH_ROW_IN_STATE(MIGRATE_STATE_FAILED, "failed")
 	PROBLEM("migration %s failed part-way (recorded as failed): put the database right by hand, then run 'migrate repair'",
 		bad.buf);
-	EACH_ROW_IN_STATE(MIGRATE_STATE_RUNNING)
+	EACH_ROW_IN_STATE(MIGRATE_STATE_RUNNING, "running")
 	PROBLEM("migration %s did not complete (recorded as running: a run crashed or lost its connection part-way): put the database right by hand, then run 'migrate repair'",
 		bad.buf);
 	/* rolling back needs only a sound history: a gone file has its stored down_sql */
 	if (full) {
-		EACH_ROW_IN_STATE(MIGRATE_STATE_MISSING)
+		EACH_ROW_IN_STATE(MIGRATE_STATE_MISSING, "missing")
 		PROBLEM("applied migration %s has no file in '%s': restore it from version control",
 			bad.buf, m->cfg.migrations_dir);
-		EACH_ROW_IN_STATE(MIGRATE_STATE_CHANGED)
+		EACH_ROW_IN_STATE(MIGRATE_STATE_CHANGED, "changed")
 		PROBLEM("applied migration %s changed since it was applied: undo the edit and put the change in a new migration ('migrate new'), or run 'migrate repair' to accept it",
 			bad.buf);
 	}
@@ -112,8 +113,10 @@ static enum migrate_result check_history(migrate *m, const struct history *h, in
 	if (full && have_highest && !out_of_order) {
 		for (i = 0; i < m->migs.n; i++) {
 			const struct migration *mig = &m->migs.v[i];
-			if (mig->version < highest && !history_find(h, mig->version))
+			if (mig->version < highest && !history_find(h, mig->version)) {
 				strbuf_addf(&bad, "%s%s (%s)", bad.len ? ", " : "", mig->version_str, mig->name);
+				emit(m, MIGRATE_EVENT_PROBLEM, mig->version_str, mig->name, "out_of_order", 0, 0);
+			}
 		}
 		PROBLEM("pending migration %s has a lower version than the highest applied one (%llu): give it a newer version, or run 'migrate up --out-of-order'",
 			bad.buf, (unsigned long long)highest);

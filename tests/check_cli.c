@@ -629,6 +629,26 @@ START_TEST(up_refuses_a_changed_migration_but_not_a_comment_edit)
 	r = CLI("validate");
 	expect(&r, 1, "validate");
 	run_free(&r);
+	/* for scripts: each problem as data, besides the message */
+	{
+		json_error_t jerr;
+		json_t *doc, *p;
+
+		r = CLI("--format", "json", "validate");
+		expect(&r, 1, "validate --format json");
+		doc = json_loads(r.out, 0, &jerr);
+		ck_assert_msg(doc != NULL, "validate's JSON does not parse (%s):\n%s", jerr.text, r.out);
+		ck_assert(json_is_false(json_object_get(doc, "ok")));
+		ck_assert(json_is_string(json_object_get(doc, "error")));
+		p = json_object_get(doc, "problems");
+		ck_assert_msg(json_is_array(p) && json_array_size(p) == 1, "problems:\n%s", r.out);
+		p = json_array_get(p, 0);
+		ck_assert_str_eq(json_string_value(json_object_get(p, "version")), "1");
+		ck_assert_str_eq(json_string_value(json_object_get(p, "name")), "one");
+		ck_assert_str_eq(json_string_value(json_object_get(p, "problem")), "changed");
+		json_decref(doc);
+		run_free(&r);
+	}
 	r = CLI("repair");
 	expect(&r, 0, "repair");
 	expect_in(r.out, "recorded the new checksum of 1", "stdout");

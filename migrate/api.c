@@ -92,10 +92,7 @@ void migrate_close(migrate *m)
 {
 	if (!m)
 		return;
-	if (m->conn) {
-		db_unlock(m);
-		m->cfg.drv->close(m->conn);
-	}
+	db_close(m);
 	migration_set_release(&m->migs);
 	placeholders_release(&m->ph);
 	config_release(&m->cfg);
@@ -233,49 +230,30 @@ static enum migrate_result need_settings(migrate *m, struct migrate_error *err)
 
 enum migrate_result migrate_create_database(migrate *m, struct migrate_error *err)
 {
-	struct driver_error derr = { "", -1 };
-	enum driver_result r;
-
 	if (need_settings(m, err))
 		return err->code;
-	if (!(m->cfg.drv->caps & DRIVER_CAP_CREATE_DATABASE) || !m->cfg.drv->create_database)
-		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot create databases", m->cfg.drv->name);
-	r = m->cfg.drv->create_database(&m->cfg.settings, &derr);
-	if (r != DRIVER_OK)
-		return merr_set(err, db_map_result(r), "cannot create %s: %s", m->cfg.display_url, derr.message);
-	return MIGRATE_OK;
+	return db_create_database(m, err);
 }
 
 enum migrate_result migrate_drop_database(migrate *m, struct migrate_error *err)
 {
-	struct driver_error derr = { "", -1 };
-	enum driver_result r;
-
 	if (need_settings(m, err))
 		return err->code;
-	if (!(m->cfg.drv->caps & DRIVER_CAP_CREATE_DATABASE) || !m->cfg.drv->drop_database)
-		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot drop databases", m->cfg.drv->name);
-	r = m->cfg.drv->drop_database(&m->cfg.settings, &derr);
-	if (r != DRIVER_OK)
-		return merr_set(err, db_map_result(r), "cannot drop %s: %s", m->cfg.display_url, derr.message);
-	return MIGRATE_OK;
+	return db_drop_database(m, err);
 }
 
 enum migrate_result migrate_wait(migrate *m, int timeout_s, struct migrate_error *err)
 {
 	long long deadline = now_ms() + (long long)timeout_s * 1000;
 	struct driver_error derr = { "", -1 };
-	struct driver_conn *conn = NULL;
 	struct timespec pause = { 0, 250 * 1000000L };
 
 	if (need_settings(m, err))
 		return err->code;
 	for (;;) {
-		enum driver_result r = m->cfg.drv->connect(&m->cfg.settings, &conn, &derr);
-		if (r == DRIVER_OK) {
-			m->cfg.drv->close(conn);
+		enum driver_result r = db_try_connect(m, &derr);
+		if (r == DRIVER_OK)
 			return MIGRATE_OK;
-		}
 		if (r != DRIVER_ECONNECT) /* settings that can never work: no use waiting */
 			return merr_set(err, db_map_result(r), "cannot connect to %s: %s", m->cfg.display_url,
 					derr.message);

@@ -242,6 +242,85 @@ int section_has_statements(const migrate *m, const char *text, const struct sect
 	return any;
 }
 
+void db_close(migrate *m)
+{
+	if (!m->conn)
+		return;
+	db_unlock(m);
+	m->cfg.drv->close(m->conn);
+	m->conn = NULL;
+}
+
+enum migrate_result db_create_database(migrate *m, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+
+	if (!(m->cfg.drv->caps & DRIVER_CAP_CREATE_DATABASE) || !m->cfg.drv->create_database)
+		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot create databases", m->cfg.drv->name);
+	r = m->cfg.drv->create_database(&m->cfg.settings, &derr);
+	if (r != DRIVER_OK)
+		return merr_set(err, db_map_result(r), "cannot create %s: %s", m->cfg.display_url, derr.message);
+	return MIGRATE_OK;
+}
+
+enum migrate_result db_drop_database(migrate *m, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+
+	if (!(m->cfg.drv->caps & DRIVER_CAP_CREATE_DATABASE) || !m->cfg.drv->drop_database)
+		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot drop databases", m->cfg.drv->name);
+	r = m->cfg.drv->drop_database(&m->cfg.settings, &derr);
+	if (r != DRIVER_OK)
+		return merr_set(err, db_map_result(r), "cannot drop %s: %s", m->cfg.display_url, derr.message);
+	return MIGRATE_OK;
+}
+
+enum driver_result db_try_connect(migrate *m, struct driver_error *derr)
+{
+	struct driver_conn *conn = NULL;
+	enum driver_result r = m->cfg.drv->connect(&m->cfg.settings, &conn, derr);
+
+	if (r == DRIVER_OK)
+		m->cfg.drv->close(conn);
+	return r;
+}
+
+int db_can_load(const migrate *m)
+{
+	return (m->cfg.drv->caps & DRIVER_CAP_BULK_LOAD) && m->cfg.drv->load_begin;
+}
+
+enum driver_result db_primary_key(migrate *m, const char *table, char ***cols, struct driver_error *derr)
+{
+	return m->cfg.drv->primary_key(m->conn, table, cols, derr);
+}
+
+enum driver_result db_load_begin(migrate *m, const char *table, const char *const *cols, int ncols,
+				 const char *key, driver_row_fn key_fn, void *key_ctx,
+				 struct driver_load **out, struct driver_error *derr)
+{
+	return m->cfg.drv->load_begin(m->conn, table, cols, ncols, key, key_fn, key_ctx, out, derr);
+}
+
+enum driver_result db_load_row(migrate *m, struct driver_load *ld, const char *const *values,
+			       const size_t *lens, struct driver_error *derr)
+{
+	return m->cfg.drv->load_row(ld, values, lens, derr);
+}
+
+enum driver_result db_load_end(migrate *m, struct driver_load *ld, long long *rows,
+			       struct driver_error *derr)
+{
+	return m->cfg.drv->load_end(ld, rows, derr);
+}
+
+void db_load_abort(migrate *m, struct driver_load *ld)
+{
+	m->cfg.drv->load_abort(ld);
+}
+
 enum migrate_result db_run_section(migrate *m, const char *label, const char *text,
 				   const struct section *sec, long long *changes,
 				   db_section_progress_fn progress, void *progress_ctx,

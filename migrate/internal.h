@@ -71,6 +71,28 @@ enum migrate_result db_commit(migrate *m, struct migrate_error *err);
 void db_rollback(migrate *m);
 /* Appends name quoted as an identifier for this driver. */
 void db_quote_ident(const migrate *m, struct strbuf *sb, const char *name);
+/* Unlocks and closes the connection, if there is one. */
+void db_close(migrate *m);
+/* create / drop: the configured database, through the driver's server connection. */
+enum migrate_result db_create_database(migrate *m, struct migrate_error *err);
+enum migrate_result db_drop_database(migrate *m, struct migrate_error *err);
+/* Connects and disconnects at once (for 'wait'): DRIVER_OK, or why not in derr. */
+enum driver_result db_try_connect(migrate *m, struct driver_error *derr);
+
+/*
+ * Bulk loading for CSV seeds: the driver's load operations (driver.h), on
+ * the open connection. db_can_load says whether this driver has them.
+ */
+int db_can_load(const migrate *m);
+enum driver_result db_primary_key(migrate *m, const char *table, char ***cols, struct driver_error *derr);
+enum driver_result db_load_begin(migrate *m, const char *table, const char *const *cols, int ncols,
+				 const char *key, driver_row_fn key_fn, void *key_ctx,
+				 struct driver_load **out, struct driver_error *derr);
+enum driver_result db_load_row(migrate *m, struct driver_load *ld, const char *const *values,
+			       const size_t *lens, struct driver_error *derr);
+enum driver_result db_load_end(migrate *m, struct driver_load *ld, long long *rows,
+			       struct driver_error *derr);
+void db_load_abort(migrate *m, struct driver_load *ld);
 /* Appends the n-th (from 1) parameter marker for this driver. */
 void db_param(const migrate *m, struct strbuf *sb, int n);
 /*

@@ -376,7 +376,6 @@ static int load_failed(struct load *L, enum driver_result r, const struct driver
 
 static int header(struct load *L, long line, size_t n, char *const *fields)
 {
-	const struct driver *d = L->m->cfg.drv;
 	struct driver_error derr = { "", -1 };
 	enum driver_result r;
 	size_t i, j;
@@ -416,7 +415,7 @@ static int header(struct load *L, long line, size_t n, char *const *fields)
 		}
 	}
 	/* how this load will be undone: by the table's key, from the CSV or from the database */
-	r = d->primary_key(L->m->conn, L->s->name, &L->pk, &derr);
+	r = db_primary_key(L->m, L->s->name, &L->pk, &derr);
 	if (r != DRIVER_OK)
 		return load_failed(L, r, &derr, 0);
 	for (L->npk = 0; L->pk[L->npk]; L->npk++)
@@ -455,8 +454,8 @@ static int header(struct load *L, long line, size_t n, char *const *fields)
 			 L->s->path, strerror(errno));
 		return 1;
 	}
-	r = d->load_begin(L->m->conn, L->s->name, (const char *const *)L->cols, (int)n, L->gen_key,
-			  generated_key, L, &L->ld, &derr);
+	r = db_load_begin(L->m, L->s->name, (const char *const *)L->cols, (int)n, L->gen_key, generated_key, L,
+			  &L->ld, &derr);
 	if (r != DRIVER_OK) {
 		L->ld = NULL;
 		return load_failed(L, r, &derr, line);
@@ -513,7 +512,7 @@ static int csv_row(void *ctx, long line, size_t n, char *const *fields, const si
 			}
 			spool_key(L, j, k);
 		}
-		r = L->m->cfg.drv->load_row(L->ld, L->vals, L->lens, &derr);
+		r = db_load_row(L->m, L->ld, L->vals, L->lens, &derr);
 		if (r != DRIVER_OK)
 			return load_failed(L, r, &derr, line);
 	}
@@ -558,7 +557,7 @@ static void load_release(struct load *L)
 	size_t i;
 
 	if (L->ld)
-		L->m->cfg.drv->load_abort(L->ld);
+		db_load_abort(L->m, L->ld);
 	for (i = 0; L->cols && i < L->ncols; i++) {
 		free(L->cols[i]);
 		free(L->owned[i]);
@@ -580,7 +579,6 @@ static void load_release(struct load *L)
 static enum migrate_result apply_csv(migrate *m, const struct migration *s, long long t0,
 				     struct migrate_error *err)
 {
-	const struct driver *d = m->cfg.drv;
 	struct load L;
 	struct driver_error derr = { "", -1 };
 	struct strbuf rec = STRBUF_INIT;
@@ -591,8 +589,8 @@ static enum migrate_result apply_csv(migrate *m, const struct migration *s, long
 	size_t i;
 	int res;
 
-	if (!(d->caps & DRIVER_CAP_BULK_LOAD) || !d->load_begin)
-		return merr_set(err, MIGRATE_EUSAGE, "%s: the %s driver cannot load CSV seeds", s->path, d->name);
+	if (!db_can_load(m))
+		return merr_set(err, MIGRATE_EUSAGE, "%s: the %s driver cannot load CSV seeds", s->path, m->cfg.drv->name);
 	memset(&L, 0, sizeof(L));
 	L.m = m;
 	L.s = s;
@@ -626,7 +624,7 @@ static enum migrate_result apply_csv(migrate *m, const struct migration *s, long
 		strbuf_release(&sb);
 		rows = L.rows;
 	} else {
-		r = d->load_end(L.ld, &rows, &derr);
+		r = db_load_end(m, L.ld, &rows, &derr);
 		L.ld = NULL;
 		if (r != DRIVER_OK) {
 			load_failed(&L, r, &derr, 0);
@@ -653,7 +651,7 @@ static enum migrate_result apply_csv(migrate *m, const struct migration *s, long
 	return MIGRATE_OK;
 fail:
 	if (L.ld) {
-		d->load_abort(L.ld);
+		db_load_abort(m, L.ld);
 		L.ld = NULL;
 	}
 	db_rollback(m);

@@ -60,10 +60,11 @@ static enum driver_result litedrv_connect(const struct driver_settings *s, struc
 		return DRIVER_ECONFIG;
 	}
 	if (s->read_only && !litedrv_memory(s->database) && access(s->database, F_OK) != 0 && errno == ENOENT)
-		rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL);
-	else
+		rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	else /* NOMUTEX: a connection is only ever used by one thread */
 		rc = sqlite3_open_v2(s->database, &db,
-				     s->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+				     (s->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+					     SQLITE_OPEN_NOMUTEX,
 				     NULL);
 	if (rc != SQLITE_OK) {
 		driver_error_set(err, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));

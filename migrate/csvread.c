@@ -80,23 +80,41 @@ int csvread_utf8_valid(const char *str, size_t len)
 	return 1;
 }
 
+/* Is the field free of NUL bytes and valid UTF-8? ASCII, the common case, in one pass. */
+static int field_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == 0)
+			return 0;
+		if (c >= 0x80)
+			return !memchr(s + i, '\0', len - i) && csvread_utf8_valid(s + i, len - i);
+	}
+	return 1;
+}
+
 static void on_field(void *s, size_t len, void *data)
 {
 	struct reader *r = data;
 
 	if (r->stopped)
 		return;
-	if (s && (memchr(s, '\0', len) || !csvread_utf8_valid(s, len))) {
+	if (s && !field_ok(s, len)) {
 		snprintf(r->msg, r->msglen, "line %ld: field %zu %s", r->start, r->n + 1,
 			 memchr(s, '\0', len) ? "holds a NUL byte" : "is not valid UTF-8");
 		r->errline = r->start;
 		r->stopped = -1;
 		return;
 	}
-	xgrow(&r->offs, &r->fcap, r->n + 1, sizeof(*r->offs));
-	r->lens = xrealloc(r->lens, r->fcap * sizeof(*r->lens));
-	r->fields = xrealloc(r->fields, r->fcap * sizeof(*r->fields));
-	r->null = xrealloc(r->null, r->fcap);
+	if (r->n + 1 > r->fcap) {
+		xgrow(&r->offs, &r->fcap, r->n + 1, sizeof(*r->offs));
+		r->lens = xrealloc(r->lens, r->fcap * sizeof(*r->lens));
+		r->fields = xrealloc(r->fields, r->fcap * sizeof(*r->fields));
+		r->null = xrealloc(r->null, r->fcap);
+	}
 	if (r->len + len + 1 > r->cap) {
 		r->cap = (r->len + len + 1) * 2;
 		r->buf = xrealloc(r->buf, r->cap);
@@ -131,11 +149,6 @@ static int no_space(unsigned char c)
 {
 	(void)c;
 	return 0;
-}
-
-static int is_term(unsigned char c)
-{
-	return c == '\n' || c == '\r';
 }
 
 /* Feeds one line (or the tail of the file) to the parser. */
@@ -195,7 +208,7 @@ int csvread_file(const char *path, csvread_row_fn row, csvread_progress_fn progr
 		return -1;
 	}
 	csv_set_space_func(&p, no_space);
-	csv_set_term_func(&p, is_term);
+	/* records end at LF or CR: libcsv's own terminators, without a call per byte */
 	block = xmalloc(CSVREAD_BLOCK);
 	while (!res && (n = fread(block, 1, CSVREAD_BLOCK, f)) > 0) {
 		const char *s = block, *end = block + n;

@@ -211,7 +211,8 @@ struct driver {
 	 * Writes the schema of the connected database into *out (the caller
 	 * frees) as deterministic, readable text built from the database's own
 	 * catalogs: tables, columns (type, nullability, default), primary keys,
-	 * unique constraints, foreign keys, indexes, views, and triggers where
+	 * unique constraints, foreign keys, CHECK constraints, indexes, views,
+	 * and triggers where
 	 * the catalog gives them, each sorted, so the same schema always gives
 	 * the same bytes on the same database. Tables named in skip
 	 * (NULL-terminated; the tracking tables) are left out.

@@ -1706,6 +1706,29 @@ static enum driver_result mydrv_dump_table(struct mydrv_conn *c, const char *tab
 	if (res != DRIVER_OK)
 		goto out;
 
+	/*
+	 * CHECK constraints, column and table ones alike, without their names
+	 * (MariaDB numbers unnamed ones CONSTRAINT_1, CONSTRAINT_2 in order).
+	 * MariaDB's check_constraints has table_name; MySQL 8's has not.
+	 */
+	if (strstr(mysql_get_server_info(c->db), "MariaDB"))
+		res = mydrv_rows(c, "SELECT check_clause FROM information_schema.check_constraints"
+				    " WHERE constraint_schema = DATABASE() AND table_name = ?", table, &r, err);
+	else
+		res = mydrv_rows(c, "SELECT cc.check_clause FROM information_schema.table_constraints tc"
+				    " JOIN information_schema.check_constraints cc"
+				    " ON cc.constraint_schema = tc.constraint_schema AND cc.constraint_name = tc.constraint_name"
+				    " WHERE tc.table_schema = DATABASE() AND tc.table_name = ? AND tc.constraint_type = 'CHECK'",
+				 table, &r, err);
+	for (i = 0; res == DRIVER_OK && i < r.n; i++) {
+		one = dump_oneline(dump_cell(&r, i, 0));
+		dump_lines_addf(&rest, "  check (%s)", one);
+		free(one);
+	}
+	dump_rows_release(&r);
+	if (res != DRIVER_OK)
+		goto out;
+
 	res = mydrv_rows(c, "SELECT trigger_name, action_timing, event_manipulation, action_statement"
 			    " FROM information_schema.triggers"
 			    " WHERE trigger_schema = DATABASE() AND event_object_table = ?", table, &r, err);

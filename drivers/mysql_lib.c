@@ -29,6 +29,7 @@ MY_FN(MYSQL *, mysql_real_connect,
 MY_VOID(mysql_close, (MYSQL *m), (m))
 MY_FN(const char *, mysql_get_ssl_cipher, (MYSQL *m), (m))
 MY_FN(unsigned long, mysql_get_server_version, (MYSQL *m), (m))
+MY_FN(char *, mysql_get_server_info, (MYSQL *m), (m))
 MY_FN(unsigned int, mysql_errno, (MYSQL *m), (m))
 MY_FN(const char *, mysql_error, (MYSQL *m), (m))
 MY_FN(const char *, mysql_sqlstate, (MYSQL *m), (m))

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
@@ -334,6 +335,93 @@ static int litedrv_autoincrement(const char *sql)
 	return 0;
 }
 
+/*
+ * Skips the string, quoted name or comment that starts at s, if one does:
+ * returns where it ends, or s itself.
+ */
+static const char *litedrv_skip_quoted(const char *s)
+{
+	char close;
+
+	if (s[0] == '-' && s[1] == '-') {
+		while (*s && *s != '\n')
+			s++;
+		return s;
+	}
+	if (s[0] == '/' && s[1] == '*') {
+		for (s += 2; *s && !(s[0] == '*' && s[1] == '/'); s++)
+			;
+		return *s ? s + 2 : s;
+	}
+	close = *s == '\'' ? '\'' : *s == '"' ? '"' : *s == '`' ? '`' : *s == '[' ? ']' : 0;
+	if (!close)
+		return s;
+	for (s++; *s; s++) {
+		if (*s == close) {
+			if (close != ']' && s[1] == close) { /* doubled: one quote inside */
+				s++;
+				continue;
+			}
+			return s + 1;
+		}
+	}
+	return s;
+}
+
+/*
+ * The CHECK constraints of a table, column and table ones alike, from its
+ * CREATE text (no pragma tells them): "  check (expr)" each, the
+ * expression on one line, the constraint's name left out as for the
+ * other constraints.
+ */
+static void litedrv_checks(const char *sql, struct dump_lines *out)
+{
+	const char *s = sql, *q;
+
+	while (s && *s) {
+		q = litedrv_skip_quoted(s);
+		if (q != s) {
+			s = q;
+			continue;
+		}
+		if (((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z') || *s == '_') {
+			const char *w = s;
+			int depth = 0;
+
+			while ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z' ? 1 : (*s >= '0' && *s <= '9') || *s == '_')
+				s++;
+			if (s - w != 5 || strncasecmp(w, "check", 5) != 0)
+				continue;
+			while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+				s++;
+			if (*s != '(')
+				continue;
+			for (w = s; *s; ) {
+				q = litedrv_skip_quoted(s);
+				if (q != s) {
+					s = q;
+					continue;
+				}
+				if (*s == '(')
+					depth++;
+				else if (*s == ')' && --depth == 0)
+					break;
+				s++;
+			}
+			if (*s == ')') {
+				char *expr = xstrndup(w + 1, (size_t)(s - w - 1)), *one = dump_oneline(expr);
+
+				dump_lines_addf(out, "  check (%s)", one);
+				free(one);
+				free(expr);
+				s++;
+			}
+			continue;
+		}
+		s++;
+	}
+}
+
 static enum driver_result litedrv_dump_table(struct litedrv_conn *c, const char *table,
 					     const char *table_sql, struct strbuf *out,
 					     struct driver_error *err)
@@ -365,6 +453,7 @@ static enum driver_result litedrv_dump_table(struct litedrv_conn *c, const char 
 				litedrv_autoincrement(table_sql) ? " autoincrement" : "");
 	strbuf_release(&sb);
 	dump_rows_release(&r);
+	litedrv_checks(table_sql, &rest);
 
 	res = litedrv_rows(c, "SELECT name, origin FROM pragma_index_list(?)", table, &r, err);
 	if (res != DRIVER_OK)

@@ -234,6 +234,47 @@ START_TEST(dump_shows_indexes_views_and_triggers)
 END_TEST
 
 /*
+ * CHECK constraints, column and table ones, are in the dump on every
+ * database (their text as the database keeps it, without their names), and
+ * 'verify' catches one a down section leaves behind.
+ */
+START_TEST(dump_shows_check_constraints)
+{
+	struct run r;
+	char *d;
+
+	mig("1_orders.sql",
+	    "-- migrate:up\n"
+	    "CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER CHECK (total >= 0),\n"
+	    "  note VARCHAR(40) DEFAULT 'no check (here)', -- nor check (here)\n"
+	    "  CONSTRAINT small CHECK (total < 1000000));\n"
+	    "-- migrate:down\nDROP TABLE orders;\n");
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	d = dump();
+	expect_in(d, pick("  check (total < 1000000)\n  check (total >= 0)\n",
+			  "  CHECK (total < 1000000)\n  CHECK (total >= 0)\n",
+			  "  check (`total` < 1000000)\n  check (`total` >= 0)\n"),
+		  "dump");
+	expect_not_in(d, "  check (here", "dump"); /* the words in a string and a comment are no constraint */
+	free(d);
+	if (test_driver()->dialect == SQL_DIALECT_SQLITE)
+		return; /* no ALTER TABLE ... ADD CONSTRAINT */
+
+	mig("2_positive.sql", "-- migrate:up\nALTER TABLE orders ADD CONSTRAINT positive CHECK (id > 0);\n"
+			      "-- migrate:down\nSELECT 1;\n");
+	r = CLI("verify");
+	expect(&r, 1, "verify with a down section that leaves a check behind");
+	expect_in(r.err, "rolling back 2 (positive) does not restore the schema", "stderr");
+	expect_in_ci(r.err, "+  check (", "stderr");
+	run_free(&r);
+	d = xstrdup("");
+	free(d);
+}
+END_TEST
+
+/*
  * The same schema, built by statements in another order (tables, indexes,
  * columns, unnamed foreign keys), dumps to the same bytes.
  */
@@ -604,6 +645,7 @@ Suite *dump_suite(void)
 	tcase_add_test(tc, dump_leaves_out_renamed_tracking_tables_and_writes_files);
 	tcase_add_test(tc, dump_shows_indexes_views_and_triggers);
 	tcase_add_test(tc, dump_does_not_depend_on_statement_order);
+	tcase_add_test(tc, dump_shows_check_constraints);
 	tcase_add_test(tc, verify_passes_on_the_example);
 	tcase_add_test(tc, verify_catches_a_table_a_down_section_leaves_behind);
 	tcase_add_test(tc, verify_catches_a_column_a_down_section_does_not_restore);

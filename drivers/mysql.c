@@ -168,6 +168,27 @@ static enum driver_result mydrv_stmt_fail(MYSQL_STMT *st, struct driver_error *e
 }
 
 /*
+ * The failure of a one-row INSERT replayed to find a bad CSV row: the
+ * server's "... at row 1" counts rows of that statement, which would read
+ * as the file's first row next to the file:line the core puts before it.
+ */
+static enum driver_result mydrv_row_fail(MYSQL_STMT *st, struct driver_error *err)
+{
+	static const char tail[] = " at row 1";
+	const char *msg = mysql_stmt_error(st);
+	size_t n = msg ? strlen(msg) : 0;
+	char *trimmed;
+	enum driver_result r;
+
+	if (n <= sizeof(tail) - 1 || strcmp(msg + n - (sizeof(tail) - 1), tail) != 0)
+		return mydrv_stmt_fail(st, err);
+	trimmed = xstrndup(msg, n - (sizeof(tail) - 1));
+	r = mydrv_error(trimmed, mysql_stmt_errno(st), err);
+	free(trimmed);
+	return r;
+}
+
+/*
  * MySQL places a syntax error by line within the statement ("... near 'x'
  * at line 3"); the core wants a byte offset, so this is the line's start.
  * -1 when the message names no line.
@@ -1066,12 +1087,12 @@ static enum driver_result mydrv_load_flush(struct driver_load *ld, struct driver
 	} else {
 		MYSQL_STMT *one;
 
-		r = mydrv_stmt_fail(st, err);
+		r = ld->n == 1 ? mydrv_row_fail(st, err) : mydrv_stmt_fail(st, err);
 		err->offset = -1;
 		one = r == DRIVER_ESQL && ld->n > 1 ? mydrv_load_prepare(ld, 1, err) : NULL;
 		for (i = 0; one && i < ld->n; i++) {
 			if (mydrv_load_exec(ld, one, i, 1) != 0) {
-				r = mydrv_stmt_fail(one, err);
+				r = mydrv_row_fail(one, err);
 				err->offset = (long)(ld->rows + i + 1);
 				break;
 			}
@@ -1227,7 +1248,7 @@ static void mydrv_chunk_replay(struct driver_load *ld, struct mydrv_chunk *ch)
 	for (i = 0; i < ch->n; i++) {
 		mydrv_tsv_decode(&p, ld->ncols, &ld->buf, ld->offs); /* as the batch's first row */
 		if (mydrv_load_exec(ld, one, 0, 1) != 0) {
-			ch->r = mydrv_stmt_fail(one, &ch->err);
+			ch->r = mydrv_row_fail(one, &ch->err);
 			ch->err.offset = (long)(ch->first + i + 1);
 			break;
 		}

@@ -433,13 +433,19 @@ START_TEST(a_multi_megabyte_load_keeps_keys_and_names_a_late_bad_row)
 	/* the bad row in the third megabyte */
 	write_file(proj, "seeds/01_gen.csv", "label\nx\n");
 	strbuf_addstr(&sb, "id,name,note,qty\n");
-	for (i = 1; i <= 90000; i++)
-		strbuf_addf(&sb, "%d,name %d,a note that makes the row longer,%d\n", i, i, i == 88888 ? -1 : i);
+	for (i = 1; i <= 90000; i++) {
+		if (i == 88888) /* SQLite's type affinity takes text: there a CHECK fails */
+			strbuf_addf(&sb, "%d,name %d,a note,%s\n", i, i, pick("-1", "lots", "lots"));
+		else
+			strbuf_addf(&sb, "%d,name %d,a note that makes the row longer,%d\n", i, i, i);
+	}
 	write_file(proj, "seeds/02_things.csv", sb.buf);
 	strbuf_release(&sb);
 	r = CLI("seed");
 	expect(&r, 1, "seed");
 	expect_in(r.err, "seeds/02_things.csv:88889:", "stderr");
+	/* the file's line, and no "at row 1" of the statement that found it (MySQL) */
+	ck_assert_msg(strstr(r.err, "at row 1 ") == NULL, "stderr names row 1:\n%s", r.err);
 	run_free(&r);
 	expect_value("SELECT COUNT(*) FROM things", "0");
 	expect_value("SELECT COUNT(*) FROM schema_seeds WHERE name = '02_things.csv'", "0");

@@ -95,9 +95,11 @@ static int pgdrv_valid_sslmode(const char *mode)
 /*
  * Opens a libpq connection to dbname with the settings' host, credentials
  * and options. On DRIVER_OK *out is a connection whose notices are dropped
- * and whose client_min_messages is warning.
+ * and whose client_min_messages is warning; with read_only (--dry-run),
+ * one whose transactions are read-only, so the server refuses any write
+ * should the core ever send one.
  */
-static enum driver_result pgdrv_open(const struct driver_settings *s, const char *dbname,
+static enum driver_result pgdrv_open(const struct driver_settings *s, const char *dbname, int read_only,
 				     PGconn **out, struct driver_error *err)
 {
 	const char *keys[16], *vals[16];
@@ -170,7 +172,9 @@ static enum driver_result pgdrv_open(const struct driver_settings *s, const char
 		PQfinish(pg);
 		return DRIVER_ECONNECT;
 	}
-	res = PQexec(pg, "SET client_min_messages TO warning");
+	/* one round trip for both (a simple query may hold several statements) */
+	res = PQexec(pg, read_only ? "SET client_min_messages TO warning; SET default_transaction_read_only TO on"
+				   : "SET client_min_messages TO warning");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		pgdrv_error_text(err, "", res ? PQresultErrorMessage(res) : PQerrorMessage(pg));
 		PQclear(res);
@@ -190,21 +194,9 @@ static enum driver_result pgdrv_connect(const struct driver_settings *s, struct 
 	PGconn *pg;
 
 	*out = NULL;
-	r = pgdrv_open(s, s->database, &pg, err);
+	r = pgdrv_open(s, s->database, s->read_only, &pg, err);
 	if (r != DRIVER_OK)
 		return r;
-	if (s->read_only) {
-		/* --dry-run: the server refuses any write, should the core ever send one */
-		PGresult *res = PQexec(pg, "SET default_transaction_read_only TO on");
-
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			pgdrv_error_text(err, "", res ? PQresultErrorMessage(res) : PQerrorMessage(pg));
-			PQclear(res);
-			PQfinish(pg);
-			return DRIVER_ECONNECT;
-		}
-		PQclear(res);
-	}
 	c = xcalloc(1, sizeof(*c));
 	c->base.drv = &postgres_driver;
 	c->pg = pg;
@@ -590,7 +582,7 @@ static enum driver_result pgdrv_maintenance(const struct driver_settings *s, con
 		driver_error_set(err, "no database name given");
 		return DRIVER_ECONFIG;
 	}
-	r = pgdrv_open(s, PGDRV_MAINTENANCE_DB, &pg, err);
+	r = pgdrv_open(s, PGDRV_MAINTENANCE_DB, 0, &pg, err);
 	if (r != DRIVER_OK)
 		return r;
 	strbuf_addf(&sb, "%s \"", verb);

@@ -246,6 +246,21 @@ START_TEST(quiet_prints_only_errors_and_verbose_more)
 }
 END_TEST
 
+/* Undoes the seeds, seeds again on a terminal (with flag, if any) and expects no bar. */
+static void seed_without_a_bar(const char *const *env, const char *flag, const char *why)
+{
+	struct run r = CLI("seed", "--undo-all");
+	int status;
+	char *out;
+
+	expect(&r, 0, "undo");
+	run_free(&r);
+	out = flag ? TTY(env, &status, flag, "seed") : TTY(env, &status, "seed");
+	ck_assert_msg(status == 0, "seed exited %d:\n%s", status, out);
+	ck_assert_msg(strstr(out, "seeding") == NULL, "a bar %s:\n%s", why, out);
+	free(out);
+}
+
 /*
  * A seed that runs longer than MIGRATE_PROGRESS_DELAY (0 here, so every
  * seed does) draws a bar on a terminal's stderr, CSV and SQL seeds alike,
@@ -275,22 +290,8 @@ START_TEST(a_long_seed_draws_a_progress_bar_on_a_terminal_only)
 	expect_in(out, "100% 2 rows 0s\r\033[K", "the bar cleared before the next line");
 	free(out);
 
-	out = TTY(now, &status, "seed", "--undo-all");
-	ck_assert_msg(status == 0, "undo exited %d:\n%s", status, out);
-	free(out);
-	out = TTY(now, &status, "-q", "seed");
-	ck_assert_msg(status == 0, "seed -q exited %d:\n%s", status, out);
-	ck_assert_msg(strstr(out, "seeding") == NULL, "-q drew a bar:\n%s", out);
-	free(out);
-
-	r = CLI("seed", "--undo-all");
-	expect(&r, 0, "undo");
-	run_free(&r);
-	out = TTY(never, &status, "seed");
-	ck_assert_msg(status == 0, "seed exited %d:\n%s", status, out);
-	ck_assert_msg(strstr(out, "seeding") == NULL, "a quick seed drew a bar:\n%s", out);
-	free(out);
-
+	seed_without_a_bar(now, "-q", "with -q");
+	seed_without_a_bar(never, NULL, "before the delay");
 	r = CLI("seed", "--undo-all");
 	expect(&r, 0, "undo");
 	run_free(&r);

@@ -1070,6 +1070,60 @@ static void mydrv_load_next(struct driver_load *ld)
 	ld->buf.len = 0;
 }
 
+/*
+ * The first warning the last statement left, notes aside, as "message
+ * (warning N)", or NULL when there is none. A trailing " at row R" (the
+ * row of that statement) is cut off and R put in *row; 0 when it names none.
+ * A server that is not in strict mode stores a bad value, cut or replaced,
+ * with such a warning; LOAD DATA LOCAL does so in strict mode too. A seed
+ * fails on it either way, as it fails on an error.
+ */
+static char *mydrv_warning(struct mydrv_conn *c, long *row)
+{
+	static const char at[] = " at row ";
+	MYSQL_RES *res;
+	MYSQL_ROW w;
+	char *msg = NULL;
+
+	*row = 0;
+	if (mysql_warning_count(c->db) == 0)
+		return NULL;
+	if (mysql_real_query(c->db, "SHOW WARNINGS", 13) || !(res = mysql_store_result(c->db)))
+		return xstrdup("the server reported warnings, and SHOW WARNINGS failed");
+	while (!msg && (w = mysql_fetch_row(res)) != NULL) {
+		const char *text, *p;
+		size_t n;
+
+		if (mysql_num_fields(res) < 3 || !w[0] || strcmp(w[0], "Note") == 0)
+			continue;
+		text = w[2] ? w[2] : "";
+		n = strlen(text);
+		for (p = text + n; p > text && p[-1] >= '0' && p[-1] <= '9'; p--)
+			;
+		if (*p && (size_t)(p - text) >= sizeof(at) - 1 && memcmp(p - (sizeof(at) - 1), at, sizeof(at) - 1) == 0) {
+			*row = strtol(p, NULL, 10);
+			n = (size_t)(p - text) - (sizeof(at) - 1);
+		}
+		msg = xasprintf("%.*s (warning %s)", (int)n, text, w[1] ? w[1] : "?");
+	}
+	mysql_free_result(res);
+	return msg;
+}
+
+/* Did the one-row statement just run leave a warning? Then it failed: err says why. */
+static int mydrv_row_warned(struct mydrv_conn *c, struct driver_error *err)
+{
+	long row;
+	char *w = mydrv_warning(c, &row);
+
+	if (!w)
+		return 0;
+	driver_error_set(err, "%s", w);
+	mydrv_one_line(err->message);
+	free(w);
+	return 1;
+}
+
 /* Sends the batch. On failure finds the row the server rejects and its message. */
 static enum driver_result mydrv_load_flush(struct driver_load *ld, struct driver_error *err)
 {
@@ -1083,7 +1137,19 @@ static enum driver_result mydrv_load_flush(struct driver_load *ld, struct driver
 	if (!st)
 		return DRIVER_ESQL;
 	if (mydrv_load_exec(ld, st, 0, ld->n) == 0) {
-		mydrv_load_keys(ld, mysql_insert_id(ld->c->db), ld->n);
+		unsigned long long first = mysql_insert_id(ld->c->db);
+		long row;
+		char *w = mydrv_warning(ld->c, &row);
+
+		if (w) {
+			driver_error_set(err, "%s", w);
+			mydrv_one_line(err->message);
+			err->offset = row > 0 ? (long)(ld->rows + row) : -1;
+			r = DRIVER_ESQL;
+			free(w);
+		} else {
+			mydrv_load_keys(ld, first, ld->n);
+		}
 	} else {
 		MYSQL_STMT *one;
 
@@ -1091,11 +1157,12 @@ static enum driver_result mydrv_load_flush(struct driver_load *ld, struct driver
 		err->offset = -1;
 		one = r == DRIVER_ESQL && ld->n > 1 ? mydrv_load_prepare(ld, 1, err) : NULL;
 		for (i = 0; one && i < ld->n; i++) {
-			if (mydrv_load_exec(ld, one, i, 1) != 0) {
+			if (mydrv_load_exec(ld, one, i, 1) != 0)
 				r = mydrv_row_fail(one, err);
-				err->offset = (long)(ld->rows + i + 1);
-				break;
-			}
+			else if (!mydrv_row_warned(ld->c, err))
+				continue;
+			err->offset = (long)(ld->rows + i + 1);
+			break;
 		}
 		if (ld->n == 1)
 			err->offset = (long)(ld->rows + 1);
@@ -1247,11 +1314,12 @@ static void mydrv_chunk_replay(struct driver_load *ld, struct mydrv_chunk *ch)
 		return;
 	for (i = 0; i < ch->n; i++) {
 		mydrv_tsv_decode(&p, ld->ncols, &ld->buf, ld->offs); /* as the batch's first row */
-		if (mydrv_load_exec(ld, one, 0, 1) != 0) {
+		if (mydrv_load_exec(ld, one, 0, 1) != 0)
 			ch->r = mydrv_row_fail(one, &ch->err);
-			ch->err.offset = (long)(ch->first + i + 1);
-			break;
-		}
+		else if (!mydrv_row_warned(ld->c, &ch->err))
+			continue;
+		ch->err.offset = (long)(ch->first + i + 1);
+		break;
 	}
 	mysql_stmt_close(one);
 }
@@ -1297,22 +1365,6 @@ static int mydrv_local_refused(unsigned int code)
 	}
 }
 
-/* The first warning of the last statement that is not a note, or NULL. */
-static char *mydrv_first_warning(struct mydrv_conn *c)
-{
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	char *msg = NULL;
-
-	if (mysql_real_query(c->db, "SHOW WARNINGS", 13) || !(res = mysql_store_result(c->db)))
-		return xstrdup("the server reported warnings, and SHOW WARNINGS failed");
-	while (!msg && (row = mysql_fetch_row(res)) != NULL)
-		if (mysql_num_fields(res) >= 3 && row[0] && strcmp(row[0], "Note") != 0)
-			msg = xasprintf("%s %s: %s", row[0], row[1] ? row[1] : "?", row[2] ? row[2] : "");
-	mysql_free_result(res);
-	return msg;
-}
-
 /*
  * Loads the chunk by LOAD DATA LOCAL INFILE (see the top of this section),
  * setting ch->r and ch->err, and ch->key to the first key the server gave.
@@ -1342,9 +1394,10 @@ static void mydrv_chunk_send(struct driver_load *ld, struct mydrv_chunk *ch)
 		if (ch->refused || ch->r != DRIVER_ESQL)
 			return; /* refused: nothing went in; or the connection is gone */
 	} else {
+		long row;
+
 		loaded = mysql_affected_rows(c->db);
-		if (mysql_warning_count(c->db) > 0)
-			warning = mydrv_first_warning(c);
+		warning = mydrv_warning(c, &row);
 		if (!warning && loaded == (my_ulonglong)ch->n) {
 			/* the OK packet of a LOAD DATA carries no insert id; the session has it */
 			if (ld->key_fn) {
@@ -1357,9 +1410,12 @@ static void mydrv_chunk_send(struct driver_load *ld, struct mydrv_chunk *ch)
 			}
 			return;
 		}
-		if (warning)
+		if (warning) {
+			/* what the replay below does not pin down, the warning's row does */
 			driver_error_set(&ch->err, "%s", warning);
-		else
+			mydrv_one_line(ch->err.message);
+			ch->err.offset = row > 0 ? (long)(ch->first + row) : -1;
+		} else
 			driver_error_set(&ch->err, "the server loaded %llu of %d rows",
 					 (unsigned long long)loaded, ch->n);
 		free(warning);

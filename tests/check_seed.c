@@ -507,6 +507,56 @@ START_TEST(mysql_loads_the_same_with_and_without_local_infile)
 }
 END_TEST
 
+/*
+ * A server outside strict mode stores 'lots' in an integer column as 0,
+ * with a warning (and LOAD DATA LOCAL does so in strict mode too): a seed
+ * fails on it all the same, on both paths, naming the row.
+ */
+START_TEST(mysql_fails_on_values_a_lax_server_would_mangle)
+{
+	const char *config = "\n[placeholders]\ncity = Paris\n";
+	struct strbuf sb = STRBUF_INIT;
+	struct run r[3];
+	struct driver_conn *c;
+	struct driver_error err;
+	const char *set = "SET GLOBAL sql_mode = ''";
+	char *mode, *reset;
+	int i;
+
+	make_tables();
+	c = test_connect();
+	mode = test_scalar(c, "SELECT @@GLOBAL.sql_mode");
+	reset = xasprintf("SET GLOBAL sql_mode = '%s'", mode);
+	ck_assert_int_eq(test_driver()->exec(c, set, strlen(set), NULL, &err), DRIVER_OK);
+
+	write_file(proj, "seeds/01_things.csv", "id,name,note,qty\n1,a,,1\n2,b,,lots\n3,c,,3\n");
+	r[0] = CLI("seed");
+	project_config(proj, url, 10, config, "options = local_infile=0\n");
+	r[1] = CLI("seed");
+	/* the warning of a multi-row INSERT names the row inside the batch */
+	strbuf_addstr(&sb, "id,name,note,qty\n");
+	for (i = 1; i <= 2000; i++)
+		strbuf_addf(&sb, i == 1500 ? "%d,n,,lots\n" : "%d,n,,%d\n", i, i);
+	write_file(proj, "seeds/01_things.csv", sb.buf);
+	strbuf_release(&sb);
+	r[2] = CLI("seed");
+
+	ck_assert_int_eq(test_driver()->exec(c, reset, strlen(reset), NULL, &err), DRIVER_OK);
+	test_driver()->close(c);
+	free(reset);
+	free(mode);
+	for (i = 0; i < 3; i++) {
+		expect(&r[i], 1, i == 0 ? "LOAD DATA" : "INSERT");
+		expect_in(r[i].err, i < 2 ? "seeds/01_things.csv:3: " : "seeds/01_things.csv:1501: ", "stderr");
+		expect_in(r[i].err, "'lots'", "stderr");
+		expect_in(r[i].err, "(warning 1366)", "stderr");
+		run_free(&r[i]);
+	}
+	expect_value("SELECT COUNT(*) FROM things", "0");
+	expect_value("SELECT COUNT(*) FROM schema_seeds", "0");
+}
+END_TEST
+
 START_TEST(undo_deletes_exactly_the_rows_it_inserted)
 {
 	struct driver_conn *c;
@@ -683,8 +733,10 @@ Suite *seed_suite(void)
 	tcase_add_test(tc, bad_csv_fails_whole_with_file_and_line);
 	tcase_add_test(tc, a_large_batch_failure_names_the_row);
 	tcase_add_test(tc, a_multi_megabyte_load_keeps_keys_and_names_a_late_bad_row);
-	if (test_driver() && test_driver()->dialect == SQL_DIALECT_MYSQL)
+	if (test_driver() && test_driver()->dialect == SQL_DIALECT_MYSQL) {
 		tcase_add_test(tc, mysql_loads_the_same_with_and_without_local_infile);
+		tcase_add_test(tc, mysql_fails_on_values_a_lax_server_would_mangle);
+	}
 	tcase_add_test(tc, undo_deletes_exactly_the_rows_it_inserted);
 	tcase_add_test(tc, undo_by_text_keys_leaves_similar_keys_alone);
 	tcase_add_test(tc, rerun_reapplies_changed_seeds);

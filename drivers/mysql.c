@@ -1368,8 +1368,9 @@ static int mydrv_local_refused(unsigned int code)
 /*
  * Loads the chunk by LOAD DATA LOCAL INFILE (see the top of this section),
  * setting ch->r and ch->err, and ch->key to the first key the server gave.
- * Runs on the sender thread, or on the caller's for the first chunk; it
- * touches only the connection, ch, and the load's replay buffers.
+ * Runs on the sender thread (on the caller's only when no thread could be
+ * started); it touches only the connection, ch, and the load's replay
+ * buffers, which the caller leaves alone until mydrv_chunk_collect.
  */
 static void mydrv_chunk_send(struct driver_load *ld, struct mydrv_chunk *ch)
 {
@@ -1591,13 +1592,17 @@ static enum driver_result mydrv_load_begin(struct driver_conn *conn, const char 
 	int i;
 
 	*out = NULL;
-	/* innodb_autoinc_lock_mode is NULL, not an error, where InnoDB is absent */
-	if (mydrv_query_text(c,
-			     "SELECT @@max_allowed_packet, @@local_infile, @@auto_increment_increment,"
-			     " (SELECT variable_value FROM information_schema.global_variables"
-			     "  WHERE variable_name = 'INNODB_AUTOINC_LOCK_MODE')",
+	if (mydrv_query_text(c, "SELECT @@max_allowed_packet, @@local_infile, @@auto_increment_increment",
 			     mydrv_first_values, &vs, err) != DRIVER_OK)
 		return DRIVER_ESQL;
+	if (key) {
+		/* an error (no InnoDB) leaves it NULL: only InnoDB's mode 2 interleaves keys */
+		struct mydrv_values mode = { 0, { NULL, NULL, NULL, NULL } };
+		struct driver_error ignored;
+
+		mydrv_query_text(c, "SELECT @@innodb_autoinc_lock_mode", mydrv_first_values, &mode, &ignored);
+		vs.v[3] = mode.v[0];
+	}
 	ld = xcalloc(1, sizeof(*ld));
 	ld->c = c;
 	ld->ncols = ncols;

@@ -168,22 +168,38 @@ static enum driver_result mydrv_stmt_fail(MYSQL_STMT *st, struct driver_error *e
 }
 
 /*
- * The failure of a one-row INSERT replayed to find a bad CSV row: the
- * server's "... at row 1" counts rows of that statement, which would read
- * as the file's first row next to the file:line the core puts before it.
+ * The length of msg without a trailing " at row R", and R in *row (0 and
+ * the whole length when it has none). The server counts rows of the
+ * statement, not of the file.
+ */
+static size_t mydrv_at_row(const char *msg, long *row)
+{
+	static const char at[] = " at row ";
+	size_t n = strlen(msg), k = sizeof(at) - 1;
+	const char *p = msg + n;
+
+	*row = 0;
+	while (p > msg && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	if (!*p || (size_t)(p - msg) < k || memcmp(p - k, at, k) != 0)
+		return n;
+	*row = strtol(p, NULL, 10);
+	return (size_t)(p - msg) - k;
+}
+
+/*
+ * The failure of a one-row INSERT replayed to find a bad CSV row, without
+ * the server's "at row 1", which would read as the file's first row next
+ * to the file:line the core puts before it.
  */
 static enum driver_result mydrv_row_fail(MYSQL_STMT *st, struct driver_error *err)
 {
-	static const char tail[] = " at row 1";
-	const char *msg = mysql_stmt_error(st);
-	size_t n = msg ? strlen(msg) : 0;
-	char *trimmed;
-	enum driver_result r;
+	const char *msg = mysql_stmt_error(st) ? mysql_stmt_error(st) : "";
+	long row;
+	size_t n = mydrv_at_row(msg, &row);
+	char *trimmed = xstrndup(msg, n);
+	enum driver_result r = mydrv_error(trimmed, mysql_stmt_errno(st), err);
 
-	if (n <= sizeof(tail) - 1 || strcmp(msg + n - (sizeof(tail) - 1), tail) != 0)
-		return mydrv_stmt_fail(st, err);
-	trimmed = xstrndup(msg, n - (sizeof(tail) - 1));
-	r = mydrv_error(trimmed, mysql_stmt_errno(st), err);
 	free(trimmed);
 	return r;
 }
@@ -1071,57 +1087,38 @@ static void mydrv_load_next(struct driver_load *ld)
 }
 
 /*
- * The first warning the last statement left, notes aside, as "message
- * (warning N)", or NULL when there is none. A trailing " at row R" (the
- * row of that statement) is cut off and R put in *row; 0 when it names none.
- * A server that is not in strict mode stores a bad value, cut or replaced,
- * with such a warning; LOAD DATA LOCAL does so in strict mode too. A seed
- * fails on it either way, as it fails on an error.
+ * Did the last statement leave a warning (notes aside)? Then it failed:
+ * err says why, as "message (warning N)" without the server's "at row R",
+ * whose R (0 when it names none) goes to *row. A server that is not in
+ * strict mode stores a bad value, cut or replaced, with such a warning;
+ * LOAD DATA LOCAL does so in strict mode too. A seed fails on it either
+ * way, as it fails on an error.
  */
-static char *mydrv_warning(struct mydrv_conn *c, long *row)
+static int mydrv_warned(struct mydrv_conn *c, struct driver_error *err, long *row)
 {
-	static const char at[] = " at row ";
 	MYSQL_RES *res;
 	MYSQL_ROW w;
-	char *msg = NULL;
+	int found = 0;
 
 	*row = 0;
 	if (mysql_warning_count(c->db) == 0)
-		return NULL;
-	if (mysql_real_query(c->db, "SHOW WARNINGS", 13) || !(res = mysql_store_result(c->db)))
-		return xstrdup("the server reported warnings, and SHOW WARNINGS failed");
-	while (!msg && (w = mysql_fetch_row(res)) != NULL) {
-		const char *text, *p;
-		size_t n;
+		return 0;
+	if (mysql_real_query(c->db, "SHOW WARNINGS", 13) || !(res = mysql_store_result(c->db))) {
+		driver_error_set(err, "the server reported warnings, and SHOW WARNINGS failed");
+		return 1;
+	}
+	while (!found && (w = mysql_fetch_row(res)) != NULL) {
+		const char *text;
 
 		if (mysql_num_fields(res) < 3 || !w[0] || strcmp(w[0], "Note") == 0)
 			continue;
 		text = w[2] ? w[2] : "";
-		n = strlen(text);
-		for (p = text + n; p > text && p[-1] >= '0' && p[-1] <= '9'; p--)
-			;
-		if (*p && (size_t)(p - text) >= sizeof(at) - 1 && memcmp(p - (sizeof(at) - 1), at, sizeof(at) - 1) == 0) {
-			*row = strtol(p, NULL, 10);
-			n = (size_t)(p - text) - (sizeof(at) - 1);
-		}
-		msg = xasprintf("%.*s (warning %s)", (int)n, text, w[1] ? w[1] : "?");
+		driver_error_set(err, "%.*s (warning %s)", (int)mydrv_at_row(text, row), text, w[1] ? w[1] : "?");
+		mydrv_one_line(err->message);
+		found = 1;
 	}
 	mysql_free_result(res);
-	return msg;
-}
-
-/* Did the one-row statement just run leave a warning? Then it failed: err says why. */
-static int mydrv_row_warned(struct mydrv_conn *c, struct driver_error *err)
-{
-	long row;
-	char *w = mydrv_warning(c, &row);
-
-	if (!w)
-		return 0;
-	driver_error_set(err, "%s", w);
-	mydrv_one_line(err->message);
-	free(w);
-	return 1;
+	return found;
 }
 
 /* Sends the batch. On failure finds the row the server rejects and its message. */
@@ -1139,14 +1136,10 @@ static enum driver_result mydrv_load_flush(struct driver_load *ld, struct driver
 	if (mydrv_load_exec(ld, st, 0, ld->n) == 0) {
 		unsigned long long first = mysql_insert_id(ld->c->db);
 		long row;
-		char *w = mydrv_warning(ld->c, &row);
 
-		if (w) {
-			driver_error_set(err, "%s", w);
-			mydrv_one_line(err->message);
+		if (mydrv_warned(ld->c, err, &row)) {
 			err->offset = row > 0 ? (long)(ld->rows + row) : -1;
 			r = DRIVER_ESQL;
-			free(w);
 		} else {
 			mydrv_load_keys(ld, first, ld->n);
 		}
@@ -1157,9 +1150,11 @@ static enum driver_result mydrv_load_flush(struct driver_load *ld, struct driver
 		err->offset = -1;
 		one = r == DRIVER_ESQL && ld->n > 1 ? mydrv_load_prepare(ld, 1, err) : NULL;
 		for (i = 0; one && i < ld->n; i++) {
+			long row;
+
 			if (mydrv_load_exec(ld, one, i, 1) != 0)
 				r = mydrv_row_fail(one, err);
-			else if (!mydrv_row_warned(ld->c, err))
+			else if (!mydrv_warned(ld->c, err, &row))
 				continue;
 			err->offset = (long)(ld->rows + i + 1);
 			break;
@@ -1313,10 +1308,12 @@ static void mydrv_chunk_replay(struct driver_load *ld, struct mydrv_chunk *ch)
 	if (!one)
 		return;
 	for (i = 0; i < ch->n; i++) {
+		long row;
+
 		mydrv_tsv_decode(&p, ld->ncols, &ld->buf, ld->offs); /* as the batch's first row */
 		if (mydrv_load_exec(ld, one, 0, 1) != 0)
 			ch->r = mydrv_row_fail(one, &ch->err);
-		else if (!mydrv_row_warned(ld->c, &ch->err))
+		else if (!mydrv_warned(ld->c, &ch->err, &row))
 			continue;
 		ch->err.offset = (long)(ch->first + i + 1);
 		break;
@@ -1376,7 +1373,6 @@ static void mydrv_chunk_send(struct driver_load *ld, struct mydrv_chunk *ch)
 {
 	struct mydrv_conn *c = ld->c;
 	my_ulonglong loaded;
-	char *warning = NULL;
 	int failed;
 
 	ch->r = DRIVER_OK;
@@ -1396,10 +1392,12 @@ static void mydrv_chunk_send(struct driver_load *ld, struct mydrv_chunk *ch)
 			return; /* refused: nothing went in; or the connection is gone */
 	} else {
 		long row;
+		int warned;
 
 		loaded = mysql_affected_rows(c->db);
-		warning = mydrv_warning(c, &row);
-		if (!warning && loaded == (my_ulonglong)ch->n) {
+		/* what the replay below does not pin down, the warning's row does */
+		warned = mydrv_warned(c, &ch->err, &row);
+		if (!warned && loaded == (my_ulonglong)ch->n) {
 			/* the OK packet of a LOAD DATA carries no insert id; the session has it */
 			if (ld->key_fn) {
 				struct mydrv_value first = { 0, NULL };
@@ -1411,15 +1409,11 @@ static void mydrv_chunk_send(struct driver_load *ld, struct mydrv_chunk *ch)
 			}
 			return;
 		}
-		if (warning) {
-			/* what the replay below does not pin down, the warning's row does */
-			driver_error_set(&ch->err, "%s", warning);
-			mydrv_one_line(ch->err.message);
+		if (warned)
 			ch->err.offset = row > 0 ? (long)(ch->first + row) : -1;
-		} else
+		else
 			driver_error_set(&ch->err, "the server loaded %llu of %d rows",
 					 (unsigned long long)loaded, ch->n);
-		free(warning);
 		ch->r = DRIVER_ESQL;
 	}
 	/* find the row, with the message an INSERT of it gets */

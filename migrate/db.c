@@ -251,30 +251,31 @@ void db_close(migrate *m)
 	m->conn = NULL;
 }
 
-enum migrate_result db_create_database(migrate *m, struct migrate_error *err)
+/* create (1) or drop (0) the configured database */
+static enum migrate_result db_server_database(migrate *m, int create, struct migrate_error *err)
 {
+	const struct driver *d = m->cfg.drv;
 	struct driver_error derr = { "", -1 };
 	enum driver_result r;
 
-	if (!(m->cfg.drv->caps & DRIVER_CAP_CREATE_DATABASE) || !m->cfg.drv->create_database)
-		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot create databases", m->cfg.drv->name);
-	r = m->cfg.drv->create_database(&m->cfg.settings, &derr);
+	if (!(d->caps & DRIVER_CAP_CREATE_DATABASE) || !(create ? d->create_database : d->drop_database))
+		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot %s databases", d->name,
+				create ? "create" : "drop");
+	r = (create ? d->create_database : d->drop_database)(&m->cfg.settings, &derr);
 	if (r != DRIVER_OK)
-		return merr_set(err, db_map_result(r), "cannot create %s: %s", m->cfg.display_url, derr.message);
+		return merr_set(err, db_map_result(r), "cannot %s %s: %s", create ? "create" : "drop",
+				m->cfg.display_url, derr.message);
 	return MIGRATE_OK;
+}
+
+enum migrate_result db_create_database(migrate *m, struct migrate_error *err)
+{
+	return db_server_database(m, 1, err);
 }
 
 enum migrate_result db_drop_database(migrate *m, struct migrate_error *err)
 {
-	struct driver_error derr = { "", -1 };
-	enum driver_result r;
-
-	if (!(m->cfg.drv->caps & DRIVER_CAP_CREATE_DATABASE) || !m->cfg.drv->drop_database)
-		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot drop databases", m->cfg.drv->name);
-	r = m->cfg.drv->drop_database(&m->cfg.settings, &derr);
-	if (r != DRIVER_OK)
-		return merr_set(err, db_map_result(r), "cannot drop %s: %s", m->cfg.display_url, derr.message);
-	return MIGRATE_OK;
+	return db_server_database(m, 0, err);
 }
 
 enum driver_result db_try_connect(migrate *m, struct driver_error *derr)

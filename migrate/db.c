@@ -55,7 +55,17 @@ enum migrate_result db_lock(migrate *m, struct migrate_error *err)
 	 */
 	if (m->locked || m->opt.dry_run || !(m->cfg.drv->caps & DRIVER_CAP_LOCK))
 		return MIGRATE_OK;
-	r = m->cfg.drv->lock(m->conn, m->cfg.table, m->cfg.lock_timeout, &derr);
+	/*
+	 * One try first, so that a run that has to wait says so, and whom it
+	 * waits for, rather than hanging silently for lock_timeout seconds.
+	 */
+	r = m->cfg.drv->lock(m->conn, m->cfg.table, 0, &derr);
+	if (r == DRIVER_ELOCK && m->cfg.lock_timeout > 0) {
+		emitf(m, MIGRATE_EVENT_WARNING, "waiting up to %d s (lock_timeout) for the migration lock on %s: %s",
+		      m->cfg.lock_timeout, m->cfg.display_url, derr.message);
+		derr = (struct driver_error){ "", -1 };
+		r = m->cfg.drv->lock(m->conn, m->cfg.table, m->cfg.lock_timeout, &derr);
+	}
 	if (r == DRIVER_ELOCK)
 		return merr_set(err, MIGRATE_ELOCK,
 				"another migrate holds the lock on %s; gave up after %d s (lock_timeout): %s",

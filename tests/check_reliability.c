@@ -9,8 +9,10 @@
  * deploy relies on: every process exits with the documented code, nothing
  * is applied twice, and nothing is recorded as applied that was not.
  *
- * A "long" statement per database: pg_sleep() and SLEEP() on the servers;
- * on SQLite a recursive CTE that counts (about 0.45 s per million rows).
+ * A migration that must still be running when the test looks is held at a
+ * gate the test controls (testutil.h: a lock the test holds and releases),
+ * never by a statement that is merely expected to take a while, so the
+ * suite behaves the same on a fast machine and on a slow one.
  *
  * The deploy-safety commands are here too: validate naming every problem,
  * baseline, and --dry-run changing nothing (not even the SQLite file).
@@ -75,22 +77,6 @@ static char *history_status(const char *version)
 
 	snprintf(sql, sizeof(sql), "SELECT status FROM schema_migrations WHERE version = '%s'", version);
 	return db_scalar(sql);
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -170,60 +156,22 @@ static void exec_sql(const char *sql)
 	test_driver()->close(c);
 }
 
-/* Polls until the table exists (a migration before the long one committed). */
-static void wait_for_table(const char *table, int timeout_s)
-{
-	long long until = mono_ms() + timeout_s * 1000LL;
-
-	while (!db_table_exists(table)) {
-		ck_assert_msg(mono_ms() < until, "table '%s' did not appear within %d s", table, timeout_s);
-		sleep_ms(50);
-	}
-}
-
-/* On the servers: polls until a session of this database runs a sleep. */
-static void wait_for_sleep(int timeout_s)
-{
-	const char *sql = pick(NULL,
-			       "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
-			       "AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_sleep%'",
-			       "SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() "
-			       "AND id <> CONNECTION_ID() AND info LIKE 'SELECT SLEEP%'");
-	long long until = mono_ms() + timeout_s * 1000LL;
-
-	if (!sql) {
-		sleep_ms(500); /* SQLite: the long CTE follows the table at once */
-		return;
-	}
-	for (;;) {
-		char *n = db_scalar(sql);
-		int busy = n && atoi(n) > 0;
-		free(n);
-		if (busy)
-			return;
-		ck_assert_msg(mono_ms() < until, "no migration started sleeping within %d s", timeout_s);
-		sleep_ms(50);
-	}
-}
-
 static const char one_sql[] = "-- migrate:up\nCREATE TABLE one (id INTEGER);\n-- migrate:down\nDROP TABLE one;\n";
 
-/*
- * Migration 2: a table, a row, then a long statement (seconds: on SQLite,
- * the CTE's upper bound in millions of rows, about 0.45 s each).
- */
-static char *slow_sql(int seconds, int sqlite_millions)
-{
-	char *longst = test_driver()->dialect == SQL_DIALECT_SQLITE
-			       ? xasprintf("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < %d000000) SELECT COUNT(*) FROM c;",
-					   sqlite_millions)
-			       : xasprintf("SELECT %s(%d);", pick(NULL, "pg_sleep", "SLEEP"), seconds);
-	char *text = xasprintf("-- migrate:up\nCREATE TABLE two (id INTEGER);\nINSERT INTO two (id) VALUES (1);\n%s\n"
-			       "-- migrate:down\nDROP TABLE two;\n",
-			       longst);
+static void apply_one_first(void);
 
-	free(longst);
-	return text;
+/*
+ * Migration 2: a table, a row, then the gate (testutil.h), where it stays
+ * until the test releases it; transactional = 0 adds transaction:false.
+ */
+static void write_gated_two(const struct gate *g, int transactional)
+{
+	char *text = xasprintf("-- migrate:up%s\nCREATE TABLE two (id INTEGER);\nINSERT INTO two (id) VALUES (1);\n%s\n"
+			       "-- migrate:down\nDROP TABLE two;\n",
+			       transactional ? "" : " transaction:false", gate_sql(g));
+
+	mig("2_slow.sql", text);
+	free(text);
 }
 
 static const char two_quick_sql[] = "-- migrate:up\nCREATE TABLE two (id INTEGER);\nINSERT INTO two (id) VALUES (1);\n"
@@ -276,24 +224,26 @@ END_TEST
  */
 START_TEST(kill_9_during_a_long_migration)
 {
-	char *slow = slow_sql(3, 1000), *st;
+	struct gate *g;
+	char *st;
 	struct run r;
 	pid_t pid;
 
-	mig("1_one.sql", one_sql);
-	mig("2_slow.sql", slow);
-	free(slow);
+	apply_one_first();
+	g = gate_hold(proj, 1);
+	write_gated_two(g, 1);
 	pid = SPAWN("up.err", "up");
-	wait_for_table("one", 20);
-	wait_for_sleep(20);
+	gate_wait(g, pid, "two", 20);
 	kill9(pid);
+	/* a server session left behind finishes its statement and ends with the client */
+	gate_release(g);
 	/* the next run must not do the long part again: it is the migration's fix */
 	mig("2_slow.sql", two_quick_sql);
 
 	if (!is_mysql()) {
 		ck_assert_int_eq(db_table_exists("two"), 0);
 		ck_assert_int_eq(db_count("schema_migrations"), 1);
-		/* on PostgreSQL the orphaned session sleeps on, holding the lock: up waits for it */
+		/* on PostgreSQL the orphaned session may still hold the lock a moment: up waits for it */
 		r = CLI("up");
 		expect(&r, 0, "up after the crash");
 		run_free(&r);
@@ -348,23 +298,30 @@ END_TEST
  */
 START_TEST(the_waiter_proceeds_when_the_lock_holder_is_killed)
 {
-	char *slow = slow_sql(2, 6), *err, *st;
+	/*
+	 * SQLite: outside a transaction, since a reader holding the gate of a
+	 * transactional one would keep the waiter from even opening the file.
+	 */
+	int transactional = test_driver()->dialect != SQL_DIALECT_SQLITE;
+	struct gate *g;
+	char *err, *st;
 	pid_t holder, waiter;
 	int rc;
 
-	mig("1_one.sql", one_sql);
-	mig("2_slow.sql", slow);
-	free(slow);
+	apply_one_first();
+	g = gate_hold(proj, transactional);
+	write_gated_two(g, transactional);
 	holder = SPAWN("holder.err", "up");
-	wait_for_table("one", 20);
-	wait_for_sleep(20);
+	gate_wait(g, holder, "two", 20);
 	waiter = SPAWN("waiter.err", "up", "--lock-timeout", "30");
-	sleep_ms(300);
+	wait_for_text(proj, "waiter.err", "waiting up to 30 s (lock_timeout) for the migration lock", 20);
 	ck_assert_msg(waitpid(waiter, NULL, WNOHANG) == 0, "the waiter did not wait for the lock");
 	kill9(holder);
+	gate_release(g);
 	rc = wait_exit(waiter, 40);
 	err = slurp(proj, "waiter.err");
-	if (is_mysql()) {
+	if (!transactional || is_mysql()) {
+		/* the holder's DDL committed: its 'running' row is the trace */
 		ck_assert_msg(rc == 1, "waiter: exit %d: %s", rc, err);
 		expect_in(err, "recorded as running", "waiter's stderr");
 	} else {
@@ -385,23 +342,21 @@ END_TEST
  */
 START_TEST(transaction_false_is_tracked_running_then_applied_or_failed)
 {
-	char *slow = slow_sql(2, 4), *text, *st;
+	struct gate *g;
+	char *st;
 	struct run r;
 	pid_t pid;
 	int rc;
 
-	/* slow_sql's up marker, with the option */
-	text = xasprintf("-- migrate:up transaction:false\n%s", slow + strlen("-- migrate:up\n"));
-	free(slow);
-	mig("1_one.sql", one_sql);
-	mig("2_slow.sql", text);
-	free(text);
+	apply_one_first();
+	g = gate_hold(proj, 0);
+	write_gated_two(g, 0);
 	pid = SPAWN("up.err", "up");
-	wait_for_table("one", 20);
-	wait_for_sleep(20);
+	gate_wait(g, pid, "two", 20);
 	r = CLI("status");
 	expect_in(r.out, "running  2", "status while it runs");
 	run_free(&r);
+	gate_release(g);
 	rc = wait_exit(pid, 30);
 	ck_assert_int_eq(rc, 0);
 	st = history_status("2");
@@ -447,24 +402,23 @@ END_TEST
  */
 START_TEST(the_server_drops_the_connection_mid_migration)
 {
-	char *slow, *st, *e;
+	struct gate *g;
+	char *st, *e;
 	struct driver_conn *c;
 	pid_t pid;
 	int rc;
 
 	if (test_driver()->dialect == SQL_DIALECT_SQLITE)
 		return;
-	slow = slow_sql(30, 0);
-	mig("1_one.sql", one_sql);
-	mig("2_slow.sql", slow);
-	free(slow);
+	apply_one_first();
+	g = gate_hold(proj, 1);
+	write_gated_two(g, 1);
 	pid = SPAWN("up.err", "up");
-	wait_for_table("one", 20);
-	wait_for_sleep(20);
+	gate_wait(g, pid, "two", 20);
 	c = test_connect();
 	if (is_mysql()) {
 		char *id = test_scalar(c, "SELECT id FROM information_schema.processlist WHERE db = DATABASE() "
-					  "AND id <> CONNECTION_ID() AND info LIKE 'SELECT SLEEP%'");
+					  "AND id <> CONNECTION_ID() AND info LIKE 'SELECT GET_LOCK(%'");
 		char *kill_sql = xasprintf("KILL %s", id);
 		ck_assert_ptr_nonnull(id);
 		free(test_scalar(c, kill_sql));
@@ -472,10 +426,11 @@ START_TEST(the_server_drops_the_connection_mid_migration)
 		free(id);
 	} else {
 		free(test_scalar(c, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-				    "AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_sleep%'"));
+				    "AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_advisory_xact_lock(%'"));
 	}
 	test_driver()->close(c);
 	rc = wait_exit(pid, 20);
+	gate_release(g);
 	e = slurp(proj, "up.err");
 	ck_assert_msg(rc == 1, "up: exit %d, expected 1: %s", rc, e);
 	expect_in(e, "migrate: error: ", "stderr");

@@ -27,6 +27,8 @@ runner=$build_dir/check_migrate
 export MIGRATE_SOURCE_DIR=$src_dir
 export MIGRATE_BIN=$build_dir/migrate
 export CK_DEFAULT_TIMEOUT=120
+# Timeouts are caps for a hang, never waited out: room for a machine three times slower.
+export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-3}
 
 srv_dir=$(mktemp -d "${TMPDIR:-/tmp}/migrate-test.XXXXXX")
 cleanup() {

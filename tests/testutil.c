@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sqlite3.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../migrate/config.h"
@@ -432,4 +434,183 @@ void write_migration(const char *dir, const char *name, const char *text)
 
 	write_file(dir, path, text);
 	free(path);
+}
+
+/* ---- gates ------------------------------------------------------------------ */
+
+long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+void wait_for_text(const char *dir, const char *name, const char *needle, int timeout_s)
+{
+	long long until = mono_ms() + timeout_s * 1000LL;
+
+	for (;;) {
+		char *text = slurp(dir, name);
+		int found = text && strstr(text, needle);
+
+		if (found) {
+			free(text);
+			return;
+		}
+		if (mono_ms() > until) {
+			ck_abort_msg("'%s' did not appear in %s within %d s; it holds:\n%s", needle, name,
+				     timeout_s, text ? text : "(nothing)");
+		}
+		free(text);
+		sleep_ms(20);
+	}
+}
+
+/* Any lock number nobody else uses; the name carries the database (GET_LOCK is server-wide). */
+#define GATE_PG_KEY "7234001"
+
+struct gate {
+	int transactional;
+	struct driver_conn *conn;  /* the servers: the session holding the lock */
+	sqlite3 *lite;             /* SQLite: the connection holding the file lock */
+	char *path;                /* SQLite: the file it holds */
+	char *sql;
+};
+
+static void lite_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		ck_abort_msg("gate: %s: %s", sql, msg ? msg : "?");
+}
+
+struct gate *gate_hold(const char *dir, int transactional)
+{
+	struct gate *g = xcalloc(1, sizeof(*g));
+	char *v;
+
+	g->transactional = transactional;
+	switch (drv->dialect) {
+	case SQL_DIALECT_POSTGRES:
+		g->conn = test_connect();
+		free(test_scalar(g->conn, "SELECT pg_advisory_lock(" GATE_PG_KEY ")"));
+		g->sql = xstrdup("SELECT pg_advisory_xact_lock(" GATE_PG_KEY ");");
+		break;
+	case SQL_DIALECT_MYSQL:
+		g->conn = test_connect();
+		g->sql = xasprintf("SELECT GET_LOCK('gate_%s', 0)", current.database);
+		v = test_scalar(g->conn, g->sql);
+		ck_assert_msg(v && strcmp(v, "1") == 0, "gate: GET_LOCK returned %s", v ? v : "NULL");
+		free(v);
+		free(g->sql);
+		g->sql = xasprintf("SELECT GET_LOCK('gate_%s', 3600);\nDO RELEASE_LOCK('gate_%s');",
+				   current.database, current.database);
+		break;
+	default:
+		/* a long busy timeout: the migration waits for the gate, not for a clock */
+		if (transactional) {
+			g->path = xstrdup(current.database);
+			ck_assert_int_eq(sqlite3_open(g->path, &g->lite), SQLITE_OK);
+			lite_exec(g->lite, "BEGIN; SELECT COUNT(*) FROM sqlite_master;");
+			g->sql = xstrdup("PRAGMA busy_timeout = 3600000;");
+		} else {
+			g->path = path_join(dir, "gate.db");
+			ck_assert_int_eq(sqlite3_open(g->path, &g->lite), SQLITE_OK);
+			lite_exec(g->lite, "CREATE TABLE IF NOT EXISTS g (x INTEGER); BEGIN IMMEDIATE;");
+			g->sql = xasprintf("PRAGMA busy_timeout = 3600000;\nATTACH DATABASE '%s' AS gate;\n"
+					   "INSERT INTO gate.g (x) VALUES (1);\nDETACH DATABASE gate;",
+					   g->path);
+		}
+		break;
+	}
+	return g;
+}
+
+const char *gate_sql(const struct gate *g)
+{
+	return g->sql;
+}
+
+/* SQLite: another process than this one holds the write lock of path's PENDING byte (it commits). */
+static int lite_committing(const char *path, int pid)
+{
+	struct stat st;
+	char line[256];
+	FILE *f;
+	int found = 0;
+
+	if (stat(path, &st) != 0 || !(f = fopen("/proc/locks", "r")))
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+		unsigned long long ino, start;
+		int lpid;
+		char type[16];
+
+		/* "1: POSIX  ADVISORY  WRITE 1234 fd:01:5678 1073741824 1073741824" */
+		if (sscanf(line, "%*s %*s %*s %15s %d %x:%x:%llu %llu", type, &lpid, &maj, &min, &ino,
+			   &start) == 6)
+			found = lpid == pid && ino == (unsigned long long)st.st_ino &&
+				start == 0x40000000ULL && strcmp(type, "WRITE") == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+void gate_wait(const struct gate *g, int pid, const char *after, int timeout_s)
+{
+	long long until = mono_ms() + timeout_s * 1000LL;
+	char *sql = NULL;
+
+	if (drv->dialect == SQL_DIALECT_POSTGRES)
+		sql = xstrdup("SELECT COUNT(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+			      "AND wait_event_type = 'Lock' AND query LIKE 'SELECT pg_advisory_xact_lock(" GATE_PG_KEY ")%'");
+	else if (drv->dialect == SQL_DIALECT_MYSQL)
+		sql = xasprintf("SELECT COUNT(*) FROM information_schema.processlist WHERE id <> CONNECTION_ID() "
+				"AND info LIKE 'SELECT GET_LOCK(''gate_%s'', 3600)%%'",
+				current.database);
+	for (;;) {
+		int there;
+
+		if (sql) {
+			char *n = db_scalar(sql);
+			there = n && atoi(n) > 0;
+			free(n);
+		} else if (g->transactional) {
+			there = lite_committing(current.database, pid);
+		} else {
+			there = db_table_exists(after);
+		}
+		if (there)
+			break;
+		if (kill(pid, 0) != 0 || waitpid(pid, NULL, WNOHANG) == pid)
+			ck_abort_msg("migrate (pid %d) ended before it reached the gate", pid);
+		ck_assert_msg(mono_ms() < until, "migrate (pid %d) did not reach the gate within %d s", pid,
+			      timeout_s);
+		sleep_ms(20);
+	}
+	free(sql);
+}
+
+void gate_release(struct gate *g)
+{
+	if (!g)
+		return;
+	if (g->conn)
+		test_driver()->close(g->conn); /* the server releases the session's locks */
+	if (g->lite)
+		sqlite3_close(g->lite); /* ends its transaction: the lock goes with it */
+	free(g->path);
+	free(g->sql);
+	free(g);
 }

@@ -94,4 +94,40 @@ void write_migration(const char *dir, const char *name, const char *text);
 /* The quoted form of a camel-case column name on this driver ("createdAt" or `createdAt`). */
 const char *test_quote(const char *name, char *buf, size_t len);
 
+/* ---- holding a migration where the test wants it ---- */
+
+/*
+ * A gate: something the test holds so that a running migration stops at a
+ * known point until the test lets it go, however fast or slow the machine
+ * is. Never a statement that is merely expected to take a while.
+ *
+ *   PostgreSQL  the test holds a session advisory lock; the migration waits
+ *               for it with pg_advisory_xact_lock.
+ *   MySQL       the test holds GET_LOCK; the migration waits in GET_LOCK.
+ *   SQLite      outside a transaction (transactional = 0): the test holds the
+ *               write lock of dir/gate.db, which the migration ATTACHes and
+ *               writes to. In a transaction (transactional = 1, where ATTACH
+ *               is not allowed): the test holds a read lock on the test
+ *               database, so the migration's COMMIT waits; nothing else may
+ *               then read that database until the gate is released.
+ *
+ * gate_sql is the statement(s) to put in the migration where it should stop
+ * (empty for SQLite in a transaction: it stops at its COMMIT). gate_wait
+ * polls, up to timeout_s, until process pid stands at the gate (for SQLite
+ * outside a transaction: until the table "after" exists, the statement
+ * before the gate being its creation), failing the test otherwise.
+ * gate_release lets the migration go and frees the gate.
+ */
+struct gate;
+struct gate *gate_hold(const char *dir, int transactional);
+const char *gate_sql(const struct gate *g);
+void gate_wait(const struct gate *g, int pid, const char *after, int timeout_s);
+void gate_release(struct gate *g);
+
+/* Polls until dir/name holds needle (up to timeout_s), failing the test otherwise. */
+void wait_for_text(const char *dir, const char *name, const char *needle, int timeout_s);
+/* Milliseconds on the monotonic clock, and a sleep that survives signals. */
+long long mono_ms(void);
+void sleep_ms(long ms);
+
 #endif

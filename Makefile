@@ -1,8 +1,8 @@
 # migrate - database migrations and seeds.
 #
 #   make            build build/migrate and build/libmigrate.a
-#   make run        install what is missing, build, migrate and seed the example (SQLite)
-#   make test       install what is missing, build, run the whole suite on all drivers
+#   make run        install what building needs, build, migrate and seed the example (SQLite)
+#   make test       install what the suite needs too, build, run the whole suite on all drivers
 #   make check      the suite only, with what is installed (servers started by the harness)
 #   make bench      time migrate against the databases' own clients (bench/RESULTS.md)
 #   make install    PREFIX=/usr/local DESTDIR=   (and 'make uninstall' with the same)
@@ -166,7 +166,7 @@ endif
 
 # The main job: the example migrated and seeded on the SQLite default of config.ini.
 run:
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh run
 	@$(MAKE) --no-print-directory all
 	./$(BUILD)/migrate up
 	./$(BUILD)/migrate seed
@@ -174,7 +174,7 @@ run:
 
 # Everything a fresh machine needs, then the whole suite (plain, then sanitizers).
 test:
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	@$(MAKE) --no-print-directory check BUILD=build-san SANITIZE=address,undefined CFLAGS="-O1 -g"
@@ -188,7 +188,7 @@ check: all $(BUILD)/check_migrate
 # servers; prints the ratios and writes bench/RESULTS.md. Never part of 'check'.
 .PHONY: bench
 bench: all $(BUILD)/benchrun
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh bench
 	./bench/bench.sh $(BUILD)
 
 $(BUILD)/benchrun: bench/benchrun.c $(FLAGS_FILE)

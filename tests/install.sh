@@ -110,7 +110,8 @@ man_page=$stage/usr/share/man/man1/migrate.1
 if command -v man >/dev/null; then
 	MANWIDTH=80 man --warnings -l "$man_page" >"$tmp/man.txt" 2>"$log"
 else
-	groff -man -Tutf8 -ww "$man_page" >"$tmp/man.txt" 2>"$log"
+	# -P-bcu: plain text, neither overstrike nor SGR bold and underline
+	groff -man -Tutf8 -ww -P-bcu "$man_page" >"$tmp/man.txt" 2>"$log"
 fi
 if [[ ! -s $log ]] && grep -q '^NAME' "$tmp/man.txt"; then
 	ok "the man page renders without warnings"

@@ -41,7 +41,7 @@ test_packages=(
 	libpq-dev postgresql postgresql-client
 	mariadb-server mariadb-client default-libmysqlclient-dev
 	check                      # the unit and integration suites
-	clang                      # the fuzzers (libFuzzer)
+	clang libclang-rt-dev      # the fuzzers: libFuzzer and the sanitizer runtimes
 	scdoc                      # the man page (make doc, make install)
 	groff-base                 # tests/install.sh renders the installed man page
 	iproute2                   # ss: tests/servers.sh looks for free ports

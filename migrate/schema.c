@@ -76,7 +76,18 @@ static const char *owner(const struct lines *l, size_t i)
 	return NULL;
 }
 
-/* Does l hold line, within the object whose header is head? */
+/* Does l hold the header line head (an object of that name)? */
+static int has_object(const struct lines *l, const char *head)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], head) == 0)
+			return 1;
+	return 0;
+}
+
+/* Does l hold line, within the object whose header is head (NULL: before any header)? */
 static int object_has(const struct lines *l, const char *head, const char *line)
 {
 	size_t i;
@@ -91,6 +102,25 @@ static int object_has(const struct lines *l, const char *head, const char *line)
 	return 0;
 }
 
+/*
+ * The first line of from[first, end) that other lacks: a header whose
+ * object other does not have at all, or a detail its object in other does
+ * not hold. Returns end when there is none.
+ */
+static size_t first_absent(const struct lines *from, size_t first, size_t end, const struct lines *other)
+{
+	size_t i;
+
+	for (i = first; i < end; i++) {
+		const char *line = from->v[i];
+		if (!line[0])
+			continue;
+		if (is_header(line) ? !has_object(other, line) : !object_has(other, owner(from, i), line))
+			return i;
+	}
+	return end;
+}
+
 /* "table 't'" from the header "table t". */
 static void describe_object(struct strbuf *sb, const char *head)
 {
@@ -102,49 +132,62 @@ static void describe_object(struct strbuf *sb, const char *head)
 		strbuf_addf(sb, "'%s'", head);
 }
 
+/* "table 't': 'column c'" for a detail line, or "'c'" when it has no object. */
+static void describe_detail(struct strbuf *sb, const struct lines *l, size_t i)
+{
+	const char *head = owner(l, i);
+
+	if (head) {
+		describe_object(sb, head);
+		strbuf_addstr(sb, ": ");
+	}
+	strbuf_addf(sb, "'%s'", l->v[i] + strspn(l->v[i], " "));
+}
+
 /*
- * The first difference between two dumps as a sentence: an object only in
- * one of them ("table 'orders' is left behind"), or a line of an object
- * ("table 'customers': 'column phone TEXT' is missing").
+ * The first difference between two dumps as a sentence, taken from the
+ * lines the diff shows (want[first, wend) against got[first, gend)): an
+ * object only in one of them ("table 'orders' is there but should not be
+ * (left behind)", "table 'orders' is missing"), or a line of an object
+ * ("table 'customers': 'column phone TEXT' is missing"). The difference
+ * nearest the common beginning wins, so the sentence names the object at
+ * the top of the diff's changes.
  */
 static void describe_difference(const struct lines *want, const struct lines *got, size_t first,
-				struct strbuf *sb)
+				size_t wend, size_t gend, struct strbuf *sb)
 {
-	size_t i;
+	size_t mi = first_absent(want, first, wend, got);
+	size_t ei = first_absent(got, first, gend, want);
+	int missing = mi < wend, extra = ei < gend;
 
-	/* whole objects first: they are what a forgotten DROP or CREATE leaves */
-	for (i = first; i < got->n; i++)
-		if (is_header(got->v[i]) && !object_has(want, NULL, got->v[i])) {
-			describe_object(sb, got->v[i]);
-			strbuf_addstr(sb, " is there but should not be (left behind)");
+	if (missing && extra) {
+		/* both at one place: one line of one object replaced by another */
+		if (mi == ei && !is_header(want->v[mi]) && !is_header(got->v[ei]) && owner(want, mi) &&
+		    owner(got, ei) && strcmp(owner(want, mi), owner(got, ei)) == 0) {
+			describe_detail(sb, got, ei);
+			strbuf_addf(sb, " is there instead of '%s'", want->v[mi] + strspn(want->v[mi], " "));
 			return;
 		}
-	for (i = first; i < want->n; i++)
-		if (is_header(want->v[i]) && !object_has(got, NULL, want->v[i])) {
-			describe_object(sb, want->v[i]);
-			strbuf_addstr(sb, " is missing");
-			return;
-		}
-	for (i = first; i < want->n; i++) {
-		const char *head = owner(want, i);
-		if (want->v[i][0] && !object_has(got, head, want->v[i])) {
-			if (head)
-				describe_object(sb, head);
-			strbuf_addf(sb, "%s'%s' is missing", head ? ": " : "", want->v[i] + strspn(want->v[i], " "));
-			return;
-		}
+		if (mi - first < ei - first || (mi == ei && is_header(want->v[mi]) && !is_header(got->v[ei])))
+			extra = 0;
+		else
+			missing = 0;
 	}
-	for (i = first; i < got->n; i++) {
-		const char *head = owner(got, i);
-		if (got->v[i][0] && !object_has(want, head, got->v[i])) {
-			if (head)
-				describe_object(sb, head);
-			strbuf_addf(sb, "%s'%s' is there but should not be", head ? ": " : "",
-				    got->v[i] + strspn(got->v[i], " "));
-			return;
-		}
+	if (extra && is_header(got->v[ei])) {
+		describe_object(sb, got->v[ei]);
+		strbuf_addstr(sb, " is there but should not be (left behind)");
+	} else if (extra) {
+		describe_detail(sb, got, ei);
+		strbuf_addstr(sb, " is there but should not be");
+	} else if (missing && is_header(want->v[mi])) {
+		describe_object(sb, want->v[mi]);
+		strbuf_addstr(sb, " is missing");
+	} else if (missing) {
+		describe_detail(sb, want, mi);
+		strbuf_addstr(sb, " is missing");
+	} else {
+		strbuf_addstr(sb, "the objects are the same but their order differs");
 	}
-	strbuf_addstr(sb, "the objects are the same but their order differs");
 }
 
 #define DIFF_CONTEXT   3
@@ -175,7 +218,7 @@ static int schema_compare(const char *want_text, const char *got_text, const cha
 		pre++;
 	while (suf < w.n - pre && suf < g.n - pre && strcmp(w.v[w.n - 1 - suf], g.v[g.n - 1 - suf]) == 0)
 		suf++;
-	describe_difference(&w, &g, pre, &sb);
+	describe_difference(&w, &g, pre, w.n - suf, g.n - suf, &sb);
 
 	from = pre > DIFF_CONTEXT ? pre - DIFF_CONTEXT : 0;
 	wto = w.n - suf + (suf > DIFF_CONTEXT ? DIFF_CONTEXT : suf);

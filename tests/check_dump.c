@@ -415,6 +415,71 @@ START_TEST(verify_catches_a_column_a_down_section_does_not_restore)
 }
 END_TEST
 
+/*
+ * The sentence above verify's diff comes from the same comparison as the
+ * diff: it names the object the diff changes, whether that is the first,
+ * a middle or the last object of the dump (tables a, b and c), and no
+ * other.
+ */
+static void verify_names_the_object(const char *second, const char *sentence, const char *diff_line,
+				    const char *const *not_named)
+{
+	struct run r;
+
+	mig("1_abc.sql", "-- migrate:up\nCREATE TABLE a (id INTEGER);\nCREATE TABLE b (id INTEGER);\n"
+			 "CREATE TABLE c (id INTEGER);\n"
+			 "-- migrate:down\nDROP TABLE c;\nDROP TABLE b;\nDROP TABLE a;\n");
+	mig("2_change.sql", second);
+	r = CLI("verify");
+	expect(&r, 1, "verify with a down section that does not undo its up section");
+	expect_in(r.err, "verify: rolling back 2 (change) does not restore the schema it started from: ", "stderr");
+	expect_in(r.err, sentence, "stderr");
+	expect_in(r.err, diff_line, "stderr");
+	for (; *not_named; not_named++)
+		expect_not_in(r.err, *not_named, "stderr");
+	run_free(&r);
+}
+
+START_TEST(verify_names_a_column_left_in_the_first_object)
+{
+	verify_names_the_object("-- migrate:up\nALTER TABLE a ADD COLUMN x INTEGER;\n-- migrate:down\nSELECT 1;\n",
+				"the schema it started from: table 'a': 'column x ", "\n+  column x ",
+				(const char *const[]){ "table 'b'", "table 'c'", "(left behind)", NULL });
+}
+END_TEST
+
+START_TEST(verify_names_a_table_left_in_the_middle)
+{
+	verify_names_the_object("-- migrate:up\nCREATE TABLE b2 (id INTEGER);\n-- migrate:down\nSELECT 1;\n",
+				"the schema it started from: table 'b2' is there but should not be (left behind)",
+				"\n+table b2\n", (const char *const[]){ "table 'a'", "table 'b'", "table 'c'", NULL });
+}
+END_TEST
+
+START_TEST(verify_names_a_column_replaced_in_the_middle)
+{
+	verify_names_the_object("-- migrate:up\nDROP TABLE b;\n-- migrate:down\nCREATE TABLE b (other INTEGER);\n",
+				"the schema it started from: table 'b': 'column other ", "\n-  column id ",
+				(const char *const[]){ "table 'a'", "table 'c'", NULL });
+}
+END_TEST
+
+START_TEST(verify_names_a_column_left_in_the_last_object)
+{
+	verify_names_the_object("-- migrate:up\nALTER TABLE c ADD COLUMN x INTEGER;\n-- migrate:down\nSELECT 1;\n",
+				"the schema it started from: table 'c': 'column x ", "\n+  column x ",
+				(const char *const[]){ "table 'a'", "table 'b'", NULL });
+}
+END_TEST
+
+START_TEST(verify_names_a_table_missing_at_the_end)
+{
+	verify_names_the_object("-- migrate:up\nCREATE TABLE d (id INTEGER);\n-- migrate:down\nDROP TABLE d;\nDROP TABLE c;\n",
+				"the schema it started from: table 'c' is missing", "\n-table c\n",
+				(const char *const[]){ "table 'a'", "table 'b'", "table 'd'", NULL });
+}
+END_TEST
+
 START_TEST(verify_refuses_an_irreversible_migration_and_changes_nothing)
 {
 	struct run r;
@@ -649,6 +714,11 @@ Suite *dump_suite(void)
 	tcase_add_test(tc, verify_passes_on_the_example);
 	tcase_add_test(tc, verify_catches_a_table_a_down_section_leaves_behind);
 	tcase_add_test(tc, verify_catches_a_column_a_down_section_does_not_restore);
+	tcase_add_test(tc, verify_names_a_column_left_in_the_first_object);
+	tcase_add_test(tc, verify_names_a_table_left_in_the_middle);
+	tcase_add_test(tc, verify_names_a_column_replaced_in_the_middle);
+	tcase_add_test(tc, verify_names_a_column_left_in_the_last_object);
+	tcase_add_test(tc, verify_names_a_table_missing_at_the_end);
 	tcase_add_test(tc, verify_refuses_an_irreversible_migration_and_changes_nothing);
 	tcase_add_test(tc, verify_runs_on_a_scratch_database);
 	tcase_add_test(tc, verify_takes_the_lock);

@@ -80,7 +80,8 @@ static int add_history_row(void *ctx, int ncols, const char *const *v)
 	row = &h->v[h->n++];
 	memset(row, 0, sizeof(*row));
 	row->version = xstrdup(v[0] ? v[0] : "");
-	row->parsed = version_parse(row->version, strlen(row->version), &row->v) == 0;
+	row->v = version_canonical(row->version, strlen(row->version));
+	row->parsed = row->v != NULL;
 	row->name = xstrdup(v[1] ? v[1] : "");
 	row->checksum = dup_or_null(v[2]);
 	row->checksum_sql = dup_or_null(v[3]);
@@ -97,8 +98,8 @@ static int cmp_row(const void *a, const void *b)
 
 	if (x->parsed != y->parsed)
 		return x->parsed ? -1 : 1;
-	if (x->parsed && x->v != y->v)
-		return x->v < y->v ? -1 : 1;
+	if (x->parsed && version_cmp(x->v, y->v) != 0)
+		return version_cmp(x->v, y->v);
 	return strcmp(x->version, y->version);
 }
 
@@ -135,6 +136,7 @@ void history_release(struct history *h)
 	for (i = 0; i < h->n; i++) {
 		struct history_row *r = &h->v[i];
 		free(r->version);
+		free(r->v);
 		free(r->name);
 		free(r->checksum);
 		free(r->checksum_sql);
@@ -146,12 +148,12 @@ void history_release(struct history *h)
 	memset(h, 0, sizeof(*h));
 }
 
-struct history_row *history_find(const struct history *h, uint64_t version)
+struct history_row *history_find(const struct history *h, const char *version)
 {
 	size_t i;
 
 	for (i = 0; i < h->n; i++)
-		if (h->v[i].parsed && h->v[i].v == version)
+		if (h->v[i].parsed && version_cmp(h->v[i].v, version) == 0)
 			return &h->v[i];
 	return NULL;
 }
@@ -197,7 +199,7 @@ enum migrate_result history_insert(migrate *m, const struct migration *mig, cons
 
 	utc_timestamp(now);
 	snprintf(dur, sizeof(dur), "%lld", duration_ms);
-	params[0] = mig->version_str;
+	params[0] = mig->version;
 	params[1] = mig->name;
 	params[2] = mig->checksum;
 	params[3] = mig->checksum_sql;

@@ -115,7 +115,7 @@ enum migrate_result runner_down_locked(migrate *m, const struct migrate_down_opt
 /* ---- history.c ---- */
 struct history_row {
 	char *version;      /* as stored */
-	uint64_t v;         /* parsed; valid when parsed is 1 */
+	char *v;            /* canonical (version_canonical); NULL unless parsed is 1 */
 	int parsed;
 	char *name;
 	char *checksum;
@@ -140,7 +140,8 @@ enum migrate_result history_insert(migrate *m, const struct migration *mig, cons
 enum migrate_result history_set_status(migrate *m, const char *version, const char *status,
 				       long long duration_ms, struct migrate_error *err);
 enum migrate_result history_delete(migrate *m, const char *version, struct migrate_error *err);
-struct history_row *history_find(const struct history *h, uint64_t version);
+/* The row of that canonical version, or NULL. */
+struct history_row *history_find(const struct history *h, const char *version);
 
 struct seed_row {
 	char *name;

@@ -118,7 +118,12 @@ const char *migrate_env_name(const migrate *m);
 const char *migrate_migrations_dir(const migrate *m);
 
 struct migrate_up_options {
-	const char *to;          /* apply up to and including this version; NULL: all */
+	/*
+	 * Apply up to and including this version; NULL: all. Versions here
+	 * and everywhere are decimal strings of any length, compared as
+	 * numbers ("007" is 7); anything but digits is MIGRATE_EUSAGE.
+	 */
+	const char *to;
 	int out_of_order;        /* allow pending versions below the highest applied one */
 	int single_transaction;  /* one transaction for all (transactional DDL only) */
 };

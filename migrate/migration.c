@@ -22,24 +22,37 @@
 
 /* ---- names and versions ------------------------------------------------ */
 
-int version_parse(const char *s, size_t len, uint64_t *out)
+char *version_canonical(const char *s, size_t len)
 {
-	uint64_t v = 0;
 	size_t i;
 
 	if (len == 0)
-		return -1;
-	for (i = 0; i < len; i++) {
-		unsigned d;
+		return NULL;
+	for (i = 0; i < len; i++)
 		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		d = (unsigned)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -2;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
+			return NULL;
+	for (i = 0; i + 1 < len && s[i] == '0'; i++)
+		;
+	return xstrndup(s + i, len - i);
+}
+
+int version_cmpn(const char *a, size_t la, const char *b, size_t lb)
+{
+	int c;
+
+	while (la > 1 && *a == '0')
+		a++, la--;
+	while (lb > 1 && *b == '0')
+		b++, lb--;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	c = memcmp(a, b, la);
+	return c < 0 ? -1 : c > 0;
+}
+
+int version_cmp(const char *a, const char *b)
+{
+	return version_cmpn(a, strlen(a), b, strlen(b));
 }
 
 int migration_name_valid(const char *s, size_t len)
@@ -58,6 +71,7 @@ void migration_release(struct migration *m)
 {
 	if (!m)
 		return;
+	free(m->version);
 	free(m->name);
 	free(m->filename);
 	free(m->path);
@@ -76,12 +90,12 @@ void migration_set_release(struct migration_set *s)
 	s->n = s->cap = 0;
 }
 
-struct migration *migration_find(const struct migration_set *s, uint64_t version)
+struct migration *migration_find(const struct migration_set *s, const char *version)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (s->v[i].version == version)
+		if (version_cmp(s->v[i].version, version) == 0)
 			return &s->v[i];
 	return NULL;
 }
@@ -328,9 +342,9 @@ static int cmp_migration(const void *a, const void *b)
 {
 	const struct migration *x = a, *y = b;
 
-	if (x->version != y->version)
-		return x->version < y->version ? -1 : 1;
-	return strcmp(x->filename, y->filename);
+	int c = version_cmp(x->version, y->version);
+
+	return c ? c : strcmp(x->filename, y->filename);
 }
 
 static int ends_with_ci(const char *s, const char *suffix)
@@ -362,8 +376,7 @@ static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
 		const char *us = strchr(fn, '_');
 		size_t n = strlen(fn);
 		struct migration m;
-		uint64_t version;
-		char *text, *path;
+		char *version, *text, *path;
 		struct stat st;
 		size_t len;
 		int r;
@@ -382,13 +395,8 @@ static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
 			}
 			continue;
 		}
-		r = version_parse(fn, (size_t)(us - fn), &version);
-		if (r == -2) {
-			merr_set(err, MIGRATE_EUSAGE, "%s/%s: version '%.*s' does not fit in 64 bits",
-				 dir, fn, (int)(us - fn), fn);
-			goto fail;
-		}
-		if (r < 0) {
+		version = version_canonical(fn, (size_t)(us - fn));
+		if (!version) {
 			if (warn) {
 				char *msg = xasprintf("skipping '%s/%s': a %s file is named <%s>_<name>.sql with a %s of digits",
 						      dir, fn, what, is_seed ? "order" : "version",
@@ -408,6 +416,7 @@ static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
 			merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path,
 				 r != 0 ? strerror(errno) : "not a regular file");
 			free(path);
+			free(version);
 			goto fail;
 		}
 		if (csv) {
@@ -418,6 +427,7 @@ static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
 			if (r) {
 				merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path, strerror(r));
 				free(path);
+				free(version);
 				goto fail;
 			}
 			goto add;
@@ -426,16 +436,17 @@ static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
 		if (r) {
 			merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path, strerror(r));
 			free(path);
+			free(version);
 			goto fail;
 		}
 		memset(&m, 0, sizeof(m));
 		if (migration_parse(&m, path, text, len, dialect, dialect_name, is_seed, err)) {
 			free(path);
+			free(version);
 			goto fail;
 		}
 add:
 		m.version = version;
-		snprintf(m.version_str, sizeof(m.version_str), "%llu", (unsigned long long)version);
 		m.name = xstrndup(us + 1, (size_t)(fn + n - 4 - (us + 1)));
 		m.filename = xstrdup(fn);
 		m.path = path;
@@ -447,10 +458,10 @@ add:
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_migration);
 	for (i = 1; !is_seed && i < out->n; i++) {
-		if (out->v[i].version == out->v[i - 1].version) {
+		if (version_cmp(out->v[i].version, out->v[i - 1].version) == 0) {
 			merr_set(err, MIGRATE_EUSAGE,
 				 "%s and %s have the same version %s; give one of them another version",
-				 out->v[i - 1].path, out->v[i].path, out->v[i].version_str);
+				 out->v[i - 1].path, out->v[i].path, out->v[i].version);
 			goto fail;
 		}
 	}

@@ -29,8 +29,7 @@ struct section {
 };
 
 struct migration {
-	uint64_t version;
-	char version_str[21];  /* canonical decimal, no leading zeros */
+	char *version;         /* canonical decimal, no leading zeros (version_canonical) */
 	char *name;            /* the part after the version */
 	char *filename;        /* base name */
 	char *path;            /* as found: directory joined with filename */
@@ -86,10 +85,22 @@ enum migrate_result seed_scan(const char *dir, enum sql_dialect dialect, const c
 			      struct migrate_error *err);
 
 /*
- * Parses a version: digits only, at most 64 bits. Returns 0 and sets *out,
- * or -1 (not digits, empty) or -2 (too large).
+ * Versions are numbers of any size (real histories use 20-digit ones), so
+ * they are kept as canonical decimal strings: digits, no leading zeros
+ * ("0" for zero), compared as numbers by length, then byte by byte.
+ *
+ * version_canonical: the canonical form of s[0..len) (the caller frees),
+ * or NULL when it is empty or holds anything but the digits 0-9.
  */
-int version_parse(const char *s, size_t len, uint64_t *out);
+char *version_canonical(const char *s, size_t len);
+
+/*
+ * Compares two versions as numbers: -1, 0 or 1. Leading zeros are
+ * ignored, so the arguments need not be canonical, but they must be
+ * digits. version_cmpn takes lengths (a seed's order inside its name).
+ */
+int version_cmp(const char *a, const char *b);
+int version_cmpn(const char *a, size_t la, const char *b, size_t lb);
 
 /* A name matches [a-z0-9_]+. */
 int migration_name_valid(const char *s, size_t len);
@@ -97,7 +108,7 @@ int migration_name_valid(const char *s, size_t len);
 void migration_release(struct migration *m);
 void migration_set_release(struct migration_set *s);
 
-/* The migration with that version, or NULL. */
-struct migration *migration_find(const struct migration_set *s, uint64_t version);
+/* The migration with that (canonical) version, or NULL. */
+struct migration *migration_find(const struct migration_set *s, const char *version);
 
 #endif

@@ -375,7 +375,7 @@ static const char *state_color(const struct output *o, enum migrate_state s)
 
 void output_status(struct output *o, const migrate *m, const struct migrate_status *st)
 {
-	size_t i, counts[6] = { 0 };
+	size_t i, counts[6] = { 0 }, width = 14;
 
 	for (i = 0; i < st->n; i++)
 		counts[st->entries[i].state]++;
@@ -408,10 +408,14 @@ void output_status(struct output *o, const migrate *m, const struct migrate_stat
 	       migrate_display_url(m), migrate_env_name(m));
 	if (st->n == 0)
 		printf("no migrations in %s\n", migrate_migrations_dir(m));
+	/* the version column fits the longest version (pop's are 20 digits) */
+	for (i = 0; i < st->n; i++)
+		if (strlen(st->entries[i].version) > width)
+			width = strlen(st->entries[i].version);
 	for (i = 0; i < st->n; i++) {
 		const struct migrate_status_entry *e = &st->entries[i];
-		printf("  %s%-8s%s %-14s %-32s %s%s\n", state_color(o, e->state), migrate_state_name(e->state),
-		       paint(o->color_out, RESET), e->version, e->name, e->applied_at ? e->applied_at : "",
+		printf("  %s%-8s%s %-*s %-32s %s%s\n", state_color(o, e->state), migrate_state_name(e->state),
+		       paint(o->color_out, RESET), (int)width, e->version, e->name, e->applied_at ? e->applied_at : "",
 		       e->cosmetic_change ? "  (comments or whitespace edited)" : "");
 	}
 	if (st->nseeds) {

@@ -58,8 +58,8 @@ static enum migrate_result check_history(migrate *m, const struct history *h, in
 					 int out_of_order, struct migrate_error *err)
 {
 	struct strbuf bad = STRBUF_INIT, msg = STRBUF_INIT;
-	uint64_t highest = 0;
-	int have_highest = 0, cosmetic;
+	const char *highest = NULL;
+	int cosmetic;
 	size_t i;
 
 #define EACH_ROW_IN_STATE(st, what)                                                        \
@@ -102,24 +102,22 @@ static enum migrate_result check_history(migrate *m, const struct history *h, in
 		if (full && row_state(r, mig, &cosmetic) == MIGRATE_STATE_APPLIED && cosmetic) {
 			char *w = xasprintf("%s: only comments or whitespace changed since it was applied; run 'migrate repair' to record the new checksum",
 					    mig->path);
-			emit(m, MIGRATE_EVENT_WARNING, mig->version_str, mig->name, w, 0, 0);
+			emit(m, MIGRATE_EVENT_WARNING, mig->version, mig->name, w, 0, 0);
 			free(w);
 		}
-		if (r->parsed && (!have_highest || r->v > highest)) {
+		if (r->parsed && (!highest || version_cmp(r->v, highest) > 0))
 			highest = r->v;
-			have_highest = 1;
-		}
 	}
-	if (full && have_highest && !out_of_order) {
+	if (full && highest && !out_of_order) {
 		for (i = 0; i < m->migs.n; i++) {
 			const struct migration *mig = &m->migs.v[i];
-			if (mig->version < highest && !history_find(h, mig->version)) {
-				strbuf_addf(&bad, "%s%s (%s)", bad.len ? ", " : "", mig->version_str, mig->name);
-				emit(m, MIGRATE_EVENT_PROBLEM, mig->version_str, mig->name, "out_of_order", 0, 0);
+			if (version_cmp(mig->version, highest) < 0 && !history_find(h, mig->version)) {
+				strbuf_addf(&bad, "%s%s (%s)", bad.len ? ", " : "", mig->version, mig->name);
+				emit(m, MIGRATE_EVENT_PROBLEM, mig->version, mig->name, "out_of_order", 0, 0);
 			}
 		}
-		PROBLEM("pending migration %s has a lower version than the highest applied one (%llu): give it a newer version, or run 'migrate up --out-of-order'",
-			bad.buf, (unsigned long long)highest);
+		PROBLEM("pending migration %s has a lower version than the highest applied one (%s): give it a newer version, or run 'migrate up --out-of-order'",
+			bad.buf, highest);
 	}
 #undef PROBLEM
 	if (msg.len)
@@ -189,7 +187,7 @@ static enum migrate_result apply_one(migrate *m, const struct migration *mig, in
 	int tx = !in_outer && runs_in_transaction(m, &mig->up);
 	long long t0 = now_ms(), dur;
 
-	emit(m, MIGRATE_EVENT_APPLYING, mig->version_str, mig->name, mig->path, 0, 0);
+	emit(m, MIGRATE_EVENT_APPLYING, mig->version, mig->name, mig->path, 0, 0);
 	if (in_outer || tx) {
 		if (tx && db_begin(m, err))
 			return err->code;
@@ -204,26 +202,26 @@ static enum migrate_result apply_one(migrate *m, const struct migration *mig, in
 		if (history_insert(m, mig, "running", 0, err))
 			return err->code;
 		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, NULL, NULL, err)) {
-			record_failure(m, mig->version_str, t0, err);
+			record_failure(m, mig->version, t0, err);
 			return err->code;
 		}
-		if (history_set_status(m, mig->version_str, "applied", now_ms() - t0, err))
+		if (history_set_status(m, mig->version, "applied", now_ms() - t0, err))
 			return err->code;
 	}
 	dur = now_ms() - t0;
-	emit(m, MIGRATE_EVENT_APPLIED, mig->version_str, mig->name, mig->path, dur, 0);
+	emit(m, MIGRATE_EVENT_APPLIED, mig->version, mig->name, mig->path, dur, 0);
 	return MIGRATE_OK;
 }
 
-static int parse_target(const char *to, uint64_t *out, struct migrate_error *err)
+/* Sets *out to the canonical form of a version given as an argument (the caller frees). */
+static int parse_target(const char *to, char **out, struct migrate_error *err)
 {
-	int r = version_parse(to, strlen(to), out);
-
-	if (r == -2)
-		merr_set(err, MIGRATE_EUSAGE, "version '%s' does not fit in 64 bits", to);
-	else if (r)
+	*out = version_canonical(to, strlen(to));
+	if (!*out) {
 		merr_set(err, MIGRATE_EUSAGE, "'%s' is not a version (digits only)", to);
-	return r;
+		return -1;
+	}
+	return 0;
 }
 
 static enum migrate_result up_locked(migrate *m, const struct migrate_up_options *opt,
@@ -232,8 +230,9 @@ static enum migrate_result up_locked(migrate *m, const struct migrate_up_options
 	struct history h;
 	const struct migration **todo = NULL;
 	size_t ntodo = 0, i;
-	uint64_t to = UINT64_MAX;
+	char *to = NULL;
 
+	memset(&h, 0, sizeof(h));
 	if (opt->to && parse_target(opt->to, &to, err))
 		return err->code;
 	if (begin_write(m, &h, 1, opt->out_of_order, err))
@@ -241,7 +240,7 @@ static enum migrate_result up_locked(migrate *m, const struct migrate_up_options
 	todo = xcalloc(m->migs.n + 1, sizeof(*todo));
 	for (i = 0; i < m->migs.n; i++) {
 		const struct migration *mig = &m->migs.v[i];
-		if (mig->version <= to && !history_find(&h, mig->version))
+		if ((!to || version_cmp(mig->version, to) <= 0) && !history_find(&h, mig->version))
 			todo[ntodo++] = mig;
 	}
 	if (ntodo == 0) {
@@ -281,6 +280,7 @@ static enum migrate_result up_locked(migrate *m, const struct migrate_up_options
 			break;
 out:
 	free(todo);
+	free(to);
 	history_release(&h);
 	return err->code;
 }
@@ -311,7 +311,7 @@ static const struct migration *down_source(migrate *m, const struct history_row 
 	}
 	tmp->path = label;
 	tmp->name = xstrdup(r->name);
-	snprintf(tmp->version_str, sizeof(tmp->version_str), "%s", r->version);
+	tmp->version = xstrdup(r->parsed ? r->v : r->version);
 	return tmp;
 }
 
@@ -352,9 +352,10 @@ static enum migrate_result down_locked(migrate *m, const struct migrate_down_opt
 	const struct migration **src = NULL;
 	struct history_row **targets = NULL;
 	size_t ntargets = 0, i;
-	uint64_t to = 0;
+	char *to = NULL;
 	long count = opt->count > 0 ? opt->count : 1;
 
+	memset(&h, 0, sizeof(h));
 	if (opt->to && parse_target(opt->to, &to, err))
 		return err->code;
 	if (begin_write(m, &h, 0, 1, err))
@@ -364,7 +365,7 @@ static enum migrate_result down_locked(migrate *m, const struct migrate_down_opt
 		struct history_row *r = &h.v[i];
 		if (!row_ok(r))
 			continue;
-		if (opt->all || (opt->to && r->parsed && r->v > to) ||
+		if (opt->all || (to && r->parsed && version_cmp(r->v, to) > 0) ||
 		    (!opt->to && !opt->all && (long)ntargets < count))
 			targets[ntargets++] = r;
 	}
@@ -403,6 +404,7 @@ out:
 	free(tmp);
 	free(src);
 	free(targets);
+	free(to);
 	history_release(&h);
 	return err->code;
 }
@@ -578,7 +580,7 @@ enum migrate_result migrate_baseline(migrate *m, const char *version, struct mig
 {
 	struct history h;
 	struct strbuf seen = STRBUF_INIT;
-	uint64_t to;
+	char *to = NULL;
 	size_t i;
 	int tx = 0;
 
@@ -587,13 +589,16 @@ enum migrate_result migrate_baseline(migrate *m, const char *version, struct mig
 		return err->code;
 	if (!version || parse_target(version, &to, err))
 		return version ? err->code : merr_set(err, MIGRATE_EUSAGE, "baseline needs a VERSION");
-	if (!migration_find(&m->migs, to))
-		return merr_set(err, MIGRATE_EUSAGE, "no migration has version %s in '%s': baseline names the last migration the database already has",
-				version, m->cfg.migrations_dir);
+	if (!migration_find(&m->migs, to)) {
+		merr_set(err, MIGRATE_EUSAGE, "no migration has version %s in '%s': baseline names the last migration the database already has",
+			 version, m->cfg.migrations_dir);
+		free(to);
+		return err->code;
+	}
 	if (db_lock(m, err) || history_ensure(m, err) || history_load(m, &h, err))
 		goto out;
 	for (i = 0; i < h.n; i++)
-		if (h.v[i].parsed && h.v[i].v <= to)
+		if (h.v[i].parsed && version_cmp(h.v[i].v, to) <= 0)
 			strbuf_addf(&seen, "%s%s (%s, %s)", seen.len ? ", " : "", h.v[i].version,
 				    row_label(&h.v[i]), h.v[i].status);
 	if (seen.len) {
@@ -606,11 +611,11 @@ enum migrate_result migrate_baseline(migrate *m, const char *version, struct mig
 	if (db_begin(m, err))
 		goto out;
 	tx = 1;
-	for (i = 0; i < m->migs.n && m->migs.v[i].version <= to; i++) {
+	for (i = 0; i < m->migs.n && version_cmp(m->migs.v[i].version, to) <= 0; i++) {
 		const struct migration *mig = &m->migs.v[i];
 		if (history_insert(m, mig, "applied", 0, err))
 			goto out;
-		emit(m, MIGRATE_EVENT_BASELINED, mig->version_str, mig->name, mig->path, 0, 0);
+		emit(m, MIGRATE_EVENT_BASELINED, mig->version, mig->name, mig->path, 0, 0);
 	}
 	if (db_commit(m, err))
 		goto out;
@@ -618,6 +623,7 @@ enum migrate_result migrate_baseline(migrate *m, const char *version, struct mig
 out:
 	if (tx)
 		db_rollback(m);
+	free(to);
 	strbuf_release(&seen);
 	history_release(&h);
 	db_unlock(m);
@@ -658,14 +664,15 @@ static struct migrate_status_entry *add_entry(struct migrate_status *st, size_t 
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct migrate_status_entry *x = a, *y = b;
-	uint64_t vx = 0, vy = 0;
-	int px = version_parse(x->version, strlen(x->version), &vx) == 0;
-	int py = version_parse(y->version, strlen(y->version), &vy) == 0;
+	size_t lx = strlen(x->version), ly = strlen(y->version);
+	int px = lx && strspn(x->version, "0123456789") == lx;
+	int py = ly && strspn(y->version, "0123456789") == ly;
+	int c;
 
 	if (px != py)
 		return px ? -1 : 1;
-	if (vx != vy)
-		return vx < vy ? -1 : 1;
+	if (px && (c = version_cmpn(x->version, lx, y->version, ly)) != 0)
+		return c;
 	return strcmp(x->version, y->version);
 }
 
@@ -703,7 +710,7 @@ enum migrate_result migrate_status(migrate *m, struct migrate_status **out,
 		if (history_find(&h, mig->version))
 			continue;
 		e = add_entry(st, &cap);
-		e->version = xstrdup(mig->version_str);
+		e->version = xstrdup(mig->version);
 		e->name = xstrdup(mig->name);
 		e->state = MIGRATE_STATE_PENDING;
 		e->path = xstrdup(mig->path);

@@ -297,7 +297,7 @@ static enum migrate_result verify_locked(migrate *m, struct migrate_verify_repor
 		if (!section_has_statements(m, todo[i]->text, &todo[i]->down)) {
 			merr_set(err, MIGRATE_EFAIL,
 				 "verify: migration %s (%s) is irreversible: its down section is empty, so verify cannot check it; nothing was changed",
-				 todo[i]->version_str, todo[i]->name);
+				 todo[i]->version, todo[i]->name);
 			goto out;
 		}
 	}
@@ -312,7 +312,7 @@ static enum migrate_result verify_locked(migrate *m, struct migrate_verify_repor
 	before = xstrdup(start);
 	for (i = 0; i < ntodo; i++) {
 		const struct migration *mig = todo[i];
-		struct migrate_up_options up = { mig->version_str, 0, 0 };
+		struct migrate_up_options up = { mig->version, 0, 0 };
 		struct migrate_down_options one = { 1, NULL, 0 };
 
 		if (runner_up_locked(m, &up, err) || db_dump_schema(m, &after, err))
@@ -321,9 +321,9 @@ static enum migrate_result verify_locked(migrate *m, struct migrate_verify_repor
 			goto out;
 		free(step);
 		free(label);
-		step = xasprintf("rolling back %s (%s) does not restore the schema it started from", mig->version_str,
+		step = xasprintf("rolling back %s (%s) does not restore the schema it started from", mig->version,
 				 mig->name);
-		label = xasprintf("before %s (up)", mig->version_str);
+		label = xasprintf("before %s (up)", mig->version);
 		if (verify_differs(rep, step, before, now, label, "after its down section", err))
 			goto out;
 		free(now);
@@ -333,8 +333,8 @@ static enum migrate_result verify_locked(migrate *m, struct migrate_verify_repor
 		free(step);
 		free(label);
 		step = xasprintf("applying %s (%s) again after rolling it back gives a different schema",
-				 mig->version_str, mig->name);
-		label = xasprintf("after %s (first up)", mig->version_str);
+				 mig->version, mig->name);
+		label = xasprintf("after %s (first up)", mig->version);
 		if (verify_differs(rep, step, after, now, label, "after down and up again", err))
 			goto out;
 		free(now);

@@ -186,7 +186,7 @@ static void seed_progress(migrate *m, const struct migration *s, long long t0, l
 	*last = now;
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = MIGRATE_EVENT_PROGRESS;
-	ev.version = s->version_str;
+	ev.version = s->version;
 	ev.name = s->filename;
 	ev.duration_ms = now - t0;
 	ev.rows = rows;
@@ -235,7 +235,7 @@ static enum migrate_result apply_sql(migrate *m, const struct migration *s, long
 		goto fail;
 	free(rec);
 	free(down);
-	emit(m, MIGRATE_EVENT_SEEDED, s->version_str, s->filename, s->path, now_ms() - t0, rows);
+	emit(m, MIGRATE_EVENT_SEEDED, s->version, s->filename, s->path, now_ms() - t0, rows);
 	return MIGRATE_OK;
 fail:
 	if (tx)
@@ -445,7 +445,7 @@ static int header(struct load *L, long line, size_t n, char *const *fields)
 	} else {
 		char *msg = xasprintf("%s: table '%s' has no primary key, so 'seed --undo' cannot remove these rows",
 				      L->s->path, L->s->name);
-		emit(L->m, MIGRATE_EVENT_WARNING, L->s->version_str, L->s->filename, msg, 0, 0);
+		emit(L->m, MIGRATE_EVENT_WARNING, L->s->version, L->s->filename, msg, 0, 0);
 		free(msg);
 	}
 	L->keys = tmpfile();
@@ -647,7 +647,7 @@ static enum migrate_result apply_csv(migrate *m, const struct migration *s, long
 		goto fail;
 	strbuf_release(&rec);
 	load_release(&L);
-	emit(m, MIGRATE_EVENT_SEEDED, s->version_str, s->filename, s->path, now_ms() - t0, rows);
+	emit(m, MIGRATE_EVENT_SEEDED, s->version, s->filename, s->path, now_ms() - t0, rows);
 	return MIGRATE_OK;
 fail:
 	if (L.ld) {
@@ -665,7 +665,7 @@ static enum migrate_result apply_seed(migrate *m, const struct migration *s,
 {
 	long long t0 = now_ms();
 
-	emit(m, MIGRATE_EVENT_SEEDING, s->version_str, s->filename, s->path, 0, 0);
+	emit(m, MIGRATE_EVENT_SEEDING, s->version, s->filename, s->path, 0, 0);
 	return s->csv ? apply_csv(m, s, t0, err) : apply_sql(m, s, t0, err);
 }
 
@@ -860,7 +860,7 @@ static enum migrate_result undo_seed(migrate *m, const char *name, const struct 
 	char *rec = NULL;
 	int begun = 0;
 
-	emit(m, MIGRATE_EVENT_ROLLING_BACK, file ? file->version_str : NULL, name, file ? file->path : NULL, 0, 0);
+	emit(m, MIGRATE_EVENT_ROLLING_BACK, file ? file->version : NULL, name, file ? file->path : NULL, 0, 0);
 	if (seed_undo_get(m, name, 0, &rec, err))
 		return err->code;
 	if ((rec && strncmp(rec, "csv\n", 4) == 0) || (!rec && file && file->csv)) {
@@ -880,7 +880,7 @@ static enum migrate_result undo_seed(migrate *m, const char *name, const struct 
 	if (seed_undo_delete(m, name, err) || seed_history_delete(m, name, err) || (begun && db_commit(m, err)))
 		goto fail;
 	free(rec);
-	emit(m, MIGRATE_EVENT_ROLLED_BACK, file ? file->version_str : NULL, name, file ? file->path : NULL,
+	emit(m, MIGRATE_EVENT_ROLLED_BACK, file ? file->version : NULL, name, file ? file->path : NULL,
 	     now_ms() - t0, 0);
 	return MIGRATE_OK;
 fail:
@@ -906,13 +906,13 @@ static const struct migration *find_file(const struct migration_set *seeds, cons
 static int cmp_latest(const void *a, const void *b)
 {
 	const struct seed_row *x = a, *y = b;
-	unsigned long long ox = strtoull(x->name, NULL, 10), oy = strtoull(y->name, NULL, 10);
+	size_t ox = strspn(x->name, "0123456789"), oy = strspn(y->name, "0123456789");
 	int c = strcmp(y->applied_at ? y->applied_at : "", x->applied_at ? x->applied_at : "");
 
 	if (c)
 		return c;
-	if (ox != oy)
-		return ox < oy ? 1 : -1;
+	if (ox && oy && (c = version_cmpn(y->name, oy, x->name, ox)) != 0)
+		return c;
 	return strcmp(y->name, x->name);
 }
 
@@ -1003,7 +1003,7 @@ enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *
 			if (row->checksum && strcmp(row->checksum, s->checksum) != 0) {
 				char *msg = xasprintf("%s changed since it was applied; it is not applied again "
 						      "('seed --rerun' undoes and applies it)", s->path);
-				emit(m, MIGRATE_EVENT_WARNING, s->version_str, s->filename, msg, 0, 0);
+				emit(m, MIGRATE_EVENT_WARNING, s->version, s->filename, msg, 0, 0);
 				free(msg);
 			}
 			continue;

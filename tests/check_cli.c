@@ -227,6 +227,98 @@ START_TEST(versions_compare_as_numbers)
 }
 END_TEST
 
+/*
+ * Versions are numbers of any size: gobuffalo/pop's 20-digit versions,
+ * one beyond 64 bits, and a 21-digit one that sorts after them because it
+ * is a larger number, through up --to, status, version, down --to,
+ * baseline and the JSON documents.
+ */
+START_TEST(versions_of_any_size_up_down_status_and_to)
+{
+	static const char big3[] = "100000000000000000000"; /* 21 digits */
+	struct run r;
+	json_t *doc, *migs;
+	json_error_t jerr;
+	char *v;
+
+	mig("20150100000001000000_one.sql", simple1);
+	mig("20150100000002000000_two.sql", simple2);
+	mig("100000000000000000000_three.sql", simple3);
+	r = CLI("up", "--to", "20150100000002000000");
+	expect(&r, 0, "up --to a 20-digit version");
+	expect_in(r.out, "applied     20150100000001000000 one", "stdout");
+	expect_in(r.out, "applied     20150100000002000000 two", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("two"), 1);
+	ck_assert_int_eq(db_table_exists("three"), 0);
+	v = history_status("20150100000002000000");
+	ck_assert_str_eq(v, "applied");
+	free(v);
+	r = CLI("version");
+	expect(&r, 0, "version");
+	ck_assert_str_eq(r.out, "20150100000002000000\n");
+	run_free(&r);
+	/* 18446744073709551616 (2^64) is below every pending version: nothing to do */
+	r = CLI("up", "--to", "18446744073709551616");
+	expect(&r, 0, "up --to 2^64");
+	expect_in(r.out, "nothing to migrate", "stdout");
+	run_free(&r);
+	r = CLI("status");
+	expect(&r, 0, "status");
+	expect_in(r.out, "applied  20150100000001000000 one", "stdout");
+	expect_in(r.out, "pending  100000000000000000000 three", "stdout");
+	ck_assert(strstr(r.out, "20150100000002000000") < strstr(r.out, big3));
+	expect_in(r.out, "current version: 20150100000002000000 (2 applied, 1 pending)", "stdout");
+	run_free(&r);
+	r = CLI("status", "--check");
+	expect(&r, 1, "status --check with the 21-digit one pending");
+	run_free(&r);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	expect_in(r.out, "applied     100000000000000000000 three", "stdout");
+	run_free(&r);
+	r = CLI("--format", "json", "status");
+	expect(&r, 0, "status --format json");
+	doc = json_loads(r.out, 0, &jerr);
+	ck_assert_msg(doc != NULL, "not JSON: %s\n%s", jerr.text, r.out);
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "current")), big3);
+	migs = json_object_get(doc, "migrations");
+	ck_assert_int_eq(json_array_size(migs), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(migs, 0), "version")), "20150100000001000000");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(migs, 2), "version")), big3);
+	json_decref(doc);
+	run_free(&r);
+	/* leading zeros are the same number */
+	r = CLI("down", "--to", "020150100000001000000");
+	expect(&r, 0, "down --to with a leading zero");
+	expect_in(r.out, "rolled back 100000000000000000000 three", "stdout");
+	expect_in(r.out, "rolled back 20150100000002000000 two", "stdout");
+	ck_assert(strstr(r.out, big3) < strstr(r.out, "20150100000002000000"));
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("one"), 1);
+	ck_assert_int_eq(db_table_exists("two"), 0);
+	ck_assert_int_eq(db_count("schema_migrations"), 1);
+	r = CLI("down", "--all");
+	expect(&r, 0, "down --all");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("one"), 0);
+	ck_assert_int_eq(db_count("schema_migrations"), 0);
+	r = CLI("baseline", "20150100000002000000");
+	expect(&r, 0, "baseline at a 20-digit version");
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 2);
+	v = history_status("20150100000002000000");
+	ck_assert_str_eq(v, "applied");
+	free(v);
+	ck_assert_int_eq(db_table_exists("one"), 0); /* recorded, not run */
+	r = CLI("up", "--to", "1000000000000000000000000");
+	expect(&r, 0, "up --to beyond every version");
+	expect_in(r.out, "applied     100000000000000000000 three", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("three"), 1);
+}
+END_TEST
+
 START_TEST(down_counts_and_to)
 {
 	struct run r;
@@ -703,7 +795,7 @@ START_TEST(bad_migration_files_are_rejected_before_the_database_is_touched)
 		{ "3_noup.sql", "-- migrate:down\nSELECT 1;\n", "no '-- migrate:up' section" },
 		{ "4_bad.sql", "-- migrate:up\nSELECT 1;\n-- migrate:sideways\n", "4_bad.sql:3: malformed marker" },
 		{ "5_bad.sql", "-- migrate:up postgress\nSELECT 1;\n", "5_bad.sql:1: malformed marker" },
-		{ "99999999999999999999_big.sql", "-- migrate:up\nSELECT 1;\n", "does not fit in 64 bits" },
+		{ "03_three.sql", "-- migrate:up\nSELECT 1;\n", "same version 3" },
 		{ "6_bin.sql", "-- migrate:up\nSELECT 1;\n\001\002", NULL },
 		{ "7_quote.sql", "-- migrate:up\nSELECT 'unterminated;\n", "7_quote.sql:2: unterminated string" },
 	};
@@ -717,6 +809,8 @@ START_TEST(bad_migration_files_are_rejected_before_the_database_is_touched)
 			mig("2_one.sql", simple1);
 		if (i == 1)
 			mig("2_a.sql", simple1);
+		if (i == 5)
+			mig("3_three.sql", simple3);
 		mig(cases[i].name, cases[i].text);
 		if (!cases[i].msg) {
 			/* binary garbage: a NUL byte */
@@ -729,6 +823,10 @@ START_TEST(bad_migration_files_are_rejected_before_the_database_is_touched)
 		r = CLI("up");
 		expect(&r, 2, cases[i].name);
 		expect_in(r.err, cases[i].msg ? cases[i].msg : "NUL byte", "stderr");
+		if (i == 5) { /* both files named: 3 and 03 are one version */
+			expect_in(r.err, "migrations/03_three.sql and ", "stderr");
+			expect_in(r.err, "migrations/3_three.sql have the same version 3", "stderr");
+		}
 		run_free(&r);
 		expect_untouched();
 		path = xasprintf("%s/migrations", proj);
@@ -1073,6 +1171,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, down_all_restores_the_empty_schema);
 	tcase_add_test(tc, up_to_stops_at_the_version);
 	tcase_add_test(tc, versions_compare_as_numbers);
+	tcase_add_test(tc, versions_of_any_size_up_down_status_and_to);
 	tcase_add_test(tc, down_counts_and_to);
 	tcase_add_test(tc, down_refuses_an_irreversible_migration_and_changes_nothing);
 	tcase_add_test(tc, redo_rolls_back_and_reapplies);

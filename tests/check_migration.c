@@ -27,54 +27,65 @@ static const char *dname(enum sql_dialect d)
 	return d == SQLITE ? "sqlite" : d == PG ? "postgres" : "mysql";
 }
 
-/* ---- version_parse and migration_name_valid ----------------------------------------- */
+/* ---- versions and migration_name_valid ----------------------------------------- */
 
-START_TEST(version_parse_leading_zeros)
+static void canonical_is(const char *in, size_t len, const char *want)
 {
-	uint64_t v = 99;
+	char *v = version_canonical(in, len);
 
-	ck_assert_int_eq(version_parse("001", 3, &v), 0);
-	ck_assert_uint_eq(v, 1);
-	ck_assert_int_eq(version_parse("1", 1, &v), 0);
-	ck_assert_uint_eq(v, 1);
-	ck_assert_int_eq(version_parse("0", 1, &v), 0);
-	ck_assert_uint_eq(v, 0);
-	ck_assert_int_eq(version_parse("20240131235959", 14, &v), 0);
-	ck_assert_uint_eq(v, 20240131235959ULL);
+	ck_assert_msg(v != NULL, "'%.*s' is not a version", (int)len, in);
+	ck_assert_str_eq(v, want);
+	free(v);
+}
+
+START_TEST(version_canonical_drops_leading_zeros)
+{
+	canonical_is("001", 3, "1");
+	canonical_is("1", 1, "1");
+	canonical_is("0", 1, "0");
+	canonical_is("000", 3, "0");
+	canonical_is("20240131235959", 14, "20240131235959");
 	/* only len characters count */
-	ck_assert_int_eq(version_parse("123_name", 3, &v), 0);
-	ck_assert_uint_eq(v, 123);
+	canonical_is("123_name", 3, "123");
 }
 END_TEST
 
-START_TEST(version_parse_64_bit_limit)
+/* Real histories use 20-digit versions (gobuffalo/pop): any size is a number. */
+START_TEST(version_canonical_has_no_size_limit)
 {
-	uint64_t v = 7;
-
-	ck_assert_int_eq(version_parse("18446744073709551615", 20, &v), 0);
-	ck_assert(v == UINT64_MAX);
-	v = 7;
-	ck_assert_int_eq(version_parse("18446744073709551616", 20, &v), -2);
-	ck_assert_uint_eq(v, 7); /* unchanged on error */
-	ck_assert_int_eq(version_parse("18446744073709551620", 20, &v), -2);
-	ck_assert_int_eq(version_parse("99999999999999999999", 20, &v), -2);
-	ck_assert_int_eq(version_parse("000000000000000000000000018446744073709551615", 45, &v), 0);
-	ck_assert(v == UINT64_MAX);
-	ck_assert_int_eq(version_parse("100000000000000000000000", 24, &v), -2);
+	canonical_is("18446744073709551615", 20, "18446744073709551615");
+	canonical_is("18446744073709551616", 20, "18446744073709551616");
+	canonical_is("20150100000001000000", 20, "20150100000001000000");
+	canonical_is("000000000000000000000000018446744073709551616", 45, "18446744073709551616");
+	canonical_is("1000000000000000000000000000000000000000", 40, "1000000000000000000000000000000000000000");
 }
 END_TEST
 
-START_TEST(version_parse_rejects_non_digits)
+START_TEST(version_canonical_rejects_non_digits)
 {
-	uint64_t v = 7;
+	ck_assert_ptr_null(version_canonical("", 0));
+	ck_assert_ptr_null(version_canonical("12a", 3));
+	ck_assert_ptr_null(version_canonical("-1", 2));
+	ck_assert_ptr_null(version_canonical(" 1", 2));
+	ck_assert_ptr_null(version_canonical("1 ", 2));
+	ck_assert_ptr_null(version_canonical("+1", 2));
+	ck_assert_ptr_null(version_canonical("\xd9\xa1", 2)); /* an Arabic-Indic digit is not 0-9 */
+}
+END_TEST
 
-	ck_assert_int_eq(version_parse("", 0, &v), -1);
-	ck_assert_int_eq(version_parse("12a", 3, &v), -1);
-	ck_assert_int_eq(version_parse("-1", 2, &v), -1);
-	ck_assert_int_eq(version_parse(" 1", 2, &v), -1);
-	ck_assert_int_eq(version_parse("1 ", 2, &v), -1);
-	ck_assert_int_eq(version_parse("+1", 2, &v), -1);
-	ck_assert_uint_eq(v, 7);
+START_TEST(version_cmp_is_numeric)
+{
+	ck_assert_int_eq(version_cmp("1", "1"), 0);
+	ck_assert_int_eq(version_cmp("001", "1"), 0);
+	ck_assert_int_eq(version_cmp("0", "000"), 0);
+	ck_assert_int_eq(version_cmp("2", "10"), -1);
+	ck_assert_int_eq(version_cmp("10", "2"), 1);
+	ck_assert_int_eq(version_cmp("09", "10"), -1);
+	ck_assert_int_eq(version_cmp("18446744073709551615", "18446744073709551616"), -1);
+	ck_assert_int_eq(version_cmp("20150100000001000000", "20240101000001"), 1);
+	ck_assert_int_eq(version_cmp("99999999999999999999", "100000000000000000000"), -1);
+	ck_assert_int_eq(version_cmpn("3_a", 1, "03_b", 2), 0);
+	ck_assert_int_eq(version_cmpn("10_a", 2, "9_b", 1), 1);
 }
 END_TEST
 
@@ -531,22 +542,22 @@ START_TEST(scan_orders_versions_numerically)
 	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", &set, collect_warning, &w, &err), MIGRATE_OK);
 	ck_assert_int_eq(w.n, 0);
 	ck_assert_uint_eq(set.n, 4);
-	ck_assert_uint_eq(set.v[0].version, 1);
-	ck_assert_str_eq(set.v[0].version_str, "1");
+	ck_assert_str_eq(set.v[0].version, "1");
 	ck_assert_str_eq(set.v[0].name, "first");
 	ck_assert_str_eq(set.v[0].filename, "0001_first.sql");
-	ck_assert_uint_eq(set.v[1].version, 2);
+	ck_assert_str_eq(set.v[1].version, "2");
 	ck_assert_str_eq(set.v[1].name, "b");
-	ck_assert_uint_eq(set.v[2].version, 10);
+	ck_assert_str_eq(set.v[2].version, "10");
 	ck_assert_str_eq(set.v[2].name, "a");
-	ck_assert_str_eq(set.v[3].version_str, "20240131235959");
+	ck_assert_str_eq(set.v[3].version, "20240131235959");
 	ck_assert_str_eq(set.v[3].name, "late");
 	p = path_join(dir, "2_b.sql");
 	ck_assert_str_eq(set.v[1].path, p);
 	free(p);
 	SECTION_IS(set.v[1], set.v[1].up, "SELECT 1;\n", 2);
-	ck_assert_ptr_eq(migration_find(&set, 10), &set.v[2]);
-	ck_assert_ptr_null(migration_find(&set, 3));
+	ck_assert_ptr_eq(migration_find(&set, "10"), &set.v[2]);
+	ck_assert_ptr_eq(migration_find(&set, "010"), &set.v[2]);
+	ck_assert_ptr_null(migration_find(&set, "3"));
 	migration_set_release(&set);
 	ck_assert_ptr_null(set.v);
 	ck_assert_uint_eq(set.n, 0);
@@ -664,25 +675,29 @@ START_TEST(scan_missing_directory_is_empty_set)
 }
 END_TEST
 
-START_TEST(scan_version_beyond_64_bits_is_error)
+/* 20-digit versions and beyond are numbers like any other, in numeric order. */
+START_TEST(scan_versions_of_any_size)
 {
 	char *dir = tmpdir_new();
 	struct migration_set set;
 	struct migrate_error err;
 
+	write_file(dir, "20150100000001000000_pop.sql", body);
+	write_file(dir, "18446744073709551616_big.sql", body);
 	write_file(dir, "18446744073709551615_max.sql", body);
+	write_file(dir, "9_small.sql", body);
+	write_file(dir, "00100000000000000000000000000000000000000_huge.sql", body);
 	merr_clear(&err);
 	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", &set, NULL, NULL, &err), MIGRATE_OK);
-	ck_assert_uint_eq(set.n, 1);
-	ck_assert_str_eq(set.v[0].version_str, "18446744073709551615");
+	ck_assert_uint_eq(set.n, 5);
+	ck_assert_str_eq(set.v[0].version, "9");
+	ck_assert_str_eq(set.v[1].version, "18446744073709551615");
+	ck_assert_str_eq(set.v[2].version, "18446744073709551616");
+	ck_assert_str_eq(set.v[3].version, "20150100000001000000");
+	ck_assert_str_eq(set.v[4].version, "100000000000000000000000000000000000000");
+	ck_assert_str_eq(set.v[4].name, "huge");
+	ck_assert_ptr_eq(migration_find(&set, "020150100000001000000"), &set.v[3]);
 	migration_set_release(&set);
-
-	write_file(dir, "18446744073709551616_big.sql", body);
-	merr_clear(&err);
-	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", &set, NULL, NULL, &err), MIGRATE_EUSAGE);
-	ck_assert_msg(strstr(err.message, "18446744073709551616_big.sql") != NULL, "%s", err.message);
-	ck_assert_msg(strstr(err.message, "does not fit in 64 bits") != NULL, "%s", err.message);
-	ck_assert_uint_eq(set.n, 0);
 	rm_rf(dir);
 	free(dir);
 }
@@ -772,9 +787,10 @@ Suite *migration_suite(void)
 	TCase *tp = tcase_create("parse");
 	TCase *ts = tcase_create("scan");
 
-	tcase_add_test(tv, version_parse_leading_zeros);
-	tcase_add_test(tv, version_parse_64_bit_limit);
-	tcase_add_test(tv, version_parse_rejects_non_digits);
+	tcase_add_test(tv, version_canonical_drops_leading_zeros);
+	tcase_add_test(tv, version_canonical_has_no_size_limit);
+	tcase_add_test(tv, version_canonical_rejects_non_digits);
+	tcase_add_test(tv, version_cmp_is_numeric);
 	tcase_add_test(tv, migration_name_valid_cases);
 	suite_add_tcase(s, tv);
 
@@ -800,7 +816,7 @@ Suite *migration_suite(void)
 	tcase_add_test(ts, scan_skips_almost_matching_sql_with_warning);
 	tcase_add_test(ts, scan_ignores_other_files_silently);
 	tcase_add_test(ts, scan_missing_directory_is_empty_set);
-	tcase_add_test(ts, scan_version_beyond_64_bits_is_error);
+	tcase_add_test(ts, scan_versions_of_any_size);
 	tcase_add_test(ts, scan_malformed_file_is_error_with_path_and_line);
 	tcase_add_test(ts, scan_parses_for_the_dialect);
 	tcase_add_test(ts, seed_scan_allows_files_without_markers);

@@ -252,6 +252,11 @@ int section_has_statements(const migrate *m, const char *text, const struct sect
 	return any;
 }
 
+int section_can_undo(const migrate *m, const char *text, const struct section *sec)
+{
+	return sec->present && (sec->nothing || section_has_statements(m, text, sec));
+}
+
 void db_close(migrate *m)
 {
 	if (!m->conn)

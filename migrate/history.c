@@ -160,15 +160,6 @@ struct history_row *history_find(const struct history *h, const char *version)
 
 /* ---- writing ---------------------------------------------------------------- */
 
-/* The down section as applied, with its marker so its options survive. */
-static char *stored_down(const struct migration *mig)
-{
-	if (!mig->down.present)
-		return NULL;
-	return xasprintf("-- migrate:down%s\n%.*s", mig->down.transaction ? "" : " transaction:false",
-			 (int)mig->down.len, mig->text + mig->down.off);
-}
-
 /* INSERT INTO t (cols) VALUES (params) */
 static void build_insert(const migrate *m, struct strbuf *sb, const char *table,
 			 const char *const *cols)
@@ -193,7 +184,7 @@ enum migrate_result history_insert(migrate *m, const struct migration *mig, cons
 {
 	struct strbuf sb = STRBUF_INIT;
 	char now[20], dur[24];
-	char *down = stored_down(mig);
+	char *down = migration_down_text(mig);
 	const char *params[8];
 	enum migrate_result r;
 

@@ -103,6 +103,12 @@ enum migrate_result db_check_placeholders(migrate *m, const char *label, const c
 					  const struct section *sec, struct migrate_error *err);
 /* Does a section hold any statement? (An empty down section is irreversible.) */
 int section_has_statements(const migrate *m, const char *text, const struct section *sec);
+/*
+ * Can a down section undo: it holds statements, or it is marked 'nothing'
+ * (nothing to undo on this database)? An empty one without the mark makes
+ * the migration irreversible.
+ */
+int section_can_undo(const migrate *m, const char *text, const struct section *sec);
 /* The schema as the driver dumps it, tracking tables left out (*out: the caller frees). */
 enum migrate_result db_dump_schema(migrate *m, char **out, struct migrate_error *err);
 

@@ -67,6 +67,14 @@ int migration_name_valid(const char *s, size_t len)
 	return 1;
 }
 
+char *migration_down_text(const struct migration *m)
+{
+	if (!m->down.present)
+		return NULL;
+	return xasprintf("-- migrate:down%s%s\n%.*s", m->down.transaction ? "" : " transaction:false",
+			 m->down.nothing ? " nothing" : "", (int)m->down.len, m->text + m->down.off);
+}
+
 void migration_release(struct migration *m)
 {
 	if (!m)
@@ -109,6 +117,7 @@ struct marker {
 	int kind;        /* SEC_UP or SEC_DOWN */
 	int dialect;     /* 0 generic, 1 + enum sql_dialect */
 	int transaction;
+	int nothing;
 	int line;
 	size_t body;     /* offset of the line after the marker */
 	size_t end;      /* offset of the marker line itself */
@@ -161,6 +170,7 @@ static int parse_marker(const char *s, size_t n, struct marker *mk, char *msg, s
 	}
 	mk->dialect = 0;
 	mk->transaction = 1;
+	mk->nothing = 0;
 	for (i = j;;) {
 		while (i < n && isspace((unsigned char)s[i]))
 			i++;
@@ -173,12 +183,19 @@ static int parse_marker(const char *s, size_t n, struct marker *mk, char *msg, s
 			mk->transaction = 0;
 		} else if (j - i == 16 && strncmp(s + i, "transaction:true", 16) == 0) {
 			mk->transaction = 1;
+		} else if (j - i == 7 && strncmp(s + i, "nothing", 7) == 0) {
+			if (mk->kind != SEC_DOWN) {
+				snprintf(msg, msglen,
+					 "malformed marker: 'nothing' is an option of '-- migrate:down' (nothing to undo on that database), not of '-- migrate:up'");
+				return -1;
+			}
+			mk->nothing = 1;
 		} else if (dialect_index(s + i, j - i) > 0 && mk->dialect == 0) {
 			mk->dialect = dialect_index(s + i, j - i);
 		} else {
 			snprintf(msg, msglen,
 				 "malformed marker: unknown word '%.*s' (expected a dialect: "
-				 "postgres, mysql, sqlite; or transaction:false)",
+				 "postgres, mysql, sqlite; transaction:false; or, on a down marker, nothing)",
 				 (int)(j - i > 60 ? 60 : j - i), s + i);
 			return -1;
 		}
@@ -225,7 +242,8 @@ static enum migrate_result checksum_sections(struct migration *m, const char *pa
 		const struct section *sec = secs[k];
 		if (!sec->present)
 			continue;
-		strbuf_addf(&norm, "-- %s%s\n", section_label(k), sec->transaction ? "" : " transaction:false");
+		strbuf_addf(&norm, "-- %s%s%s\n", section_label(k), sec->transaction ? "" : " transaction:false",
+			    sec->nothing ? " nothing" : "");
 		if (sqllex_split(m->text + sec->off, sec->len, dialect, sec->line, &stmts, &norm, msg,
 				 sizeof(msg))) {
 			strbuf_release(&norm);
@@ -239,6 +257,17 @@ static enum migrate_result checksum_sections(struct migration *m, const char *pa
 	strbuf_release(&norm);
 	sql_stmts_release(&stmts);
 	return MIGRATE_OK;
+}
+
+/* The 1-based line of offset at in text. */
+static int line_of(const char *text, size_t at)
+{
+	int line = 1;
+	size_t i;
+
+	for (i = 0; i < at; i++)
+		line += text[i] == '\n';
+	return line;
 }
 
 enum migrate_result migration_parse(struct migration *m, const char *path, char *text,
@@ -294,6 +323,21 @@ enum migrate_result migration_parse(struct migration *m, const char *path, char 
 		line++;
 	}
 
+	/* a 'nothing' section says there is nothing to run: any text in it is a mistake, on any database */
+	for (k = 0; k < NDIALECTS; k++) {
+		const struct marker *f = &found[SEC_DOWN][k];
+		size_t at;
+		if (!have[SEC_DOWN][k] || !f->nothing)
+			continue;
+		for (at = f->body; at < f->end && isspace((unsigned char)m->text[at]); at++)
+			;
+		if (at < f->end) {
+			merr_set(err, MIGRATE_EUSAGE,
+				 "%s:%d: text in a 'nothing' down section (its marker is line %d): 'nothing' says there is nothing to undo, so the section must be empty; remove the text, or the word 'nothing' to run it",
+				 path, line_of(m->text, at), f->line);
+			goto fail;
+		}
+	}
 	if (!any && is_seed) {
 		/* a seed without markers is one up section */
 		m->up.present = 1;
@@ -309,6 +353,7 @@ enum migrate_result migration_parse(struct migration *m, const char *path, char 
 				continue;
 			sec->present = 1;
 			sec->transaction = f->transaction;
+			sec->nothing = f->nothing;
 			sec->off = f->body;
 			sec->len = f->end > f->body ? f->end - f->body : 0;
 			sec->line = f->line + 1;

@@ -5,9 +5,12 @@
  * seeds/<order>_<name>.sql or seeds/<order>_<table>.csv. Sections start at marker lines:
  *
  *     -- migrate:up [dialect] [transaction:false]
- *     -- migrate:down [dialect] [transaction:false]
+ *     -- migrate:down [dialect] [transaction:false] [nothing]
  *
  * A dialect-qualified section replaces the generic one on that driver only.
+ * 'nothing' says there is nothing to undo (on that database): rolling back
+ * removes the row and runs no statement; its body must be empty, whereas
+ * an empty down section without it makes the migration irreversible.
  * Parsing picks the sections for one dialect, so everything below describes
  * the file as the chosen database will see it. Files are fully parsed and
  * checked before anything touches the database.
@@ -24,6 +27,7 @@
 struct section {
 	int present;      /* a marker for it exists */
 	int transaction;  /* 0 for transaction:false */
+	int nothing;      /* a down section marked 'nothing': nothing to undo on this database */
 	size_t off, len;  /* the body, in migration.text */
 	int line;         /* the file line of the body's first character */
 };
@@ -104,6 +108,14 @@ int version_cmpn(const char *a, size_t la, const char *b, size_t lb);
 
 /* A name matches [a-z0-9_]+. */
 int migration_name_valid(const char *s, size_t len);
+
+/*
+ * The down section as it is stored with an applied migration or seed (the
+ * down_sql column): its marker with its options (the dialect left out: it
+ * was chosen for this database) and its body. NULL when there is none;
+ * the caller frees.
+ */
+char *migration_down_text(const struct migration *m);
 
 void migration_release(struct migration *m);
 void migration_set_release(struct migration_set *s);

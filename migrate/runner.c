@@ -318,7 +318,8 @@ static const struct migration *down_source(migrate *m, const struct history_row 
 static enum migrate_result rollback_one(migrate *m, const struct history_row *r,
 					const struct migration *mig, struct migrate_error *err)
 {
-	int tx = runs_in_transaction(m, &mig->down);
+	/* with nothing to undo only the row goes, and a row is data: one transaction on every database */
+	int tx = mig->down.nothing || runs_in_transaction(m, &mig->down);
 	long long t0 = now_ms();
 
 	emit(m, MIGRATE_EVENT_ROLLING_BACK, r->version, r->name, mig->path, 0, 0);
@@ -381,10 +382,10 @@ static enum migrate_result down_locked(migrate *m, const struct migrate_down_opt
 		src[i] = down_source(m, r, &tmp[i], err);
 		if (err->code)
 			goto out;
-		if (!src[i] || !section_has_statements(m, src[i]->text, &src[i]->down)) {
+		if (!src[i] || !section_can_undo(m, src[i]->text, &src[i]->down)) {
 			merr_set(err, MIGRATE_EFAIL,
-				 "migration %s (%s) is irreversible: its down section is empty; nothing was rolled back",
-				 r->version, row_label(r));
+				 "migration %s (%s) is irreversible: its down section is empty (write '-- migrate:down %s nothing' if there is nothing to undo on %s); nothing was rolled back",
+				 r->version, row_label(r), m->cfg.drv->name, m->cfg.drv->name);
 			goto out;
 		}
 		if (src[i] == &tmp[i]) {

@@ -294,7 +294,7 @@ static enum migrate_result verify_locked(migrate *m, struct migrate_verify_repor
 	if (migrate_current_version(m, &start_version, err) || pending_list(m, &todo, &ntodo, err))
 		goto out;
 	for (i = 0; i < ntodo; i++) {
-		if (!section_has_statements(m, todo[i]->text, &todo[i]->down)) {
+		if (!section_can_undo(m, todo[i]->text, &todo[i]->down)) {
 			merr_set(err, MIGRATE_EFAIL,
 				 "verify: migration %s (%s) is irreversible: its down section is empty, so verify cannot check it; nothing was changed",
 				 todo[i]->version, todo[i]->name);

@@ -225,12 +225,9 @@ static enum migrate_result apply_sql(migrate *m, const struct migration *s, long
 	rec = sql_undo_record(m);
 	if (seed_undo_put(m, s->filename, 0, rec, err))
 		goto fail;
-	if (s->down.present) {
-		down = xasprintf("-- migrate:down%s\n%.*s", s->down.transaction ? "" : " transaction:false",
-				 (int)s->down.len, s->text + s->down.off);
-		if (seed_undo_put(m, s->filename, 1, down, err))
-			goto fail;
-	}
+	down = migration_down_text(s);
+	if (down && seed_undo_put(m, s->filename, 1, down, err))
+		goto fail;
 	if (seed_history_insert(m, s, now_ms() - t0, rows, err) || (tx && db_commit(m, err)))
 		goto fail;
 	free(rec);
@@ -829,7 +826,7 @@ static enum migrate_result undo_sql(migrate *m, const char *name, const struct m
 			s = &stored;
 		}
 	}
-	if (!s || !section_has_statements(m, s->text, &s->down)) {
+	if (!s || !section_can_undo(m, s->text, &s->down)) {
 		merr_set(err, MIGRATE_EFAIL, "seed %s cannot be undone: it has no down section%s", name,
 			 s ? "" : " (and its file is gone)");
 		goto out;

@@ -265,7 +265,7 @@ START_TEST(versions_of_any_size_up_down_status_and_to)
 	run_free(&r);
 	r = CLI("status");
 	expect(&r, 0, "status");
-	expect_in(r.out, "applied  20150100000001000000 one", "stdout");
+	expect_in(r.out, "applied  20150100000001000000  one", "stdout"); /* the column fits the longest */
 	expect_in(r.out, "pending  100000000000000000000 three", "stdout");
 	ck_assert(strstr(r.out, "20150100000002000000") < strstr(r.out, big3));
 	expect_in(r.out, "current version: 20150100000002000000 (2 applied, 1 pending)", "stdout");
@@ -385,6 +385,100 @@ START_TEST(down_refuses_an_irreversible_migration_and_changes_nothing)
 	ck_assert_int_eq(db_table_exists("one"), 1);
 	ck_assert_int_eq(db_table_exists("two"), 1);
 	ck_assert_int_eq(db_count("schema_migrations"), 2);
+}
+END_TEST
+
+/*
+ * '-- migrate:down DIALECT nothing': an index that exists on one database
+ * only. Each of the three migrations below creates an index on one
+ * database and says there is nothing to undo on the other two, so on the
+ * driver under test one of them really drops its index and two only lose
+ * their rows, and 'down --all' reaches the empty schema.
+ */
+static const char idx_sqlite[] =
+	"-- migrate:up\nSELECT 1;\n-- migrate:down nothing\n\n"
+	"-- migrate:up sqlite\nCREATE INDEX one_by_id ON one (id);\n-- migrate:down sqlite\nDROP INDEX one_by_id;\n";
+static const char idx_postgres[] =
+	"-- migrate:up\nSELECT 1;\n-- migrate:down nothing\n"
+	"-- migrate:up postgres\nCREATE INDEX one_by_id ON one (id);\n-- migrate:down postgres\nDROP INDEX one_by_id;\n";
+static const char idx_mysql[] =
+	"-- migrate:up mysql\nCREATE INDEX one_by_id ON one (id);\n-- migrate:down mysql\nDROP INDEX one_by_id ON one;\n"
+	"-- migrate:up\nSELECT 1;\n-- migrate:down nothing\n";
+
+START_TEST(down_nothing_removes_the_row_and_runs_nothing_on_that_database)
+{
+	const char *mine = pick("2", "3", "4"); /* the migration that creates an index here */
+	struct run r;
+	char *v, *path;
+
+	mig("1_one.sql", simple1);
+	mig("2_sqlite_index.sql", idx_sqlite);
+	mig("3_postgres_index.sql", idx_postgres);
+	mig("4_mysql_index.sql", idx_mysql);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	r = CLI("dump");
+	expect(&r, 0, "dump");
+	expect_in(r.out, "one_by_id", "dump after up");
+	run_free(&r);
+	/* the stored down section keeps the mark, for a file that goes missing */
+	v = db_scalar(strcmp(mine, "4") ? "SELECT down_sql FROM schema_migrations WHERE version = '4'"
+					: "SELECT down_sql FROM schema_migrations WHERE version = '3'");
+	ck_assert_str_eq(v, "-- migrate:down nothing\n");
+	free(v);
+	/* the top one first: nothing to undo here, unless it is this database's index */
+	r = CLI("--dry-run", "down");
+	expect(&r, 0, "down --dry-run");
+	expect_in(r.out, "-- down 4 mysql_index", "stdout");
+	if (strcmp(mine, "4") != 0)
+		ck_assert_msg(!strstr(r.out, "DROP INDEX"), "a 'nothing' section ran a statement:\n%s", r.out);
+	run_free(&r);
+	r = CLI("down", "--all");
+	expect(&r, 0, "down --all");
+	expect_in(r.out, "rolled back 4 mysql_index", "stdout");
+	expect_in(r.out, "rolled back 3 postgres_index", "stdout");
+	expect_in(r.out, "rolled back 2 sqlite_index", "stdout");
+	expect_in(r.out, "rolled back 1 one", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 0);
+	ck_assert_int_eq(db_table_exists("one"), 0);
+	r = CLI("dump");
+	expect(&r, 0, "dump");
+	ck_assert_msg(!strstr(r.out, "one"), "the schema is not empty after down --all:\n%s", r.out);
+	run_free(&r);
+
+	/* the index of this database really is dropped by its own down section */
+	r = CLI("up");
+	expect(&r, 0, "up again");
+	run_free(&r);
+	r = CLI("down", "--to", strcmp(mine, "2") == 0 ? "1" : strcmp(mine, "3") == 0 ? "2" : "3");
+	expect(&r, 0, "down --to below this database's index");
+	run_free(&r);
+	r = CLI("dump");
+	expect(&r, 0, "dump");
+	ck_assert_msg(!strstr(r.out, "one_by_id"), "the index is still there after its down section:\n%s", r.out);
+	expect_in(r.out, "table one", "dump");
+	run_free(&r);
+
+	/* a 'nothing' migration whose file is gone rolls back from the stored section */
+	r = CLI("up");
+	expect(&r, 0, "up again");
+	run_free(&r);
+	path = xasprintf("%s/migrations/%s", proj, strcmp(mine, "4") ? "4_mysql_index.sql" : "3_postgres_index.sql");
+	ck_assert_int_eq(remove(path), 0);
+	free(path);
+	if (strcmp(mine, "4") == 0) {
+		/* mysql: the top one is this database's; roll it back first with its file */
+		r = CLI("down");
+		expect(&r, 0, "down 4");
+		run_free(&r);
+	}
+	r = CLI("down");
+	expect(&r, 0, "down with the file gone");
+	expect_in(r.err, "has no file", "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), strcmp(mine, "4") ? 3 : 2);
 }
 END_TEST
 
@@ -798,6 +892,8 @@ START_TEST(bad_migration_files_are_rejected_before_the_database_is_touched)
 		{ "03_three.sql", "-- migrate:up\nSELECT 1;\n", "same version 3" },
 		{ "6_bin.sql", "-- migrate:up\nSELECT 1;\n\001\002", NULL },
 		{ "7_quote.sql", "-- migrate:up\nSELECT 'unterminated;\n", "7_quote.sql:2: unterminated string" },
+		{ "8_nothing.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down nothing\n\nSELECT 2;\n",
+		  "8_nothing.sql:5: text in a 'nothing' down section (its marker is line 3)" },
 	};
 	size_t i;
 
@@ -1174,6 +1270,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, versions_of_any_size_up_down_status_and_to);
 	tcase_add_test(tc, down_counts_and_to);
 	tcase_add_test(tc, down_refuses_an_irreversible_migration_and_changes_nothing);
+	tcase_add_test(tc, down_nothing_removes_the_row_and_runs_nothing_on_that_database);
 	tcase_add_test(tc, redo_rolls_back_and_reapplies);
 	tcase_add_test(tc, status_lists_states_and_check_exits_1_when_pending);
 	tcase_add_test(tc, status_does_not_create_the_tracking_table);

@@ -480,6 +480,42 @@ START_TEST(verify_names_a_table_missing_at_the_end)
 }
 END_TEST
 
+/*
+ * A 'nothing' down section is checked like any other: verify rolls it
+ * back (the row goes, no statement runs) and compares the schema, so a
+ * 'nothing' where there is something to undo is reported, and one where
+ * there is nothing passes.
+ */
+START_TEST(verify_checks_a_nothing_down_section_like_any_other)
+{
+	struct run r;
+
+	mig("1_one.sql", "-- migrate:up\nCREATE TABLE one (id INTEGER);\n-- migrate:down\nDROP TABLE one;\n");
+	/* an index on one database only: nothing to undo elsewhere */
+	mig("2_index.sql", pick("-- migrate:up\nCREATE INDEX one_by_id ON one (id);\n-- migrate:down\nDROP INDEX one_by_id;\n"
+				"-- migrate:up postgres\nSELECT 1;\n-- migrate:down postgres nothing\n"
+				"-- migrate:up mysql\nSELECT 1;\n-- migrate:down mysql nothing\n",
+				"-- migrate:up\nSELECT 1;\n-- migrate:down nothing\n"
+				"-- migrate:up postgres\nCREATE INDEX one_by_id ON one (id);\n-- migrate:down postgres\nDROP INDEX one_by_id;\n",
+				"-- migrate:up\nSELECT 1;\n-- migrate:down sqlite nothing\n-- migrate:down postgres nothing\n"
+				"-- migrate:up mysql\nCREATE INDEX one_by_id ON one (id);\n-- migrate:down mysql\nDROP INDEX one_by_id ON one;\n"));
+	mig("3_noop.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down nothing\n");
+	r = CLI("verify");
+	expect(&r, 0, "verify with 'nothing' down sections that are right");
+	expect_in(r.out, "3 migrations", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 3);
+
+	mig("4_wrong.sql", "-- migrate:up\nCREATE TABLE kept (id INTEGER);\n-- migrate:down nothing\n");
+	r = CLI("verify");
+	expect(&r, 1, "verify with a 'nothing' that leaves a table behind");
+	expect_in(r.err, "verify: rolling back 4 (wrong) does not restore the schema it started from: "
+			 "table 'kept' is there but should not be (left behind)", "stderr");
+	expect_in(r.err, "\n+table kept\n", "stderr");
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(verify_refuses_an_irreversible_migration_and_changes_nothing)
 {
 	struct run r;
@@ -719,6 +755,7 @@ Suite *dump_suite(void)
 	tcase_add_test(tc, verify_names_a_column_replaced_in_the_middle);
 	tcase_add_test(tc, verify_names_a_column_left_in_the_last_object);
 	tcase_add_test(tc, verify_names_a_table_missing_at_the_end);
+	tcase_add_test(tc, verify_checks_a_nothing_down_section_like_any_other);
 	tcase_add_test(tc, verify_refuses_an_irreversible_migration_and_changes_nothing);
 	tcase_add_test(tc, verify_runs_on_a_scratch_database);
 	tcase_add_test(tc, verify_takes_the_lock);

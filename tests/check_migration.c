@@ -250,6 +250,80 @@ START_TEST(parse_transaction_false)
 }
 END_TEST
 
+/*
+ * 'nothing' on a down marker: nothing to undo on that database. It is part
+ * of what is checked and stored, and it must be an empty section.
+ */
+START_TEST(parse_down_nothing)
+{
+	static const char text[] =
+		"-- migrate:up\n"
+		"CREATE INDEX i ON t (x);\n"
+		"-- migrate:down\n"
+		"DROP INDEX i;\n"
+		"-- migrate:down sqlite nothing\n"
+		"\n"
+		"   \t\n";
+	static const char empty[] =
+		"-- migrate:up\n"
+		"CREATE INDEX i ON t (x);\n"
+		"-- migrate:down\n"
+		"DROP INDEX i;\n"
+		"-- migrate:down sqlite\n";
+	struct migrate_error err;
+	struct migration m, p;
+	char *stored;
+
+	PARSE_OK(text, SQLITE, &m, &err);
+	ck_assert(m.down.present);
+	ck_assert_int_eq(m.down.nothing, 1);
+	ck_assert_int_eq(m.down.line, 6);
+	stored = migration_down_text(&m);
+	ck_assert_str_eq(stored, "-- migrate:down nothing\n\n   \t\n");
+	free(stored);
+	/* not the same statements as an empty (irreversible) down section */
+	PARSE_OK(empty, SQLITE, &p, &err);
+	ck_assert_int_eq(p.down.nothing, 0);
+	ck_assert_str_ne(m.checksum_sql, p.checksum_sql);
+	migration_release(&p);
+	migration_release(&m);
+
+	/* another database runs its down section */
+	PARSE_OK(text, PG, &m, &err);
+	ck_assert_int_eq(m.down.nothing, 0);
+	SECTION_IS(m, m.down, "DROP INDEX i;\n", 4);
+	migration_release(&m);
+
+	/* generic, with other options in any order */
+	PARSE_OK("-- migrate:up\nSELECT 1;\n-- migrate:down nothing transaction:false\n", MY, &m, &err);
+	ck_assert_int_eq(m.down.nothing, 1);
+	ck_assert_int_eq(m.down.transaction, 0);
+	stored = migration_down_text(&m);
+	ck_assert_str_eq(stored, "-- migrate:down transaction:false nothing\n");
+	free(stored);
+	migration_release(&m);
+}
+END_TEST
+
+START_TEST(parse_text_in_a_nothing_section_names_path_and_line)
+{
+	struct migrate_error err;
+
+	PARSE_FAILS("-- migrate:up\nSELECT 1;\n-- migrate:down nothing\n\nDROP TABLE t;\n", SQLITE, &err,
+		    PATH ":5: text in a 'nothing' down section (its marker is line 3)");
+	/* a comment is text too: the section says there is nothing */
+	PARSE_FAILS("-- migrate:up\nSELECT 1;\n-- migrate:down postgres nothing\n  -- none\n", PG, &err,
+		    PATH ":4: text in a 'nothing' down section");
+	/* checked whichever database the file is read for */
+	PARSE_FAILS("-- migrate:up\nSELECT 1;\n-- migrate:down postgres nothing\nX\n-- migrate:down\nSELECT 2;\n", SQLITE,
+		    &err, PATH ":4: text in a 'nothing' down section");
+	PARSE_FAILS("-- migrate:up nothing\nSELECT 1;\n", SQLITE, &err,
+		    PATH ":1: malformed marker: 'nothing' is an option of '-- migrate:down'");
+	PARSE_FAILS("-- migrate:up\nSELECT 1;\n-- migrate:down nothin\n", SQLITE, &err,
+		    PATH ":3: malformed marker: unknown word 'nothin'");
+}
+END_TEST
+
 START_TEST(parse_text_before_first_marker_is_ignored)
 {
 	static const char with[] =
@@ -801,6 +875,8 @@ Suite *migration_suite(void)
 	tcase_add_test(tp, parse_marker_spelling);
 	tcase_add_test(tp, parse_malformed_marker_names_path_and_line);
 	tcase_add_test(tp, parse_duplicate_section_names_both_lines);
+	tcase_add_test(tp, parse_down_nothing);
+	tcase_add_test(tp, parse_text_in_a_nothing_section_names_path_and_line);
 	tcase_add_test(tp, parse_without_up_section_is_error);
 	tcase_add_test(tp, parse_only_other_dialect_up_is_error_that_says_so);
 	tcase_add_test(tp, parse_nul_byte_is_error);

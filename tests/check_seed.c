@@ -617,6 +617,32 @@ START_TEST(undo_deletes_exactly_the_rows_it_inserted)
 }
 END_TEST
 
+/* A seed's '-- migrate:down nothing': undoing it forgets it and runs nothing; an empty down is refused. */
+START_TEST(undo_of_a_nothing_down_section_forgets_the_seed)
+{
+	struct run r;
+
+	make_tables();
+	write_file(proj, "seeds/01_things.sql",
+		   "-- migrate:up\nINSERT INTO things (id, name, qty) VALUES (1, 'kept', 1);\n-- migrate:down\n");
+	write_file(proj, "seeds/02_touch.sql",
+		   "-- migrate:up\nUPDATE things SET qty = 2 WHERE id = 1;\n-- migrate:down nothing\n");
+	run_ok("seed", (const char *const[]){ "seed", NULL });
+	r = CLI("seed", "--undo");
+	expect(&r, 0, "undo of a 'nothing' seed");
+	expect_in(r.out, "02_touch.sql", "stdout");
+	run_free(&r);
+	expect_value("SELECT COUNT(*) FROM schema_seeds", "1");
+	expect_value("SELECT qty FROM things WHERE id = 1", "2");
+	r = CLI("seed", "--undo");
+	expect(&r, 1, "undo of a seed with an empty down section");
+	expect_in(r.err, "cannot be undone", "stderr");
+	run_free(&r);
+	expect_value("SELECT COUNT(*) FROM schema_seeds", "1");
+	expect_value("SELECT COUNT(*) FROM things", "1");
+}
+END_TEST
+
 START_TEST(undo_by_text_keys_leaves_similar_keys_alone)
 {
 	struct driver_conn *c;
@@ -738,6 +764,7 @@ Suite *seed_suite(void)
 		tcase_add_test(tc, mysql_fails_on_values_a_lax_server_would_mangle);
 	}
 	tcase_add_test(tc, undo_deletes_exactly_the_rows_it_inserted);
+	tcase_add_test(tc, undo_of_a_nothing_down_section_forgets_the_seed);
 	tcase_add_test(tc, undo_by_text_keys_leaves_similar_keys_alone);
 	tcase_add_test(tc, rerun_reapplies_changed_seeds);
 	tcase_add_test(tc, placeholders_link_rows_across_files);

@@ -43,11 +43,6 @@ void emitf(migrate *m, enum migrate_event_kind kind, const char *fmt, ...)
 	strbuf_release(&sb);
 }
 
-void emit_warning_cb(void *ctx, const char *message)
-{
-	emit(ctx, MIGRATE_EVENT_WARNING, NULL, NULL, message, 0, 0);
-}
-
 enum migrate_result migrate_open(const struct migrate_options *options, migrate **out,
 				 struct migrate_error *err)
 {
@@ -70,8 +65,8 @@ enum migrate_result migrate_open(const struct migrate_options *options, migrate 
 		size_t i;
 
 		/* every file is read and checked before the database is touched */
-		if (migration_scan(m->cfg.migrations_dir, m->cfg.drv->dialect, m->cfg.drv->name, &m->migs,
-				   emit_warning_cb, m, err))
+		if (migration_scan(m->cfg.migrations_dir, m->cfg.drv->dialect, m->cfg.drv->name, m->cfg.ignore,
+				   &m->migs, err))
 			goto fail;
 		/* placeholders included: an unknown one is a file error, found before anything runs */
 		for (i = 0; i < m->migs.n; i++)
@@ -188,7 +183,7 @@ enum migrate_result migrate_new(migrate *m, const char *name, char **path,
 	*path = NULL;
 	if (!name || !migration_name_valid(name, strlen(name)))
 		return merr_set(err, MIGRATE_EUSAGE,
-				"migration name '%s' is not valid: use lowercase letters, digits and _ (e.g. add_orders)",
+				"migration name '%s' is not valid: use letters, digits, '_', '-' and '.' (e.g. add_orders)",
 				name ? name : "");
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);

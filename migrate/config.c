@@ -629,7 +629,7 @@ static dictionary *ini_load(const char *path)
 }
 
 static const char *const shared_keys[] = {
-	"migrations_dir", "seeds_dir", "table", "seeds_table", "lock_timeout", "uuid_version", "verify_url", NULL,
+	"migrations_dir", "seeds_dir", "table", "seeds_table", "lock_timeout", "uuid_version", "verify_url", "ignore", NULL,
 };
 
 static const char *const conn_keys[] = {
@@ -960,6 +960,8 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 				   : "schema_seeds");
 	if (SHARED("verify_url") && *SHARED("verify_url"))
 		out->verify_url = xstrdup(SHARED("verify_url"));
+	if (SHARED("ignore") && *SHARED("ignore"))
+		out->ignore = xstrdup(SHARED("ignore"));
 	out->seeds_undo_table = xasprintf("%.58s_undo", out->seeds_table);
 	v = SHARED("lock_timeout");
 	if (v && *v && parse_seconds(v, &out->lock_timeout)) {
@@ -1090,6 +1092,7 @@ void config_release(struct config *c)
 	free(c->seeds_table);
 	free(c->seeds_undo_table);
 	free(c->verify_url);
+	free(c->ignore);
 	for (i = 0; i < c->nph; i++) {
 		free(c->ph_names[i]);
 		free(c->ph_values[i]);

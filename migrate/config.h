@@ -66,6 +66,7 @@ struct config {
 	char *seeds_table;
 	char *seeds_undo_table; /* <seeds_table>_undo: what undoing each seed needs */
 	char *verify_url;    /* verify's scratch database, NULL when not set */
+	char *ignore;        /* glob patterns, separated by whitespace, of files the scans skip; NULL: none */
 	int lock_timeout;
 	int uuid_version;    /* ${uuid:KEY}: 1 (default), 4 or 7 */
 

@@ -33,8 +33,6 @@ struct migrate {
 void emit(migrate *m, enum migrate_event_kind kind, const char *version, const char *name,
 	  const char *message, long long duration_ms, long long rows);
 void emitf(migrate *m, enum migrate_event_kind kind, const char *fmt, ...) MIGRATE_PRINTF(3, 4);
-/* The warning callback for file scans. */
-void emit_warning_cb(void *ctx, const char *message);
 
 /* ---- db.c ---- */
 /* The migrate result (and exit code) for a driver result. */

@@ -662,7 +662,7 @@ static const struct cmd commands[] = {
 	{ "version", cmd_version, NEEDS_DATABASE, "version", "print the highest applied version, or 'none'", "" },
 	{ "new", cmd_new, NEEDS_CONFIG, "new NAME",
 	  "create migrations/<UTC timestamp>_<NAME>.sql from a template and print its path",
-	  "  NAME                    lowercase letters, digits and _ (e.g. add_orders)\n" },
+	  "  NAME                    letters, digits, _, - and . (e.g. add_orders)\n" },
 	{ "validate", cmd_validate, NEEDS_DATABASE, "validate",
 	  "check that applied migrations match their files; change nothing", "" },
 	{ "repair", cmd_repair, NEEDS_DATABASE, "repair",

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,8 @@ int migration_name_valid(const char *s, size_t len)
 	if (len == 0)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == '_' || s[i] == '-' || s[i] == '.'))
 			return 0;
 	return 1;
 }
@@ -386,7 +388,6 @@ fail:
 static int cmp_migration(const void *a, const void *b)
 {
 	const struct migration *x = a, *y = b;
-
 	int c = version_cmp(x->version, y->version);
 
 	return c ? c : strcmp(x->filename, y->filename);
@@ -399,11 +400,156 @@ static int ends_with_ci(const char *s, const char *suffix)
 	return n >= k && strcasecmp(s + n - k, suffix) == 0;
 }
 
-static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
-				    const char *dialect_name, int is_seed, struct migration_set *out,
-				    migration_warn_fn warn, void *warn_ctx, struct migrate_error *err)
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Is fn one of the 'ignore' setting's patterns (globs separated by whitespace)? */
+static int ignored(const char *ignore, const char *fn)
+{
+	const char *p = ignore;
+
+	while (p && *p) {
+		size_t n;
+		char *pat;
+		int hit;
+
+		p += strspn(p, " \t\r\n");
+		n = strcspn(p, " \t\r\n");
+		if (n == 0)
+			break;
+		pat = xstrndup(p, n);
+		hit = fnmatch(pat, fn, 0) == 0;
+		free(pat);
+		if (hit)
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/*
+ * Why fn, a file the scan reads (*.sql, or a seed's *.csv, in any case),
+ * is not named <number>_<name>.<ext>, or NULL when it is. num is "version"
+ * or "order".
+ */
+static char *name_problem(const char *fn, const char *ext, const char *num)
+{
+	size_t n = strlen(fn), stem = n - strlen(ext);
+	const char *us = memchr(fn, '_', stem);
+	size_t vlen = us ? (size_t)(us - fn) : 0;
+
+	if (!ends_with(fn, ext))
+		return xasprintf("it ends in '%s', not '%s'", fn + stem, ext);
+	if (!us)
+		return xasprintf("no '_' between the %s and the name", num);
+	if (vlen == 0)
+		return xasprintf("no %s before the '_'", num);
+	if (strspn(fn, "0123456789") < vlen)
+		return xasprintf("the %s '%.*s' is not digits", num, (int)vlen, fn);
+	if (vlen + 1 == stem)
+		return xasprintf("no name after the '_'");
+	if (!migration_name_valid(us + 1, stem - vlen - 1))
+		return xasprintf("the name holds a character other than letters, digits, '_', '-' and '.'");
+	return NULL;
+}
+
+/* golang-migrate names its files <version>_<name>.up.sql and .down.sql. */
+static int golang_migrate_name(const char *fn)
+{
+	return ends_with(fn, ".up.sql") || ends_with(fn, ".down.sql");
+}
+
+static const char golang_migrate_hint[] =
+	" (this looks like golang-migrate's layout, a <version>_<name>.up.sql and .down.sql pair;"
+	" migrate reads one <version>_<name>.sql per version, with '-- migrate:up' and '-- migrate:down' sections)";
+
+static void merr_add(struct migrate_error *err, const char *text)
+{
+	size_t n = strlen(err->message);
+
+	snprintf(err->message + n, sizeof(err->message) - n, "%s", text);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads one file the scan found into m (version and names filled in). */
+static enum migrate_result scan_one(const char *dir, const char *fn, char *version, int is_seed,
+				    enum sql_dialect dialect, const char *dialect_name,
+				    struct migration *m, struct migrate_error *err)
 {
 	const char *what = is_seed ? "seed" : "migration";
+	int csv = is_seed && ends_with(fn, ".csv");
+	const char *us = strchr(fn, '_');
+	char *path = path_join(dir, fn), *text;
+	struct stat st;
+	size_t len;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	/*
+	 * Only regular files (or links to them): opening a FIFO would block
+	 * the run forever, and a directory or device is never a migration.
+	 */
+	r = stat(path, &st);
+	if (r != 0 || !S_ISREG(st.st_mode)) {
+		merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path,
+			 r != 0 ? strerror(errno) : "not a regular file");
+		goto fail;
+	}
+	if (csv) {
+		/* streamed when it runs; only its checksum now */
+		m->csv = 1;
+		r = sha256_file_hex(path, m->checksum, &m->csv_placeholders);
+		if (r) {
+			merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path, strerror(r));
+			goto fail;
+		}
+	} else {
+		r = read_file(path, &text, &len);
+		if (r) {
+			merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path, strerror(r));
+			goto fail;
+		}
+		if (migration_parse(m, path, text, len, dialect, dialect_name, is_seed, err)) {
+			if (!is_seed && golang_migrate_name(fn))
+				merr_add(err, golang_migrate_hint);
+			goto fail;
+		}
+	}
+	m->version = version;
+	m->name = xstrndup(us + 1, strlen(us + 1) - 4);
+	m->filename = xstrdup(fn);
+	m->path = path;
+	return MIGRATE_OK;
+fail:
+	free(path);
+	free(version);
+	return err->code;
+}
+
+/*
+ * Every *.sql (and, for seeds, *.csv) in dir must be named <number>_<name>:
+ * a file that is not is an error, all of them named at once, unless it
+ * matches an 'ignore' pattern; a file silently skipped would let a CI gate
+ * pass with a migration never applied. Hidden files and other extensions
+ * are not looked at. Names are checked, and duplicate versions found,
+ * before any file is read.
+ */
+static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
+				    const char *dialect_name, int is_seed, const char *ignore,
+				    struct migration_set *out, struct migrate_error *err)
+{
+	const char *what = is_seed ? "seed" : "migration";
+	struct { char **v; size_t n, cap; } files = { NULL, 0, 0 }, bad = { NULL, 0, 0 };
+	struct migration *probe = NULL;
+	enum migrate_result res = MIGRATE_OK;
 	struct dirent *de;
 	DIR *d;
 	size_t i;
@@ -418,117 +564,91 @@ static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
 	}
 	while ((de = readdir(d)) != NULL) {
 		const char *fn = de->d_name;
-		const char *us = strchr(fn, '_');
-		size_t n = strlen(fn);
-		struct migration m;
-		char *version, *text, *path;
-		struct stat st;
-		size_t len;
-		int r;
-
 		int csv = is_seed && ends_with_ci(fn, ".csv");
+		char *why;
 
-		if (fn[0] == '.' || (!ends_with_ci(fn, ".sql") && !csv))
+		if (fn[0] == '.' || (!ends_with_ci(fn, ".sql") && !csv) || ignored(ignore, fn))
 			continue;
-		if (!us || strcmp(fn + n - 4, csv ? ".csv" : ".sql") != 0 ||
-		    !migration_name_valid(us + 1, (size_t)(fn + n - 4 - (us + 1)))) {
-			if (warn) {
-				char *msg = xasprintf("skipping '%s/%s': a %s file is named <%s>_<name>.%s with a name of [a-z0-9_]+",
-						      dir, fn, what, is_seed ? "order" : "version", csv ? "csv" : "sql");
-				warn(warn_ctx, msg);
-				free(msg);
-			}
+		why = name_problem(fn, csv ? ".csv" : ".sql", is_seed ? "order" : "version");
+		if (why) {
+			xgrow(&bad.v, &bad.cap, bad.n + 1, sizeof(*bad.v));
+			bad.v[bad.n++] = xasprintf("'%s/%s' (%s)", dir, fn, why);
+			free(why);
 			continue;
 		}
-		version = version_canonical(fn, (size_t)(us - fn));
-		if (!version) {
-			if (warn) {
-				char *msg = xasprintf("skipping '%s/%s': a %s file is named <%s>_<name>.sql with a %s of digits",
-						      dir, fn, what, is_seed ? "order" : "version",
-						      is_seed ? "order" : "version");
-				warn(warn_ctx, msg);
-				free(msg);
-			}
-			continue;
-		}
-		path = path_join(dir, fn);
-		/*
-		 * Only regular files (or links to them): opening a FIFO would block
-		 * the run forever, and a directory or device is never a migration.
-		 */
-		r = stat(path, &st);
-		if (r != 0 || !S_ISREG(st.st_mode)) {
-			merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path,
-				 r != 0 ? strerror(errno) : "not a regular file");
-			free(path);
-			free(version);
-			goto fail;
-		}
-		if (csv) {
-			/* streamed when it runs; only its checksum now */
-			memset(&m, 0, sizeof(m));
-			m.csv = 1;
-			r = sha256_file_hex(path, m.checksum, &m.csv_placeholders);
-			if (r) {
-				merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path, strerror(r));
-				free(path);
-				free(version);
-				goto fail;
-			}
-			goto add;
-		}
-		r = read_file(path, &text, &len);
-		if (r) {
-			merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", what, path, strerror(r));
-			free(path);
-			free(version);
-			goto fail;
-		}
-		memset(&m, 0, sizeof(m));
-		if (migration_parse(&m, path, text, len, dialect, dialect_name, is_seed, err)) {
-			free(path);
-			free(version);
-			goto fail;
-		}
-add:
-		m.version = version;
-		m.name = xstrndup(us + 1, (size_t)(fn + n - 4 - (us + 1)));
-		m.filename = xstrdup(fn);
-		m.path = path;
-		xgrow(&out->v, &out->cap, out->n + 1, sizeof(*out->v));
-		out->v[out->n++] = m;
+		xgrow(&files.v, &files.cap, files.n + 1, sizeof(*files.v));
+		files.v[files.n++] = xstrdup(fn);
 	}
 	closedir(d);
-	d = NULL;
-	if (out->n > 1)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_migration);
-	for (i = 1; !is_seed && i < out->n; i++) {
-		if (version_cmp(out->v[i].version, out->v[i - 1].version) == 0) {
-			merr_set(err, MIGRATE_EUSAGE,
-				 "%s and %s have the same version %s; give one of them another version",
-				 out->v[i - 1].path, out->v[i].path, out->v[i].version);
+	if (bad.n) {
+		struct strbuf sb = STRBUF_INIT;
+
+		qsort(bad.v, bad.n, sizeof(*bad.v), cmp_str);
+		for (i = 0; i < bad.n; i++)
+			strbuf_addf(&sb, "%s%s", i ? ", " : "", bad.v[i]);
+		res = merr_set(err, MIGRATE_EUSAGE,
+			 "not a %s file: %s; a %s is named %s, the name holding letters, digits, '_', '-' and '.': rename it, or list it in the 'ignore' setting if it is meant to be there",
+			 what, strbuf_str(&sb), what,
+			 is_seed ? "<order>_<name>.sql or <order>_<table>.csv, the order digits"
+				 : "<version>_<name>.sql, the version digits");
+		strbuf_release(&sb);
+		goto fail;
+	}
+
+	/* versions from the names: duplicates are found before any file is read */
+	probe = xcalloc(files.n + 1, sizeof(*probe));
+	for (i = 0; i < files.n; i++) {
+		const char *us = strchr(files.v[i], '_');
+		probe[i].filename = files.v[i];
+		probe[i].version = version_canonical(files.v[i], (size_t)(us - files.v[i]));
+	}
+	if (files.n > 1)
+		qsort(probe, files.n, sizeof(*probe), cmp_migration);
+	for (i = 1; !is_seed && i < files.n; i++) {
+		if (version_cmp(probe[i].version, probe[i - 1].version) == 0) {
+			res = merr_set(err, MIGRATE_EUSAGE,
+				 "%s/%s and %s/%s have the same version %s; give one of them another version",
+				 dir, probe[i - 1].filename, dir, probe[i].filename, probe[i].version);
+			if (golang_migrate_name(probe[i - 1].filename) && golang_migrate_name(probe[i].filename))
+				merr_add(err, golang_migrate_hint);
 			goto fail;
 		}
 	}
-	return MIGRATE_OK;
+	out->v = xcalloc(files.n + 1, sizeof(*out->v));
+	out->cap = files.n + 1;
+	for (i = 0; i < files.n; i++) {
+		char *version = probe[i].version;
+		probe[i].version = NULL; /* scan_one owns it now */
+		res = scan_one(dir, probe[i].filename, version, is_seed, dialect, dialect_name, &out->v[out->n], err);
+		if (res)
+			goto fail;
+		out->n++;
+	}
 fail:
-	if (d)
-		closedir(d);
-	migration_set_release(out);
-	return err ? err->code : MIGRATE_EUSAGE;
+	if (probe)
+		for (i = 0; i < files.n; i++)
+			free(probe[i].version);
+	free(probe);
+	for (i = 0; i < files.n; i++)
+		free(files.v[i]);
+	free(files.v);
+	for (i = 0; i < bad.n; i++)
+		free(bad.v[i]);
+	free(bad.v);
+	if (res)
+		migration_set_release(out);
+	return res;
 }
 
 enum migrate_result migration_scan(const char *dir, enum sql_dialect dialect,
-				   const char *dialect_name, struct migration_set *out,
-				   migration_warn_fn warn, void *warn_ctx,
-				   struct migrate_error *err)
+				   const char *dialect_name, const char *ignore,
+				   struct migration_set *out, struct migrate_error *err)
 {
-	return scan_dir(dir, dialect, dialect_name, 0, out, warn, warn_ctx, err);
+	return scan_dir(dir, dialect, dialect_name, 0, ignore, out, err);
 }
 
 enum migrate_result seed_scan(const char *dir, enum sql_dialect dialect, const char *dialect_name,
-			      struct migration_set *out, migration_warn_fn warn, void *warn_ctx,
-			      struct migrate_error *err)
+			      const char *ignore, struct migration_set *out, struct migrate_error *err)
 {
-	return scan_dir(dir, dialect, dialect_name, 1, out, warn, warn_ctx, err);
+	return scan_dir(dir, dialect, dialect_name, 1, ignore, out, err);
 }

@@ -55,9 +55,6 @@ struct migration_set {
 	size_t n, cap;
 };
 
-/* Called for each almost-matching file name that is skipped. */
-typedef void (*migration_warn_fn)(void *ctx, const char *message);
-
 /*
  * Parses text (a file's whole contents, len bytes, taken over by m) for the
  * given dialect. is_seed: a file with no markers is one up section. Fills
@@ -70,23 +67,25 @@ enum migrate_result migration_parse(struct migration *m, const char *path, char 
 
 /*
  * Reads every <version>_<name>.sql in dir, parsed for the dialect, into out
- * (sorted by version). A missing directory is an empty set. Duplicate
- * versions, bad versions, unreadable or malformed files are MIGRATE_EUSAGE.
- * Other *.sql files are skipped with a warning through warn.
+ * (sorted by version). A missing directory is an empty set. A *.sql file
+ * whose name does not match (all of them named in one message), duplicate
+ * versions, unreadable or malformed files are MIGRATE_EUSAGE, unless the
+ * file name matches one of the glob patterns in ignore (separated by
+ * whitespace; NULL for none), which are skipped. Hidden files and other
+ * extensions are not looked at.
  */
 enum migrate_result migration_scan(const char *dir, enum sql_dialect dialect,
-				   const char *dialect_name, struct migration_set *out,
-				   migration_warn_fn warn, void *warn_ctx,
-				   struct migrate_error *err);
+				   const char *dialect_name, const char *ignore,
+				   struct migration_set *out, struct migrate_error *err);
 
 /*
  * Seeds: <order>_<name>.sql and <order>_<table>.csv in dir, in order
- * (numeric order, then file name).
- * Unlike migrations, two seeds may share an order number.
+ * (numeric order, then file name), under the same rules: another *.sql or
+ * *.csv is an error unless ignored. Unlike migrations, two seeds may share
+ * an order number.
  */
 enum migrate_result seed_scan(const char *dir, enum sql_dialect dialect, const char *dialect_name,
-			      struct migration_set *out, migration_warn_fn warn, void *warn_ctx,
-			      struct migrate_error *err);
+			      const char *ignore, struct migration_set *out, struct migrate_error *err);
 
 /*
  * Versions are numbers of any size (real histories use 20-digit ones), so
@@ -106,7 +105,7 @@ char *version_canonical(const char *s, size_t len);
 int version_cmp(const char *a, const char *b);
 int version_cmpn(const char *a, size_t la, const char *b, size_t lb);
 
-/* A name matches [a-z0-9_]+. */
+/* A name holds letters, digits, '_', '-' and '.', at least one. */
 int migration_name_valid(const char *s, size_t len);
 
 /*

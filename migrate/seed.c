@@ -39,8 +39,7 @@
 static enum migrate_result scan_seeds(migrate *m, struct migration_set *seeds,
 				      struct migrate_error *err)
 {
-	return seed_scan(m->cfg.seeds_dir, m->cfg.drv->dialect, m->cfg.drv->name, seeds,
-			 emit_warning_cb, m, err);
+	return seed_scan(m->cfg.seeds_dir, m->cfg.drv->dialect, m->cfg.drv->name, m->cfg.ignore, seeds, err);
 }
 
 /* Does a NAME given on the command line mean this seed file name? */

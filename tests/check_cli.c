@@ -932,20 +932,212 @@ START_TEST(bad_migration_files_are_rejected_before_the_database_is_touched)
 }
 END_TEST
 
-START_TEST(almost_matching_files_are_skipped_with_a_warning)
+/* Names hold letters of either case, digits, '_', '-' and '.': these are migrations like any other. */
+START_TEST(names_with_dots_dashes_and_capitals_are_migrations)
 {
 	struct run r;
 
 	mig("1_one.sql", simple1);
-	mig("2_Bad-Name.sql", simple2);
-	mig("README.md", "not a migration\n");
+	mig("2_upgrade_v6.0.sql", simple2);
+	mig("3_add-c.sql", simple3);
+	mig("4_Add_Users.sql", "-- migrate:up\nCREATE TABLE four (id INTEGER);\n-- migrate:down\nDROP TABLE four;\n");
 	r = CLI("up");
 	expect(&r, 0, "up");
-	expect_in(r.err, "warning: skipping", "stderr");
-	expect_in(r.err, "2_Bad-Name.sql", "stderr");
-	ck_assert_ptr_null(strstr(r.err, "README.md"));
+	expect_in(r.out, "applied     2 upgrade_v6.0", "stdout");
+	expect_in(r.out, "applied     3 add-c", "stdout");
+	expect_in(r.out, "applied     4 Add_Users", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("two"), 1);
+	ck_assert_int_eq(db_table_exists("three"), 1);
+	ck_assert_int_eq(db_table_exists("four"), 1);
+	r = CLI("status", "--check");
+	expect(&r, 0, "status --check");
+	run_free(&r);
+	r = CLI("down", "--to", "1");
+	expect(&r, 0, "down --to 1");
+	expect_in(r.out, "rolled back 3 add-c", "stdout");
 	run_free(&r);
 	ck_assert_int_eq(db_table_exists("two"), 0);
+	r = CLI("new", "Add-Things.v2");
+	expect(&r, 0, "new with a dot and a dash");
+	expect_in(r.out, "_Add-Things.v2.sql", "stdout");
+	run_free(&r);
+}
+END_TEST
+
+/* Fails the test unless the history is still 'one' applied and nothing else. */
+static void expect_one_applied_only(const char *what)
+{
+	char *v = history_status("1");
+
+	ck_assert_msg(db_count("schema_migrations") == 1, "%s: the tracking table changed", what);
+	ck_assert_msg(v && strcmp(v, "applied") == 0, "%s: migration 1 is %s", what, v ? v : "gone");
+	free(v);
+	ck_assert_msg(db_table_exists("one"), "%s: table one is gone", what);
+	ck_assert_msg(!db_table_exists("two"), "%s: table two appeared", what);
+}
+
+/*
+ * No silent skips: a *.sql in migrations/ that is not a migration is an
+ * error naming it (exit 2) for every command that reads the migrations, so
+ * 'up' and 'status --check' never pass with a file left out. The database
+ * is not changed. Other files (README.md, *.bak, hidden ones) are not
+ * looked at.
+ */
+START_TEST(a_sql_file_that_is_not_a_migration_is_an_error_for_every_command)
+{
+	static const struct {
+		const char *file, *why;
+	} cases[] = {
+		{ "foo.sql", "/foo.sql' (no '_' between the version and the name)" },
+		{ "1.sql", "/1.sql' (no '_' between the version and the name)" },
+		{ "x_1_a.sql", "/x_1_a.sql' (the version 'x' is not digits)" },
+		{ "2_two.SQL", "/2_two.SQL' (it ends in '.SQL', not '.sql')" },
+		{ "2_two words.sql", "/2_two words.sql' (the name holds a character other than letters" },
+	};
+	const char *const *const cmds[] = {
+		(const char *const[]){ "up", NULL },
+		(const char *const[]){ "status", NULL },
+		(const char *const[]){ "status", "--check", NULL },
+		(const char *const[]){ "validate", NULL },
+		(const char *const[]){ "down", NULL },
+		(const char *const[]){ "baseline", "1", NULL },
+		(const char *const[]){ "--format", "json", "up", NULL },
+	};
+	struct run r;
+	size_t i, k;
+
+	mig("1_one.sql", simple1);
+	mig("README.md", "not a migration\n");
+	mig("1_one.sql.bak", "old copy\n");
+	mig(".2_hidden.sql", simple2);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path;
+		mig(cases[i].file, simple2);
+		for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+			r = run_migrate(proj, NULL, cmds[k]);
+			expect(&r, 2, cases[i].file);
+			expect_in(r.err, "not a migration file: '", "stderr");
+			expect_in(r.err, cases[i].why, "stderr");
+			expect_in(r.err, "'ignore' setting", "stderr");
+			ck_assert_msg(!strstr(r.err, "README") && !strstr(r.err, ".bak") && !strstr(r.err, "hidden"),
+				      "another file named: %s", r.err);
+			run_free(&r);
+		}
+		expect_one_applied_only(cases[i].file);
+		path = xasprintf("%s/migrations/%s", proj, cases[i].file);
+		ck_assert_int_eq(remove(path), 0);
+		free(path);
+	}
+	r = CLI("status", "--check");
+	expect(&r, 0, "status --check with the bad files gone");
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * golang-migrate's layout (1_x.up.sql, 1_x.down.sql) is not read as it is
+ * yet; pointed at such a directory migrate fails and says what it sees,
+ * never "up to date".
+ */
+START_TEST(a_golang_migrate_directory_is_an_error_not_up_to_date)
+{
+	struct run r;
+
+	mig("1_init.up.sql", "CREATE TABLE one (id INTEGER);\n");
+	mig("1_init.down.sql", "DROP TABLE one;\n");
+	mig("2_more.up.sql", "CREATE TABLE two (id INTEGER);\n");
+	mig("2_more.down.sql", "DROP TABLE two;\n");
+	r = CLI("up");
+	expect(&r, 2, "up on a golang-migrate directory");
+	expect_in(r.err, "migrations/1_init.down.sql and ", "stderr");
+	expect_in(r.err, "migrations/1_init.up.sql have the same version 1", "stderr");
+	expect_in(r.err, "golang-migrate", "stderr");
+	ck_assert_msg(!strstr(r.out, "up to date"), "%s", r.out);
+	run_free(&r);
+	r = CLI("status", "--check");
+	expect(&r, 2, "status --check on a golang-migrate directory");
+	expect_in(r.err, "golang-migrate", "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("schema_migrations"), 0);
+	ck_assert_int_eq(db_table_exists("one"), 0);
+}
+END_TEST
+
+/*
+ * The 'ignore' setting: glob patterns of file names meant to be there, in
+ * [migrate] or an environment's section, skipped without a word; the
+ * patterns apply to migrations/ and seeds/ alike.
+ */
+START_TEST(ignore_patterns_skip_files_meant_to_be_there)
+{
+	struct run r;
+
+	mig("1_one.sql", simple1);
+	mig("schema.sql", "CREATE TABLE dumped (id INTEGER);\n");
+	mig("draft_two.sql", simple2);
+	write_file(proj, "seeds/reference.sql", "INSERT INTO one (id) VALUES (1);\n");
+	write_config("ignore = schema.sql draft_*.sql\n");
+	r = CLI("status");
+	expect(&r, 2, "status with seeds/reference.sql not ignored");
+	expect_in(r.err, "not a seed file: '", "stderr");
+	expect_in(r.err, "seeds/reference.sql' (no '_' between the order and the name)", "stderr");
+	ck_assert_msg(!strstr(r.err, "schema.sql") && !strstr(r.err, "draft"), "%s", r.err);
+	run_free(&r);
+	r = CLI("seed");
+	expect(&r, 2, "seed with seeds/reference.sql not ignored");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("one"), 0);
+	write_config("ignore = \"schema.sql  draft_*.sql\treference.*\"\n");
+	r = CLI("up");
+	expect(&r, 0, "up with ignore in [migrate]");
+	ck_assert_str_eq(r.err, "");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("one"), 1);
+	ck_assert_int_eq(db_table_exists("dumped"), 0);
+	ck_assert_int_eq(db_table_exists("two"), 0);
+	r = CLI("status", "--check");
+	expect(&r, 0, "status --check");
+	run_free(&r);
+	/* in the environment's section, replacing [migrate]'s */
+	project_config(proj, url, 10, "ignore = nothing-matches.sql\n", "ignore = *.sql~ schema.sql draft_* reference.sql\n");
+	r = CLI("status", "--check");
+	expect(&r, 0, "status --check with ignore in [development]");
+	run_free(&r);
+	project_config(proj, url, 10, "ignore = schema.sql draft_* reference.sql\n", "ignore = schema.sql\n");
+	r = CLI("validate");
+	expect(&r, 2, "validate with the environment's narrower ignore");
+	expect_in(r.err, "draft_two.sql", "stderr");
+	run_free(&r);
+}
+END_TEST
+
+/* Seeds: a *.sql or *.csv in seeds/ that is not a seed is an error, and nothing is seeded. */
+START_TEST(a_file_that_is_not_a_seed_is_an_error)
+{
+	struct run r;
+
+	mig("1_one.sql", simple1);
+	write_file(proj, "seeds/01_one.sql", "INSERT INTO one (id) VALUES (1);\n");
+	write_file(proj, "seeds/one.csv", "id\n2\n");
+	write_file(proj, "seeds/notes.txt", "not looked at\n");
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	r = CLI("seed");
+	expect(&r, 2, "seed");
+	expect_in(r.err, "not a seed file: '", "stderr");
+	expect_in(r.err, "seeds/one.csv' (no '_' between the order and the name)", "stderr");
+	ck_assert_msg(!strstr(r.err, "notes.txt"), "%s", r.err);
+	run_free(&r);
+	r = CLI("status", "--check");
+	expect(&r, 2, "status --check");
+	run_free(&r);
+	ck_assert_int_eq(db_count("one"), 0);
+	ck_assert_int_eq(db_table_exists("schema_seeds"), 0);
 }
 END_TEST
 
@@ -1014,7 +1206,7 @@ START_TEST(usage_errors_exit_2)
 	r = CLI("new");
 	expect(&r, 2, "new without a name");
 	run_free(&r);
-	r = CLI("new", "Bad-Name");
+	r = CLI("new", "bad name");
 	expect(&r, 2, "new with a bad name");
 	run_free(&r);
 	r = CLI("drop");
@@ -1283,7 +1475,11 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, up_refuses_a_changed_migration_but_not_a_comment_edit);
 	tcase_add_test(tc, a_missing_file_blocks_up_and_down_uses_the_stored_down_sql);
 	tcase_add_test(tc, bad_migration_files_are_rejected_before_the_database_is_touched);
-	tcase_add_test(tc, almost_matching_files_are_skipped_with_a_warning);
+	tcase_add_test(tc, names_with_dots_dashes_and_capitals_are_migrations);
+	tcase_add_test(tc, a_sql_file_that_is_not_a_migration_is_an_error_for_every_command);
+	tcase_add_test(tc, a_golang_migrate_directory_is_an_error_not_up_to_date);
+	tcase_add_test(tc, ignore_patterns_skip_files_meant_to_be_there);
+	tcase_add_test(tc, a_file_that_is_not_a_seed_is_an_error);
 	tcase_add_test(tc, configuration_mistakes_exit_2_with_file_and_line);
 	tcase_add_test(tc, usage_errors_exit_2);
 	tcase_add_test(tc, no_password_in_any_output);

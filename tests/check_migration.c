@@ -96,10 +96,15 @@ START_TEST(migration_name_valid_cases)
 	ck_assert_int_eq(migration_name_valid("add_2fa_9", 9), 1);
 	ck_assert_int_eq(migration_name_valid("_", 1), 1);
 	ck_assert_int_eq(migration_name_valid("", 0), 0);
-	ck_assert_int_eq(migration_name_valid("Bad", 3), 0);
-	ck_assert_int_eq(migration_name_valid("bad-name", 8), 0);
+	/* letters of either case, '-' and '.': upgrade_v6.0, add-c, init.up */
+	ck_assert_int_eq(migration_name_valid("Bad", 3), 1);
+	ck_assert_int_eq(migration_name_valid("add-c", 5), 1);
+	ck_assert_int_eq(migration_name_valid("upgrade_v6.0", 12), 1);
+	ck_assert_int_eq(migration_name_valid("x.y", 3), 1);
 	ck_assert_int_eq(migration_name_valid("two words", 9), 0);
-	ck_assert_int_eq(migration_name_valid("x.y", 3), 0);
+	ck_assert_int_eq(migration_name_valid("a/b", 3), 0);
+	ck_assert_int_eq(migration_name_valid("a'b", 3), 0);
+	ck_assert_int_eq(migration_name_valid("a$(x)", 5), 0);
 	ck_assert_int_eq(migration_name_valid("caf\xc3\xa9", 5), 0);
 	/* only len characters count */
 	ck_assert_int_eq(migration_name_valid("abc-", 3), 1);
@@ -564,40 +569,6 @@ END_TEST
 
 /* ---- migration_scan and seed_scan ------------------------------------------------------ */
 
-struct warnings {
-	char *msg[16];
-	int n;
-};
-
-static void collect_warning(void *ctx, const char *message)
-{
-	struct warnings *w = ctx;
-
-	if (w->n < 16)
-		w->msg[w->n] = xstrdup(message);
-	w->n++;
-}
-
-static void warnings_free(struct warnings *w)
-{
-	int i;
-
-	for (i = 0; i < w->n && i < 16; i++)
-		free(w->msg[i]);
-	w->n = 0;
-}
-
-/* Is there a warning naming file? */
-static int warned_about(const struct warnings *w, const char *file)
-{
-	int i;
-
-	for (i = 0; i < w->n && i < 16; i++)
-		if (strstr(w->msg[i], file))
-			return 1;
-	return 0;
-}
-
 static const char body[] = "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n";
 
 START_TEST(scan_orders_versions_numerically)
@@ -605,7 +576,6 @@ START_TEST(scan_orders_versions_numerically)
 	char *dir = tmpdir_new();
 	struct migration_set set;
 	struct migrate_error err;
-	struct warnings w = { { NULL }, 0 };
 	char *p;
 
 	write_file(dir, "10_a.sql", body);
@@ -613,8 +583,7 @@ START_TEST(scan_orders_versions_numerically)
 	write_file(dir, "0001_first.sql", body);
 	write_file(dir, "20240131235959_late.sql", body);
 	merr_clear(&err);
-	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", &set, collect_warning, &w, &err), MIGRATE_OK);
-	ck_assert_int_eq(w.n, 0);
+	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_OK);
 	ck_assert_uint_eq(set.n, 4);
 	ck_assert_str_eq(set.v[0].version, "1");
 	ck_assert_str_eq(set.v[0].name, "first");
@@ -651,7 +620,7 @@ START_TEST(scan_duplicate_version_names_both_files)
 	write_file(dir, "1_y.sql", body);
 	write_file(dir, "2_z.sql", body);
 	merr_clear(&err);
-	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", &set, NULL, NULL, &err), MIGRATE_EUSAGE);
+	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_EUSAGE);
 	a = path_join(dir, "001_x.sql");
 	b = path_join(dir, "1_y.sql");
 	ck_assert_msg(strstr(err.message, a) && strstr(err.message, b), "message '%s' does not name both files",
@@ -666,36 +635,154 @@ START_TEST(scan_duplicate_version_names_both_files)
 }
 END_TEST
 
-START_TEST(scan_skips_almost_matching_sql_with_warning)
+/*
+ * A *.sql file that is not a migration is an error naming it, not a
+ * silent skip: every such file at once, with why, before any file is read.
+ * Names may hold letters of either case, '-' and '.'.
+ */
+START_TEST(scan_a_sql_file_that_is_not_a_migration_is_an_error)
+{
+	static const struct {
+		const char *file, *why;
+	} cases[] = {
+		{ "foo.sql", "/foo.sql' (no '_' between the version and the name)" },
+		{ "1.sql", "/1.sql' (no '_' between the version and the name)" },
+		{ "x_1_a.sql", "/x_1_a.sql' (the version 'x' is not digits)" },
+		{ "v2_add.sql", "/v2_add.sql' (the version 'v2' is not digits)" },
+		{ "_a.sql", "/_a.sql' (no version before the '_')" },
+		{ "3_.sql", "/3_.sql' (no name after the '_')" },
+		{ "4_upper.SQL", "/4_upper.SQL' (it ends in '.SQL', not '.sql')" },
+		{ "5_two words.sql", "/5_two words.sql' (the name holds a character other than" },
+	};
+	char *dir = tmpdir_new();
+	struct migration_set set;
+	struct migrate_error err;
+	size_t i;
+
+	write_file(dir, "1_ok.sql", body);
+	write_file(dir, "2_upgrade_v6.0.sql", body);
+	write_file(dir, "3_add-c.sql", body);
+	write_file(dir, "4_Add_Users.sql", body);
+	merr_clear(&err);
+	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_OK);
+	ck_assert_uint_eq(set.n, 4);
+	ck_assert_str_eq(set.v[1].name, "upgrade_v6.0");
+	ck_assert_str_eq(set.v[2].name, "add-c");
+	ck_assert_str_eq(set.v[3].name, "Add_Users");
+	migration_set_release(&set);
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *want = cases[i].why;
+		write_file(dir, cases[i].file, body);
+		merr_clear(&err);
+		memset(&set, 0xff, sizeof(set));
+		ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_EUSAGE);
+		ck_assert_msg(strstr(err.message, "not a migration file: ") != NULL, "%s", err.message);
+		ck_assert_msg(strstr(err.message, want) != NULL, "'%s' lacks '%s'", err.message, want);
+		ck_assert_msg(strstr(err.message, "the 'ignore' setting") != NULL, "%s", err.message);
+		ck_assert_uint_eq(set.n, 0);
+		ck_assert_ptr_null(set.v);
+	}
+	/* all of them in one message, in name order */
+	ck_assert_msg(strstr(err.message, "/1.sql'") < strstr(err.message, "/foo.sql'"), "%s", err.message);
+	ck_assert_msg(strstr(err.message, "/foo.sql'") < strstr(err.message, "/x_1_a.sql'"), "%s", err.message);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* The 'ignore' setting's globs: files meant to be there, skipped without a word. */
+START_TEST(scan_skips_files_the_ignore_patterns_match)
 {
 	char *dir = tmpdir_new();
 	struct migration_set set;
 	struct migrate_error err;
-	struct warnings w = { { NULL }, 0 };
 
 	write_file(dir, "1_ok.sql", body);
-	write_file(dir, "1_Bad-Name.sql", body);
-	write_file(dir, "abc.sql", body);
-	write_file(dir, "v2_add.sql", body);
-	write_file(dir, "3_.sql", body);
-	write_file(dir, "4_upper.SQL", body);
+	write_file(dir, "schema.sql", "CREATE TABLE dump_of_everything (x INT);\n");
+	write_file(dir, "notes_draft.sql", "x");
+	write_file(dir, "2_wip.sql", "not even a migration");
 	merr_clear(&err);
-	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", &set, collect_warning, &w, &err), MIGRATE_OK);
+	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", " schema.sql\t*_draft.sql\n2_wip.*  ", &set, &err),
+			 MIGRATE_OK);
 	ck_assert_uint_eq(set.n, 1);
 	ck_assert_str_eq(set.v[0].filename, "1_ok.sql");
-	ck_assert_int_eq(w.n, 5);
-	ck_assert(warned_about(&w, "1_Bad-Name.sql"));
-	ck_assert(warned_about(&w, "abc.sql"));
-	ck_assert(warned_about(&w, "v2_add.sql"));
-	ck_assert(warned_about(&w, "3_.sql"));
-	ck_assert(warned_about(&w, "4_upper.SQL"));
-	ck_assert(!warned_about(&w, "1_ok.sql"));
 	migration_set_release(&set);
-	warnings_free(&w);
+	/* a pattern that matches nothing does not hide the others */
+	merr_clear(&err);
+	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", "schema.sql other.sql", &set, &err), MIGRATE_EUSAGE);
+	ck_assert_msg(strstr(err.message, "notes_draft.sql") != NULL, "%s", err.message);
+	ck_assert_msg(strstr(err.message, "schema.sql") == NULL, "%s", err.message);
+	/* the whole name must match */
+	merr_clear(&err);
+	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", "schema *_draft.sql 2_wip.*", &set, &err), MIGRATE_EUSAGE);
+	ck_assert_msg(strstr(err.message, "schema.sql") != NULL, "%s", err.message);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
 
-	/* no callback: still skipped */
-	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", &set, NULL, NULL, &err), MIGRATE_OK);
+/*
+ * golang-migrate's pair, 1_x.up.sql and 1_x.down.sql, parses as two
+ * migrations with version 1 (names 'x.up' and 'x.down'): an error that
+ * says what the files look like, never a silent "up to date". One such
+ * file alone has no markers, and its error says the same.
+ */
+START_TEST(scan_a_golang_migrate_pair_is_an_error_that_says_so)
+{
+	char *dir = tmpdir_new();
+	struct migration_set set;
+	struct migrate_error err;
+
+	write_file(dir, "1_init.up.sql", "CREATE TABLE t (id INT);\n");
+	write_file(dir, "1_init.down.sql", "DROP TABLE t;\n");
+	merr_clear(&err);
+	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_EUSAGE);
+	ck_assert_msg(strstr(err.message, "1_init.down.sql and ") != NULL, "%s", err.message);
+	ck_assert_msg(strstr(err.message, "1_init.up.sql have the same version 1") != NULL, "%s", err.message);
+	ck_assert_msg(strstr(err.message, "golang-migrate") != NULL, "%s", err.message);
+	ck_assert_uint_eq(set.n, 0);
+	rm_rf(dir);
+	free(dir);
+
+	dir = tmpdir_new();
+	write_file(dir, "1_init.up.sql", "CREATE TABLE t (id INT);\n");
+	merr_clear(&err);
+	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_EUSAGE);
+	ck_assert_msg(strstr(err.message, "1_init.up.sql: no '-- migrate:up' section") != NULL, "%s", err.message);
+	ck_assert_msg(strstr(err.message, "golang-migrate") != NULL, "%s", err.message);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* Seeds: a *.sql or *.csv that is not a seed is an error too, unless ignored. */
+START_TEST(seed_scan_a_file_that_is_not_a_seed_is_an_error)
+{
+	char *dir = tmpdir_new();
+	struct migration_set set;
+	struct migrate_error err;
+
+	write_file(dir, "01_customers.sql", "INSERT INTO c VALUES (1);\n");
+	write_file(dir, "02_my-table.csv", "id\n1\n");
+	write_file(dir, "customers.csv", "id\n1\n");
+	write_file(dir, "README.md", "seeds\n");
+	merr_clear(&err);
+	ck_assert_int_eq(seed_scan(dir, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_EUSAGE);
+	ck_assert_msg(strstr(err.message, "not a seed file: ") != NULL, "%s", err.message);
+	ck_assert_msg(strstr(err.message, "/customers.csv' (no '_' between the order and the name)") != NULL, "%s",
+		      err.message);
+	ck_assert_msg(strstr(err.message, "<order>_<table>.csv") != NULL, "%s", err.message);
+	ck_assert_msg(strstr(err.message, "README") == NULL, "%s", err.message);
+	ck_assert_uint_eq(set.n, 0);
+	merr_clear(&err);
+	ck_assert_int_eq(seed_scan(dir, SQLITE, "sqlite", "*.csv", &set, &err), MIGRATE_OK);
 	ck_assert_uint_eq(set.n, 1);
+	migration_set_release(&set);
+	merr_clear(&err);
+	ck_assert_int_eq(seed_scan(dir, SQLITE, "sqlite", "customers.csv", &set, &err), MIGRATE_OK);
+	ck_assert_uint_eq(set.n, 2);
+	ck_assert_str_eq(set.v[1].name, "my-table");
 	migration_set_release(&set);
 	rm_rf(dir);
 	free(dir);
@@ -707,7 +794,6 @@ START_TEST(scan_ignores_other_files_silently)
 	char *dir = tmpdir_new();
 	struct migration_set set;
 	struct migrate_error err;
-	struct warnings w = { { NULL }, 0 };
 
 	write_file(dir, "1_ok.sql", body);
 	write_file(dir, "README.md", "# migrations\n");
@@ -717,12 +803,10 @@ START_TEST(scan_ignores_other_files_silently)
 	write_file(dir, "notes.txt", "x");
 	write_file(dir, "sub/3_nested.sql", body);
 	merr_clear(&err);
-	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", &set, collect_warning, &w, &err), MIGRATE_OK);
-	ck_assert_int_eq(w.n, 0);
+	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_OK);
 	ck_assert_uint_eq(set.n, 1);
 	ck_assert_str_eq(set.v[0].filename, "1_ok.sql");
 	migration_set_release(&set);
-	warnings_free(&w);
 	rm_rf(dir);
 	free(dir);
 }
@@ -737,11 +821,11 @@ START_TEST(scan_missing_directory_is_empty_set)
 
 	memset(&set, 0xff, sizeof(set));
 	merr_clear(&err);
-	ck_assert_int_eq(migration_scan(missing, SQLITE, "sqlite", &set, NULL, NULL, &err), MIGRATE_OK);
+	ck_assert_int_eq(migration_scan(missing, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_OK);
 	ck_assert_uint_eq(set.n, 0);
 	ck_assert_ptr_null(set.v);
 	ck_assert_int_eq(err.code, MIGRATE_OK);
-	ck_assert_int_eq(seed_scan(missing, SQLITE, "sqlite", &set, NULL, NULL, &err), MIGRATE_OK);
+	ck_assert_int_eq(seed_scan(missing, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_OK);
 	ck_assert_uint_eq(set.n, 0);
 	free(missing);
 	rm_rf(dir);
@@ -762,7 +846,7 @@ START_TEST(scan_versions_of_any_size)
 	write_file(dir, "9_small.sql", body);
 	write_file(dir, "00100000000000000000000000000000000000000_huge.sql", body);
 	merr_clear(&err);
-	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", &set, NULL, NULL, &err), MIGRATE_OK);
+	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_OK);
 	ck_assert_uint_eq(set.n, 5);
 	ck_assert_str_eq(set.v[0].version, "9");
 	ck_assert_str_eq(set.v[1].version, "18446744073709551615");
@@ -787,7 +871,7 @@ START_TEST(scan_malformed_file_is_error_with_path_and_line)
 	write_file(dir, "1_ok.sql", body);
 	write_file(dir, "2_bad.sql", "-- migrate:up\nSELECT 1;\n-- migrate:dwon\n");
 	merr_clear(&err);
-	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", &set, NULL, NULL, &err), MIGRATE_EUSAGE);
+	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_EUSAGE);
 	want = xasprintf("%s/2_bad.sql:3: malformed marker", dir);
 	ck_assert_msg(strstr(err.message, want) != NULL, "message '%s' lacks '%s'", err.message, want);
 	ck_assert_uint_eq(set.n, 0);
@@ -805,11 +889,11 @@ START_TEST(scan_parses_for_the_dialect)
 
 	write_file(dir, "1_ext.sql", "-- migrate:up postgres\nCREATE EXTENSION x;\n");
 	merr_clear(&err);
-	ck_assert_int_eq(migration_scan(dir, PG, "postgres", &set, NULL, NULL, &err), MIGRATE_OK);
+	ck_assert_int_eq(migration_scan(dir, PG, "postgres", NULL, &set, &err), MIGRATE_OK);
 	ck_assert_uint_eq(set.n, 1);
 	migration_set_release(&set);
 	merr_clear(&err);
-	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", &set, NULL, NULL, &err), MIGRATE_EUSAGE);
+	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_EUSAGE);
 	ck_assert_msg(strstr(err.message, "1_ext.sql: no '-- migrate:up' section for sqlite") != NULL, "%s",
 		      err.message);
 	rm_rf(dir);
@@ -822,15 +906,13 @@ START_TEST(seed_scan_allows_files_without_markers)
 	char *dir = tmpdir_new();
 	struct migration_set set;
 	struct migrate_error err;
-	struct warnings w = { { NULL }, 0 };
 
 	write_file(dir, "02_addresses.sql", "-- migrate:up\nINSERT INTO a VALUES (1);\n-- migrate:down\nDELETE FROM a;\n");
 	write_file(dir, "01_customers.sql", "INSERT INTO c VALUES (1);\n");
 	write_file(dir, "1_more.sql", "INSERT INTO c VALUES (2);\n");
 	write_file(dir, "03_rows.csv", "id\n1\n");
 	merr_clear(&err);
-	ck_assert_int_eq(seed_scan(dir, SQLITE, "sqlite", &set, collect_warning, &w, &err), MIGRATE_OK);
-	ck_assert_int_eq(w.n, 0);
+	ck_assert_int_eq(seed_scan(dir, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_OK);
 	/* two seeds may share an order: then by file name; CSV seeds are seeds too */
 	ck_assert_uint_eq(set.n, 4);
 	ck_assert_str_eq(set.v[3].filename, "03_rows.csv");
@@ -846,8 +928,13 @@ START_TEST(seed_scan_allows_files_without_markers)
 	migration_set_release(&set);
 
 	/* the same file is not a migration */
+	{
+		char *more = path_join(dir, "1_more.sql");
+		ck_assert_int_eq(remove(more), 0);
+		free(more);
+	}
 	merr_clear(&err);
-	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", &set, NULL, NULL, &err), MIGRATE_EUSAGE);
+	ck_assert_int_eq(migration_scan(dir, SQLITE, "sqlite", NULL, &set, &err), MIGRATE_EUSAGE);
 	ck_assert_msg(strstr(err.message, "no '-- migrate:up' section") != NULL, "%s", err.message);
 	rm_rf(dir);
 	free(dir);
@@ -889,7 +976,10 @@ Suite *migration_suite(void)
 
 	tcase_add_test(ts, scan_orders_versions_numerically);
 	tcase_add_test(ts, scan_duplicate_version_names_both_files);
-	tcase_add_test(ts, scan_skips_almost_matching_sql_with_warning);
+	tcase_add_test(ts, scan_a_sql_file_that_is_not_a_migration_is_an_error);
+	tcase_add_test(ts, scan_skips_files_the_ignore_patterns_match);
+	tcase_add_test(ts, scan_a_golang_migrate_pair_is_an_error_that_says_so);
+	tcase_add_test(ts, seed_scan_a_file_that_is_not_a_seed_is_an_error);
 	tcase_add_test(ts, scan_ignores_other_files_silently);
 	tcase_add_test(ts, scan_missing_directory_is_empty_set);
 	tcase_add_test(ts, scan_versions_of_any_size);

@@ -27,14 +27,25 @@ static const char one[] = "-- migrate:up\nCREATE TABLE one (id INTEGER PRIMARY K
 static const char two[] = "-- migrate:up\nCREATE TABLE two (id INTEGER PRIMARY KEY);\n"
 			  "-- migrate:down\nDROP TABLE two;\n";
 
+static const char zero[] = "-- migrate:up\nCREATE TABLE zero (id INTEGER PRIMARY KEY);\n"
+			   "-- migrate:down\nDROP TABLE zero;\n";
+static const char zero_edited[] = "-- the first table\n-- migrate:up\nCREATE TABLE zero (id INTEGER PRIMARY KEY);\n"
+				  "-- migrate:down\nDROP TABLE zero;\n";
+
 static void setup(void)
 {
+	struct run r;
+
 	proj = tmpdir_new();
 	write_file(proj, "config.ini", "[development]\nurl = sqlite:app.db\n");
 	write_file(proj, "migrations/1_one.sql", one);
 	write_file(proj, "migrations/2_two.sql", two);
-	/* an almost-matching name: a warning on stderr */
-	write_file(proj, "migrations/3_Bad-Name.sql", two);
+	/* migration 0 applied, then a comment added to it: 'up' warns on stderr */
+	write_file(proj, "migrations/0_zero.sql", zero);
+	r = run_migrate(proj, NULL, (const char *const[]){ "up", "--to", "0", NULL });
+	expect(&r, 0, "up --to 0");
+	run_free(&r);
+	write_file(proj, "migrations/0_zero.sql", zero_edited);
 }
 
 static void teardown(void)
@@ -213,7 +224,7 @@ START_TEST(quiet_prints_only_errors_and_verbose_more)
 	r = CLI("-q", "up", "--to", "1");
 	expect(&r, 0, "-q up");
 	ck_assert_str_eq(r.out, "");
-	ck_assert_str_eq(r.err, ""); /* not even the warning about 3_Bad-Name.sql */
+	ck_assert_str_eq(r.err, ""); /* not even the warning about 0_zero.sql's comment */
 	run_free(&r);
 	r = CLI("status", "--quiet");
 	expect(&r, 0, "status --quiet");

@@ -573,7 +573,11 @@ START_TEST(hostile_table_names_are_quoted_not_injected)
 }
 END_TEST
 
-START_TEST(hostile_migration_file_names_are_skipped_with_a_warning)
+/*
+ * Hostile file names are not migrations: an error naming each of them
+ * (exit 2), nothing run, and nothing of the name reaches a shell or SQL.
+ */
+START_TEST(hostile_migration_file_names_are_errors)
 {
 	static const char *const names[] = {
 		"2_x'; DROP TABLE one; --.sql", "3_a b.sql", "4_a`b.sql", "5_a\"b.sql", "6_$(touch pwned).sql",
@@ -586,7 +590,8 @@ START_TEST(hostile_migration_file_names_are_skipped_with_a_warning)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		mig(names[i], two_quick_sql);
 	r = CLI("up");
-	expect(&r, 0, "up");
+	expect(&r, 2, "up");
+	expect_in(r.err, "not a migration file: ", "stderr");
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		expect_in(r.err, names[i], "stderr");
 	run_free(&r);
@@ -1028,7 +1033,7 @@ Suite *reliability_suite(void)
 	tcase_add_test(tc, the_server_drops_the_connection_mid_migration);
 	tcase_add_test(tc, bad_config_and_urls_exit_2_and_change_nothing);
 	tcase_add_test(tc, hostile_table_names_are_quoted_not_injected);
-	tcase_add_test(tc, hostile_migration_file_names_are_skipped_with_a_warning);
+	tcase_add_test(tc, hostile_migration_file_names_are_errors);
 	tcase_add_test(tc, a_huge_migration_file_is_applied);
 	tcase_add_test(tc, binary_garbage_fails_cleanly);
 	tcase_add_test(tc, versions_are_digits_of_any_length);

@@ -146,18 +146,19 @@ static int mkdir_p(const char *dir)
 	return r;
 }
 
-/* Is there a file named <stamp>_*.sql in dir already? */
+/* Is there a file named <version>_* in dir already, its version the number stamp (0 padding or not)? */
 static int version_taken(const char *dir, const char *stamp)
 {
-	size_t n = strlen(stamp);
 	struct dirent *de;
 	DIR *d = opendir(dir);
 	int taken = 0;
 
 	if (!d)
 		return 0;
-	while (!taken && (de = readdir(d)) != NULL)
-		taken = strncmp(de->d_name, stamp, n) == 0 && de->d_name[n] == '_';
+	while (!taken && (de = readdir(d)) != NULL) {
+		size_t k = strspn(de->d_name, "0123456789");
+		taken = k && de->d_name[k] == '_' && version_cmpn(de->d_name, k, stamp, strlen(stamp)) == 0;
+	}
 	closedir(d);
 	return taken;
 }

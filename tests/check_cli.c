@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../migrate/util.h"
@@ -1370,6 +1371,33 @@ START_TEST(new_creates_a_timestamped_template)
 }
 END_TEST
 
+/*
+ * 'new' never makes a second file with a version that is already there,
+ * leading zeros or not: files 0<stamp>_taken.sql for every second of the
+ * next minute, so the run falls inside it however slow the machine is.
+ */
+START_TEST(new_refuses_a_version_taken_with_leading_zeros)
+{
+	time_t now = time(NULL);
+	struct run r;
+	int i;
+
+	for (i = -1; i <= 60; i++) {
+		time_t t = now + i;
+		struct tm tm;
+		char stamp[16], name[64];
+		gmtime_r(&t, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+		snprintf(name, sizeof(name), "0%s_taken.sql", stamp);
+		mig(name, simple1);
+	}
+	r = CLI("new", "add_orders");
+	expect(&r, 2, "new with its version taken");
+	expect_in(r.err, "already exists", "stderr");
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(drivers_help_and_global_options_anywhere)
 {
 	struct run r;
@@ -1488,6 +1516,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, parallel_ups_apply_each_migration_once);
 	tcase_add_test(tc, dry_run_prints_the_sql_and_changes_nothing);
 	tcase_add_test(tc, new_creates_a_timestamped_template);
+	tcase_add_test(tc, new_refuses_a_version_taken_with_leading_zeros);
 	tcase_add_test(tc, drivers_help_and_global_options_anywhere);
 	tcase_add_test(tc, url_from_the_environment_overrides_the_config);
 	tcase_add_test(tc, create_wait_and_drop);

@@ -62,6 +62,12 @@ enum driver_param_style {
 #define DRIVER_CAP_LOCK              (1u << 1) /* lock() and unlock() are real */
 #define DRIVER_CAP_CREATE_DATABASE   (1u << 2) /* create_database() and drop_database() */
 #define DRIVER_CAP_BULK_LOAD         (1u << 3) /* primary_key() and the load_*() operations */
+/*
+ * Foreign keys are switched with PRAGMA foreign_keys, which the database
+ * ignores inside a transaction, and PRAGMA foreign_key_check lists the rows
+ * that break one (SQLite). The core switches them around a section.
+ */
+#define DRIVER_CAP_FK_PRAGMA         (1u << 4)
 
 struct driver_error {
 	char message[1024]; /* the database's message, one line, no password */

@@ -735,7 +735,7 @@ const struct driver sqlite_driver = {
 	.name = "sqlite",
 	.dialect = SQL_DIALECT_SQLITE,
 	.caps = DRIVER_CAP_TRANSACTIONAL_DDL | DRIVER_CAP_LOCK | DRIVER_CAP_CREATE_DATABASE |
-		DRIVER_CAP_BULK_LOAD,
+		DRIVER_CAP_BULK_LOAD | DRIVER_CAP_FK_PRAGMA,
 	.params = DRIVER_PARAM_QMARK,
 	.ident_quote = '"',
 	.begin_sql = "BEGIN IMMEDIATE",

@@ -5,6 +5,7 @@
  * results to migrate results, the file:line of a failing statement, and
  * --dry-run (report writes instead of running them) are each done once.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,6 +235,191 @@ enum migrate_result db_check_placeholders(migrate *m, const char *label, const c
 	}
 	sql_stmts_release(&stmts);
 	return res;
+}
+
+enum migrate_result db_check_section(migrate *m, const char *label, const char *text,
+				     const struct section *sec, const char *which, int in_tx,
+				     struct migrate_error *err)
+{
+	struct sql_stmts stmts = { NULL, 0, 0 };
+	enum migrate_result res = MIGRATE_OK;
+	char msg[256], what[64];
+	size_t i;
+
+	if (!sec->present || !in_tx)
+		return MIGRATE_OK;
+	if (sqllex_split(text + sec->off, sec->len, m->cfg.drv->dialect, sec->line, &stmts, NULL, msg,
+			 sizeof(msg)))
+		return MIGRATE_OK; /* running it reports the lexer's error */
+	for (i = 0; i < stmts.n && !res; i++) {
+		const struct sql_stmt *st = &stmts.v[i];
+		switch (sqllex_classify(text + sec->off + st->off, st->len, m->cfg.drv->dialect, what,
+					sizeof(what))) {
+		case SQL_STMT_TX_CONTROL:
+			res = merr_set(err, MIGRATE_EUSAGE,
+				       "%s:%d: '%s' in a section that runs in a transaction: migrate begins and commits that transaction itself, and this would end it part-way; remove it, or mark the section '-- migrate:%s transaction:false' to manage transactions yourself",
+				       label, st->line, what, which);
+			break;
+		case SQL_STMT_NO_TX:
+			res = merr_set(err, MIGRATE_EUSAGE,
+				       "%s:%d: '%s' does not work inside a transaction (%s refuses or ignores it there); put it in a section marked '-- migrate:%s transaction:false'",
+				       label, st->line, what, m->cfg.drv->name, which);
+			break;
+		default:
+			break;
+		}
+	}
+	sql_stmts_release(&stmts);
+	return res;
+}
+
+/* ---- transactions and the settings around them --------------------------- */
+
+void db_tx_add(migrate *m, struct db_tx *tx, const char *label, const char *text,
+	       const struct section *sec)
+{
+	struct sql_stmts stmts = { NULL, 0, 0 };
+	char msg[256];
+	size_t i;
+
+	if (!(m->cfg.drv->caps & DRIVER_CAP_FK_PRAGMA) || !sec->present)
+		return;
+	if (sqllex_split(text + sec->off, sec->len, m->cfg.drv->dialect, sec->line, &stmts, NULL, msg,
+			 sizeof(msg)))
+		return;
+	for (i = 0; i < stmts.n; i++) {
+		const struct sql_stmt *st = &stmts.v[i];
+		enum sql_stmt_kind k = sqllex_classify(text + sec->off + st->off, st->len, m->cfg.drv->dialect,
+						       NULL, 0);
+		if (k == SQL_STMT_FK_OFF && !tx->fk_off) {
+			tx->fk_off = 1;
+			tx->fk_where = xasprintf("%s:%d", label, st->line);
+		}
+		if (k == SQL_STMT_FK_OFF || k == SQL_STMT_FK_ON)
+			tx->fk_touch = 1;
+	}
+	sql_stmts_release(&stmts);
+}
+
+static int fk_read(void *ctx, int ncols, const char *const *values)
+{
+	*(int *)ctx = ncols >= 1 && values[0] && atoi(values[0]) != 0;
+	return 1;
+}
+
+enum migrate_result db_tx_begin(migrate *m, struct db_tx *tx, int in_tx, struct migrate_error *err)
+{
+	if (tx->fk_touch) {
+		if (db_query(m, "PRAGMA foreign_keys", 0, NULL, fk_read, &tx->fk_was, err))
+			return err->code;
+		if (tx->fk_was < 0)
+			tx->fk_was = 0;
+		if (in_tx && tx->fk_off && tx->fk_was) {
+			if (db_exec_sql(m, "PRAGMA foreign_keys = OFF", err))
+				return err->code;
+			tx->fk_check = 1;
+		}
+	}
+	if (in_tx) {
+		if (db_begin(m, err)) {
+			db_tx_rollback(m, tx);
+			return err->code;
+		}
+		tx->in_tx = 1;
+	}
+	return MIGRATE_OK;
+}
+
+struct fk_violations {
+	long long rows;
+	struct strbuf tables; /* "'child' (N rows, referencing 'parent')" for the first few */
+	char child[128], parent[128];
+	long long n;
+	int listed;
+};
+
+static void fk_flush(struct fk_violations *v)
+{
+	if (!v->n)
+		return;
+	if (v->listed++ < 5)
+		strbuf_addf(&v->tables, "%s'%s' (%lld row%s referencing '%s')", v->tables.len ? ", " : "",
+			    v->child, v->n, v->n == 1 ? "" : "s", v->parent);
+	v->n = 0;
+}
+
+/* PRAGMA foreign_key_check: table, rowid, parent, fkid; grouped by table and parent. */
+static int fk_violation(void *ctx, int ncols, const char *const *values)
+{
+	struct fk_violations *v = ctx;
+	const char *child = ncols > 0 && values[0] ? values[0] : "?";
+	const char *parent = ncols > 2 && values[2] ? values[2] : "?";
+
+	if (v->n && (strcmp(child, v->child) != 0 || strcmp(parent, v->parent) != 0))
+		fk_flush(v);
+	if (!v->n) {
+		snprintf(v->child, sizeof(v->child), "%s", child);
+		snprintf(v->parent, sizeof(v->parent), "%s", parent);
+	}
+	v->n++;
+	v->rows++;
+	return 0;
+}
+
+/* Puts foreign keys back as they were; the first error, if any, is already in err. */
+static void fk_restore(migrate *m, struct db_tx *tx)
+{
+	struct migrate_error ignored;
+
+	if (tx->fk_touch && tx->fk_was >= 0) {
+		merr_clear(&ignored);
+		db_exec_sql(m, tx->fk_was ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF", &ignored);
+	}
+	free(tx->fk_where);
+	tx->fk_where = NULL;
+	tx->fk_touch = tx->fk_off = tx->fk_check = 0;
+	tx->fk_was = -1;
+}
+
+enum migrate_result db_tx_commit(migrate *m, struct db_tx *tx, struct migrate_error *err)
+{
+	if (tx->in_tx && tx->fk_check && !m->opt.dry_run) {
+		struct fk_violations v;
+		memset(&v, 0, sizeof(v));
+		if (db_query(m, "PRAGMA foreign_key_check", 0, NULL, fk_violation, &v, err)) {
+			strbuf_release(&v.tables);
+			db_tx_rollback(m, tx);
+			return err->code;
+		}
+		fk_flush(&v);
+		if (v.rows) {
+			merr_set(err, MIGRATE_EFAIL,
+				 "%s: the section turns foreign keys off, and PRAGMA foreign_key_check before its commit finds %lld row%s whose parent row is missing: %s%s; it was rolled back",
+				 tx->fk_where, v.rows, v.rows == 1 ? "" : "s", strbuf_str(&v.tables),
+				 v.listed > 5 ? ", ..." : "");
+			strbuf_release(&v.tables);
+			db_tx_rollback(m, tx);
+			return err->code;
+		}
+		strbuf_release(&v.tables);
+	} else if (tx->in_tx && tx->fk_check) {
+		db_exec_sql(m, "PRAGMA foreign_key_check", err);
+	}
+	if (tx->in_tx && db_commit(m, err)) {
+		db_tx_rollback(m, tx);
+		return err->code;
+	}
+	tx->in_tx = 0;
+	fk_restore(m, tx);
+	return MIGRATE_OK;
+}
+
+void db_tx_rollback(migrate *m, struct db_tx *tx)
+{
+	if (tx->in_tx)
+		db_rollback(m);
+	tx->in_tx = 0;
+	fk_restore(m, tx);
 }
 
 int section_has_statements(const migrate *m, const char *text, const struct section *sec)

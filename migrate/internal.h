@@ -99,6 +99,47 @@ void db_param(const migrate *m, struct strbuf *sb, int n);
  */
 enum migrate_result db_check_placeholders(migrate *m, const char *label, const char *text,
 					  const struct section *sec, struct migrate_error *err);
+/*
+ * Checks, before anything runs, that a section can run in the transaction
+ * migrate wraps it in (in_tx; which is "up" or "down", for the message):
+ * transaction control (COMMIT, BEGIN, ROLLBACK, ...) would end that
+ * transaction part-way, and SQLite refuses or ignores some statements
+ * inside one (sqllex_classify). Either is MIGRATE_EUSAGE naming file:line
+ * and pointing to transaction:false.
+ */
+enum migrate_result db_check_section(migrate *m, const char *label, const char *text,
+				     const struct section *sec, const char *which, int in_tx,
+				     struct migrate_error *err);
+
+/*
+ * The transaction around a section, or around several (--single-transaction,
+ * seed --rerun), and the settings a database only changes outside one.
+ * SQLite ignores PRAGMA foreign_keys inside a transaction, so a section
+ * that turns foreign keys off (the table-rebuild procedure) has them turned
+ * off before BEGIN, PRAGMA foreign_key_check run before COMMIT, and their
+ * state put back afterwards, on failure too (SPEC section 5). A section
+ * outside a transaction that touches them has them put back afterwards.
+ *
+ *   struct db_tx tx = DB_TX_INIT;
+ *   db_tx_add(m, &tx, label, text, sec);     for each section it will run
+ *   db_tx_begin(m, &tx, in_tx, err);         then the statements
+ *   db_tx_commit(m, &tx, err) or db_tx_rollback(m, &tx);
+ */
+struct db_tx {
+	int in_tx;        /* BEGIN was sent */
+	int fk_off;       /* a section turns foreign keys off */
+	int fk_touch;     /* a section sets foreign keys at all */
+	int fk_was;       /* their state before, to put back; -1: untouched */
+	int fk_check;     /* they were on and are off for this transaction */
+	char *fk_where;   /* "file:line" of the PRAGMA that turns them off */
+};
+#define DB_TX_INIT { 0, 0, 0, -1, 0, NULL }
+void db_tx_add(migrate *m, struct db_tx *tx, const char *label, const char *text,
+	       const struct section *sec);
+enum migrate_result db_tx_begin(migrate *m, struct db_tx *tx, int in_tx, struct migrate_error *err);
+enum migrate_result db_tx_commit(migrate *m, struct db_tx *tx, struct migrate_error *err);
+void db_tx_rollback(migrate *m, struct db_tx *tx);
+
 /* Does a section hold any statement? (An empty down section is irreversible.) */
 int section_has_statements(const migrate *m, const char *text, const struct section *sec);
 /*

@@ -208,22 +208,69 @@ static int parse_marker(const char *s, size_t n, struct marker *mk, char *msg, s
 
 /* ---- parsing one file ------------------------------------------------------ */
 
-/* CRLF and lone CR become LF, in place. Returns the new length. */
-static size_t normalise_newlines(char *s, size_t len)
+/*
+ * Line endings. The text that runs is the file's bytes, except that CRLF
+ * becomes LF where the database's own client does that (the sqlite3 shell
+ * and the mysql client read lines and drop the CR; psql keeps it): a lone
+ * CR inside a string literal is data, stored as CR by every client. Only the
+ * checksum sees every line ending (CRLF, lone CR) as LF. For the markers and
+ * line numbers, CRLF, LF and a lone CR each end a line, as they always did.
+ */
+static size_t crlf_to_lf(char *s, size_t len)
 {
 	size_t r, w = 0;
 
 	for (r = 0; r < len; r++) {
-		if (s[r] == '\r') {
-			s[w++] = '\n';
-			if (r + 1 < len && s[r + 1] == '\n')
-				r++;
-		} else {
-			s[w++] = s[r];
-		}
+		if (s[r] == '\r' && r + 1 < len && s[r + 1] == '\n')
+			continue;
+		s[w++] = s[r];
 	}
 	s[w] = '\0';
 	return w;
+}
+
+/* SHA-256 of s with CRLF and lone CR read as LF. */
+static void checksum_normalised(const char *s, size_t len, char out[65])
+{
+	char *copy = xmalloc(len + 1);
+	size_t r, w = 0;
+
+	for (r = 0; r < len; r++) {
+		if (s[r] == '\r') {
+			copy[w++] = '\n';
+			if (r + 1 < len && s[r + 1] == '\n')
+				r++;
+		} else {
+			copy[w++] = s[r];
+		}
+	}
+	sha256_hex(copy, w, out);
+	free(copy);
+}
+
+/* The end of the line at pos (LF, CRLF or a lone CR, or len); *next is where the next line starts. */
+static size_t line_end(const char *s, size_t pos, size_t len, size_t *next)
+{
+	size_t i;
+
+	for (i = pos; i < len; i++) {
+		if (s[i] == '\n') {
+			*next = i + 1;
+			return i;
+		}
+		if (s[i] == '\r') {
+			*next = i + 1 < len && s[i + 1] == '\n' ? i + 2 : i + 1;
+			return i;
+		}
+	}
+	*next = len;
+	return len;
+}
+
+/* A UTF-8 byte-order mark, which editors on Windows put first: not part of the SQL. */
+static size_t bom_len(const char *s, size_t len)
+{
+	return len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 }
 
 static const char *section_label(int kind)
@@ -289,12 +336,12 @@ enum migrate_result migration_parse(struct migration *m, const char *path, char 
 		merr_set(err, MIGRATE_EUSAGE, "%s: holds a NUL byte; a migration must be a text file", path);
 		goto fail;
 	}
-	m->len = normalise_newlines(text, len);
-	sha256_hex(m->text, m->len, m->checksum);
+	m->len = dialect == SQL_DIALECT_POSTGRES ? len : crlf_to_lf(text, len);
+	checksum_normalised(m->text, m->len, m->checksum);
+	pos = bom_len(m->text, m->len);
 
 	while (pos < m->len) {
-		const char *nl = memchr(m->text + pos, '\n', m->len - pos);
-		size_t eol = nl ? (size_t)(nl - m->text) : m->len;
+		size_t next, eol = line_end(m->text, pos, m->len, &next);
 		int r = parse_marker(m->text + pos, eol - pos, &mk, msg, sizeof(msg));
 
 		if (r < 0) {
@@ -304,7 +351,7 @@ enum migrate_result migration_parse(struct migration *m, const char *path, char 
 		if (r > 0) {
 			mk.line = line;
 			mk.end = pos;
-			mk.body = nl ? eol + 1 : eol;
+			mk.body = next;
 			if (have[mk.kind][mk.dialect]) {
 				merr_set(err, MIGRATE_EUSAGE,
 					 "%s:%d: a second '-- migrate:%s%s%s' section (the first is at line %d)",
@@ -321,7 +368,7 @@ enum migrate_result migration_parse(struct migration *m, const char *path, char 
 			prev->end = m->len;
 			any = 1;
 		}
-		pos = nl ? eol + 1 : eol;
+		pos = next;
 		line++;
 	}
 
@@ -344,8 +391,8 @@ enum migrate_result migration_parse(struct migration *m, const char *path, char 
 		/* a seed without markers is one up section */
 		m->up.present = 1;
 		m->up.transaction = 1;
-		m->up.off = 0;
-		m->up.len = m->len;
+		m->up.off = bom_len(m->text, m->len);
+		m->up.len = m->len - m->up.off;
 		m->up.line = 1;
 	} else {
 		for (k = 0; k < 2; k++) {

@@ -37,9 +37,9 @@ struct migration {
 	char *name;            /* the part after the version */
 	char *filename;        /* base name */
 	char *path;            /* as found: directory joined with filename */
-	char *text;            /* the file, line endings normalised to LF */
+	char *text;            /* the file as it runs (CRLF read as LF, except on PostgreSQL, as the clients do) */
 	size_t len;
-	char checksum[65];     /* SHA-256 hex of text */
+	char checksum[65];     /* SHA-256 hex of text, every line ending read as LF */
 	char checksum_sql[65]; /* SHA-256 hex of the chosen sections' statements, normalised */
 	struct section up, down;
 	/*

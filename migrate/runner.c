@@ -186,25 +186,32 @@ static enum migrate_result apply_one(migrate *m, const struct migration *mig, in
 {
 	int tx = !in_outer && runs_in_transaction(m, &mig->up);
 	long long t0 = now_ms(), dur;
+	struct db_tx t = DB_TX_INIT;
 
 	emit(m, MIGRATE_EVENT_APPLYING, mig->version, mig->name, mig->path, 0, 0);
-	if (in_outer || tx) {
-		if (tx && db_begin(m, err))
+	if (in_outer) {
+		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, NULL, NULL, err) ||
+		    history_insert(m, mig, "applied", now_ms() - t0, err))
+			return err->code;
+	} else if (tx) {
+		db_tx_add(m, &t, mig->path, mig->text, &mig->up);
+		if (db_tx_begin(m, &t, 1, err))
 			return err->code;
 		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, NULL, NULL, err) ||
-		    history_insert(m, mig, "applied", now_ms() - t0, err) ||
-		    (tx && db_commit(m, err))) {
-			if (tx)
-				db_rollback(m);
+		    history_insert(m, mig, "applied", now_ms() - t0, err) || db_tx_commit(m, &t, err)) {
+			db_tx_rollback(m, &t);
 			return err->code;
 		}
 	} else {
-		if (history_insert(m, mig, "running", 0, err))
+		db_tx_add(m, &t, mig->path, mig->text, &mig->up);
+		if (history_insert(m, mig, "running", 0, err) || db_tx_begin(m, &t, 0, err))
 			return err->code;
 		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, NULL, NULL, err)) {
+			db_tx_rollback(m, &t);
 			record_failure(m, mig->version, t0, err);
 			return err->code;
 		}
+		db_tx_rollback(m, &t); /* outside a transaction: only puts settings back */
 		if (history_set_status(m, mig->version, "applied", now_ms() - t0, err))
 			return err->code;
 	}
@@ -255,12 +262,23 @@ static enum migrate_result up_locked(migrate *m, const struct migrate_up_options
 			goto out;
 		}
 		for (i = 0; i < ntodo; i++) {
+			struct db_tx t = DB_TX_INIT;
 			if (!todo[i]->up.transaction) {
 				merr_set(err, MIGRATE_EUSAGE,
 					 "%s: its up section is transaction:false, so it cannot run inside --single-transaction",
 					 todo[i]->path);
 				goto out;
 			}
+			/* foreign keys can only be off for a whole transaction, not one migration of it */
+			db_tx_add(m, &t, todo[i]->path, todo[i]->text, &todo[i]->up);
+			if (t.fk_off) {
+				merr_set(err, MIGRATE_EUSAGE,
+					 "%s turns foreign keys off, which SQLite allows only outside a transaction, so migrate does it for that migration's own transaction; run 'migrate up' without --single-transaction",
+					 t.fk_where);
+				db_tx_rollback(m, &t);
+				goto out;
+			}
+			db_tx_rollback(m, &t);
 		}
 		if (db_begin(m, err))
 			goto out;
@@ -312,6 +330,8 @@ static const struct migration *down_source(migrate *m, const struct history_row 
 	tmp->path = label;
 	tmp->name = xstrdup(r->name);
 	tmp->version = xstrdup(r->parsed ? r->v : r->version);
+	if (db_check_section(m, label, tmp->text, &tmp->down, "down", runs_in_transaction(m, &tmp->down), err))
+		return NULL;
 	return tmp;
 }
 
@@ -321,23 +341,29 @@ static enum migrate_result rollback_one(migrate *m, const struct history_row *r,
 	/* with nothing to undo only the row goes, and a row is data: one transaction on every database */
 	int tx = mig->down.nothing || runs_in_transaction(m, &mig->down);
 	long long t0 = now_ms();
+	struct db_tx t = DB_TX_INIT;
 
 	emit(m, MIGRATE_EVENT_ROLLING_BACK, r->version, r->name, mig->path, 0, 0);
+	db_tx_add(m, &t, mig->path, mig->text, &mig->down);
 	if (tx) {
-		if (db_begin(m, err))
+		if (db_tx_begin(m, &t, 1, err))
 			return err->code;
 		if (db_run_section(m, mig->path, mig->text, &mig->down, NULL, NULL, NULL, err) ||
-		    history_delete(m, r->version, err) || db_commit(m, err)) {
-			db_rollback(m);
+		    history_delete(m, r->version, err) || db_tx_commit(m, &t, err)) {
+			db_tx_rollback(m, &t);
 			return err->code;
 		}
 	} else {
-		if (history_set_status(m, r->version, "running", 0, err))
+		if (history_set_status(m, r->version, "running", 0, err) || db_tx_begin(m, &t, 0, err)) {
+			db_tx_rollback(m, &t);
 			return err->code;
+		}
 		if (db_run_section(m, mig->path, mig->text, &mig->down, NULL, NULL, NULL, err)) {
+			db_tx_rollback(m, &t);
 			record_failure(m, r->version, t0, err);
 			return err->code;
 		}
+		db_tx_rollback(m, &t); /* outside a transaction: only puts settings back */
 		if (history_delete(m, r->version, err))
 			return err->code;
 	}

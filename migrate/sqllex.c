@@ -3,12 +3,23 @@
  *
  * The scanner walks the text once. Quoted things (strings, identifiers,
  * dollar quotes, comments) are skipped whole, so a ';' or '--' inside them
- * never ends a statement. Words are looked at only to recognise routine
- * bodies: inside CREATE TRIGGER/PROCEDURE/FUNCTION/EVENT, BEGIN and CASE
- * open a block and END closes one (END IF, END LOOP, END WHILE, END REPEAT
- * and END FOR close blocks that were never counted), and ';' ends the
- * statement only outside every block. With a DELIMITER other than ';'
- * (MySQL), the delimiter alone ends statements, as in the mysql client.
+ * never ends a statement. Where else a ';' does not end a statement is each
+ * database's own client's rule, so a file splits as it would there:
+ *
+ *   sqlite    sqlite3_complete(), which the sqlite3 shell uses: in a
+ *             CREATE [TEMP] TRIGGER, only "; END ;" ends the statement.
+ *   postgres  psql's lexer: not inside parentheses (CREATE RULE ... DO
+ *             (a; b)), and in CREATE [OR REPLACE] FUNCTION/PROCEDURE not
+ *             inside BEGIN ... END (BEGIN ATOMIC; CASE counts inside it).
+ *   mysql     the mysql client: with a DELIMITER other than ';', the
+ *             delimiter alone. With ';', migrate goes further than the
+ *             client, so routines work without DELIMITER: inside CREATE
+ *             TRIGGER/PROCEDURE/FUNCTION/EVENT, BEGIN and CASE open a block
+ *             and END closes one (END IF, END LOOP, END WHILE, END REPEAT
+ *             and END FOR close blocks never counted), unless the word is
+ *             a column there (NEW.end, SET end = ..., a, end).
+ *
+ * A line ends at LF, CRLF or a lone CR, as the markers read it.
  */
 #include "sqllex.h"
 
@@ -39,6 +50,9 @@ struct lexer {
 	int routine;        /* a CREATE of a trigger, procedure, function or event */
 	int depth;          /* open BEGIN/CASE blocks */
 	int pending_end;    /* saw END, waiting for the next token */
+	int parens;         /* open parentheses (PostgreSQL) */
+	int trigger;        /* SQLite trigger: 1 in it, 2 after a ';', 3 after "; END" */
+	char prev[8];       /* the last significant token, upper-cased ("" for none) */
 
 	struct strbuf *norm;
 	int gap;            /* whitespace or a comment since the last token */
@@ -57,6 +71,12 @@ static int is_word_char(unsigned char c)
 static int is_op_char(unsigned char c)
 {
 	return c && strchr("+-*/<>=~!@#%^&|?:.", c) != NULL;
+}
+
+/* A line break at s[i]: LF, or a CR that is not the first half of CRLF. */
+static int is_newline(const char *s, size_t i, size_t len)
+{
+	return s[i] == '\n' || (s[i] == '\r' && (i + 1 >= len || s[i + 1] != '\n'));
 }
 
 static int lex_error(struct lexer *lx, int line, const char *what)
@@ -82,7 +102,13 @@ static void norm_emit(struct lexer *lx, size_t from, size_t to)
 			strbuf_addch(nb, ' ');
 	}
 	lx->gap = 0;
-	strbuf_add(nb, lx->s + from, to - from);
+	/* line endings inside a token read as LF, so checksum_sql never depends on them */
+	for (; from < to; from++) {
+		if (lx->s[from] != '\r')
+			strbuf_addch(nb, lx->s[from]);
+		else if (from + 1 >= to || lx->s[from + 1] != '\n')
+			strbuf_addch(nb, '\n');
+	}
 }
 
 static void count_lines(struct lexer *lx, size_t from, size_t to)
@@ -90,7 +116,7 @@ static void count_lines(struct lexer *lx, size_t from, size_t to)
 	size_t k;
 
 	for (k = from; k < to; k++)
-		if (lx->s[k] == '\n')
+		if (is_newline(lx->s, k, lx->len))
 			lx->line++;
 }
 
@@ -99,6 +125,8 @@ static void reset_stmt(struct lexer *lx)
 	lx->start = -1;
 	lx->words = lx->deciding = lx->definer = lx->routine = 0;
 	lx->depth = lx->pending_end = 0;
+	lx->parens = lx->trigger = 0;
+	lx->prev[0] = '\0';
 }
 
 static void end_stmt(struct lexer *lx, struct sql_stmts *out)
@@ -134,20 +162,46 @@ static void resolve_end(struct lexer *lx)
 	}
 }
 
+/* Is w one of the words in list (NULL-terminated)? */
+static int word_in(const char *w, size_t n, const char *const *list)
+{
+	for (; *list; list++)
+		if (word_is(w, n, *list))
+			return 1;
+	return 0;
+}
+
 /*
  * After CREATE: the object's kind is the first word past OR REPLACE, TEMP,
  * CONSTRAINT, AGGREGATE and a DEFINER = user@host clause. Only then does
- * "CREATE TABLE event (begin TEXT)" stay a plain statement.
+ * "CREATE TABLE event (begin TEXT)" stay a plain statement. Each dialect
+ * counts blocks only where its client does (see the top of the file).
  */
 static void decide_kind(struct lexer *lx, const char *w, size_t n)
 {
 	static const char *const modifiers[] = {
 		"OR", "REPLACE", "TEMP", "TEMPORARY", "CONSTRAINT", "AGGREGATE", NULL,
 	};
-	size_t k;
+	static const char *const pg_modifiers[] = { "OR", "REPLACE", NULL };
+	static const char *const routines[] = { "TRIGGER", "PROCEDURE", "FUNCTION", "EVENT", NULL };
+	static const char *const pg_routines[] = { "PROCEDURE", "FUNCTION", NULL };
 
-	if (word_is(w, n, "TRIGGER") || word_is(w, n, "PROCEDURE") || word_is(w, n, "FUNCTION") ||
-	    word_is(w, n, "EVENT")) {
+	if (lx->d == SQL_DIALECT_SQLITE) {
+		if (word_is(w, n, "TRIGGER"))
+			lx->trigger = 1;
+		if (!word_is(w, n, "TEMP") && !word_is(w, n, "TEMPORARY"))
+			lx->deciding = 0;
+		return;
+	}
+	if (lx->d == SQL_DIALECT_POSTGRES) {
+		/* psql: CREATE [OR REPLACE] FUNCTION|PROCEDURE, nothing else */
+		if (word_in(w, n, pg_routines))
+			lx->routine = 1;
+		if (!word_in(w, n, pg_modifiers) || lx->words > 3)
+			lx->deciding = 0;
+		return;
+	}
+	if (word_in(w, n, routines)) {
 		lx->routine = 1;
 		lx->deciding = 0;
 		return;
@@ -156,16 +210,44 @@ static void decide_kind(struct lexer *lx, const char *w, size_t n)
 		lx->definer = 1; /* the user and host that follow are not the kind */
 		return;
 	}
-	for (k = 0; modifiers[k]; k++)
-		if (word_is(w, n, modifiers[k]))
-			return;
+	if (word_in(w, n, modifiers))
+		return;
 	if (!lx->definer || word_is(w, n, "VIEW") || lx->words > 16)
 		lx->deciding = 0; /* TABLE, INDEX, VIEW, ...: not a routine */
 }
 
+/*
+ * MySQL: is a BEGIN, END or CASE here a name rather than a keyword? After
+ * '.', ',', '(' or an operator, or after a word that a name follows, it is
+ * a column (NEW.end, SET end = 1, WHERE end > 0, (a, end)); a keyword never
+ * stands there. ELSE BEGIN and THEN BEGIN open blocks, so those two words
+ * make only END a name.
+ */
+static int mysql_name_here(const struct lexer *lx, const char *w, size_t n)
+{
+	static const char *const before_name[] = {
+		"SET", "SELECT", "WHERE", "AND", "OR", "NOT", "ON", "BY", "AS", "LIKE", "IS", "IN", "INTO",
+		"FROM", "JOIN", "UPDATE", "TABLE", "DISTINCT", "HAVING", "RETURN", "DECLARE", "BETWEEN",
+		"WHEN", "XOR", "DIV", "MOD", NULL,
+	};
+	const char *p = lx->prev;
+
+	if (!*p)
+		return 0;
+	if (p[0] == '.')
+		return 1;
+	if (word_is(w, n, "CASE"))
+		return 0; /* CASE after '=', '(' or SET is the CASE expression */
+	if (!p[1] && (p[0] == ',' || p[0] == '(' || (is_op_char((unsigned char)p[0]) && p[0] != ':')))
+		return 1; /* "lbl: BEGIN" is a labelled block */
+	if (word_in(p, strlen(p), before_name))
+		return 1;
+	return word_is(w, n, "END") && (strcmp(p, "THEN") == 0 || strcmp(p, "ELSE") == 0);
+}
+
 static void on_word(struct lexer *lx, const char *w, size_t n)
 {
-	int handled = 0;
+	int handled = 0, pg = lx->d == SQL_DIALECT_POSTGRES;
 
 	if (lx->pending_end) {
 		lx->pending_end = 0;
@@ -179,7 +261,17 @@ static void on_word(struct lexer *lx, const char *w, size_t n)
 				handled = 1; /* MySQL's END CASE */
 		}
 	}
-	if (!handled && lx->routine) {
+	if (lx->trigger >= 2) /* SQLite: "; END" then ';' ends the trigger */
+		lx->trigger = lx->trigger == 2 && word_is(w, n, "END") ? 3 : 1;
+	if (!handled && lx->routine && pg) {
+		/* psql: outside parentheses; CASE only inside a BEGIN; END never waits for IF */
+		if (lx->parens == 0) {
+			if (word_is(w, n, "BEGIN") || (word_is(w, n, "CASE") && lx->depth > 0))
+				lx->depth++;
+			else if (word_is(w, n, "END") && lx->depth > 0)
+				lx->depth--;
+		}
+	} else if (!handled && lx->routine && !mysql_name_here(lx, w, n)) {
 		if (word_is(w, n, "BEGIN") || word_is(w, n, "CASE"))
 			lx->depth++;
 		else if (word_is(w, n, "END"))
@@ -190,6 +282,20 @@ static void on_word(struct lexer *lx, const char *w, size_t n)
 		lx->deciding = word_is(w, n, "CREATE");
 	else if (lx->deciding)
 		decide_kind(lx, w, n);
+}
+
+/* Remembers the last significant token, for mysql_name_here. */
+static void set_prev(struct lexer *lx, const char *t, size_t n)
+{
+	size_t k;
+
+	if (n >= sizeof(lx->prev))
+		n = 0; /* a long word is never one that matters */
+	for (k = 0; k < n; k++)
+		lx->prev[k] = (char)toupper((unsigned char)t[k]);
+	lx->prev[n] = '\0';
+	if (n == 0)
+		memcpy(lx->prev, "'", 2); /* some other token: a string, a long word */
 }
 
 /* Skips a quoted run opened by s[i] == q; doubled q is a literal q. */
@@ -299,7 +405,7 @@ static int at_line_start(const struct lexer *lx)
 
 	while (k > 0 && (lx->s[k - 1] == ' ' || lx->s[k - 1] == '\t'))
 		k--;
-	return k == 0 || lx->s[k - 1] == '\n';
+	return k == 0 || lx->s[k - 1] == '\n' || lx->s[k - 1] == '\r';
 }
 
 /* MySQL: "DELIMITER x" on a line of its own, between statements. */
@@ -325,7 +431,7 @@ static int try_delimiter(struct lexer *lx, int *matched)
 	memcpy(lx->delim, lx->s + i, j - i);
 	lx->dlen = j - i;
 	lx->delim[lx->dlen] = '\0';
-	while (j < lx->len && lx->s[j] != '\n')
+	while (j < lx->len && lx->s[j] != '\n' && lx->s[j] != '\r')
 		j++;
 	lx->i = j;
 	return 0;
@@ -373,7 +479,7 @@ int sqllex_split(const char *text, size_t len, enum sql_dialect dialect, int fir
 		size_t from = lx.i, taglen;
 		int matched;
 
-		if (c == '\n') {
+		if (is_newline(lx.s, lx.i, lx.len)) {
 			lx.line++;
 			lx.i++;
 			lx.gap = 1;
@@ -393,13 +499,13 @@ int sqllex_split(const char *text, size_t len, enum sql_dialect dialect, int fir
 		if (c == '-' && c1 == '-' &&
 		    (!mysql || lx.i + 2 >= lx.len || isspace((unsigned char)lx.s[lx.i + 2]) ||
 		     iscntrl((unsigned char)lx.s[lx.i + 2]))) {
-			while (lx.i < lx.len && lx.s[lx.i] != '\n')
+			while (lx.i < lx.len && lx.s[lx.i] != '\n' && lx.s[lx.i] != '\r')
 				lx.i++;
 			lx.gap = 1;
 			continue;
 		}
 		if (mysql && c == '#') {
-			while (lx.i < lx.len && lx.s[lx.i] != '\n')
+			while (lx.i < lx.len && lx.s[lx.i] != '\n' && lx.s[lx.i] != '\r')
 				lx.i++;
 			lx.gap = 1;
 			continue;
@@ -411,13 +517,24 @@ int sqllex_split(const char *text, size_t len, enum sql_dialect dialect, int fir
 			continue;
 		}
 		if (at_delimiter(&lx)) {
+			int ends;
 			if (!custom_delimiter(&lx))
 				resolve_end(&lx);
-			if (custom_delimiter(&lx) || lx.depth == 0) {
+			if (custom_delimiter(&lx))
+				ends = 1;
+			else if (lx.trigger)
+				ends = lx.trigger == 3;
+			else
+				ends = lx.depth == 0 && lx.parens == 0;
+			if (ends) {
 				lx.i += lx.dlen;
 				end_stmt(&lx, out);
 				continue;
 			}
+			if (lx.trigger)
+				lx.trigger = 2;
+		} else if (lx.trigger >= 2 && !is_word_start(c)) {
+			lx.trigger = 1; /* sqlite3_complete: any other token */
 		}
 
 		/* a significant token */
@@ -461,11 +578,18 @@ int sqllex_split(const char *text, size_t len, enum sql_dialect dialect, int fir
 				j++;
 			}
 			on_word(&lx, lx.s + lx.i, j - lx.i);
+			set_prev(&lx, lx.s + lx.i, j - lx.i);
 			lx.i = j;
 		} else {
 			resolve_end(&lx);
+			if (dialect == SQL_DIALECT_POSTGRES && c == '(')
+				lx.parens++;
+			else if (dialect == SQL_DIALECT_POSTGRES && c == ')' && lx.parens > 0)
+				lx.parens--;
 			lx.i++;
 		}
+		if (!is_word_start(c))
+			set_prev(&lx, lx.s + from, lx.i - from == 1 ? 1 : 0);
 		lx.sig_end = lx.i;
 		norm_emit(&lx, from, lx.i);
 	}
@@ -478,4 +602,182 @@ void sql_stmts_release(struct sql_stmts *s)
 	free(s->v);
 	s->v = NULL;
 	s->n = s->cap = 0;
+}
+
+/* ---- classifying a statement ---------------------------------------------- */
+
+struct token {
+	const char *p;
+	size_t n;
+	int word;    /* a bare word */
+};
+
+/* The next token of stmt at *pos, past blanks and comments; n is 0 at the end. */
+static struct token next_token(const char *s, size_t len, size_t *pos, enum sql_dialect d)
+{
+	struct token t = { s + len, 0, 0 };
+	size_t i = *pos;
+
+	for (;;) {
+		while (i < len && isspace((unsigned char)s[i]))
+			i++;
+		if (i + 1 < len && s[i] == '-' && s[i + 1] == '-') {
+			while (i < len && s[i] != '\n' && s[i] != '\r')
+				i++;
+		} else if (d == SQL_DIALECT_MYSQL && i < len && s[i] == '#') {
+			while (i < len && s[i] != '\n' && s[i] != '\r')
+				i++;
+		} else if (i + 1 < len && s[i] == '/' && s[i + 1] == '*' &&
+			   !(d == SQL_DIALECT_MYSQL && i + 2 < len && s[i + 2] == '!')) {
+			const char *e = NULL;
+			size_t k;
+			for (k = i + 2; k + 1 < len; k++)
+				if (s[k] == '*' && s[k + 1] == '/') {
+					e = s + k + 2;
+					break;
+				}
+			i = e ? (size_t)(e - s) : len;
+		} else {
+			break;
+		}
+	}
+	if (i >= len) {
+		*pos = len;
+		return t;
+	}
+	t.p = s + i;
+	if (is_word_start((unsigned char)s[i])) {
+		while (i < len && is_word_char((unsigned char)s[i]))
+			i++;
+		t.word = 1;
+	} else if (s[i] == '\'' || s[i] == '"') {
+		char q = s[i++];
+		while (i < len && s[i] != q)
+			i++;
+		if (i < len)
+			i++;
+	} else {
+		i++;
+	}
+	t.n = (size_t)(s + i - t.p);
+	*pos = i;
+	return t;
+}
+
+static int tok_is(struct token t, const char *kw)
+{
+	return t.word && word_is(t.p, t.n, kw);
+}
+
+/* what = the text from the first token to the end of last. */
+static void set_what(char *what, size_t whatlen, struct token first, struct token last)
+{
+	if (what && whatlen)
+		snprintf(what, whatlen, "%.*s", (int)(last.p + last.n - first.p), first.p);
+}
+
+/* A PRAGMA's value: the word or quoted string after '=' or '('. */
+static int pragma_truth(struct token v)
+{
+	static const char *const off[] = { "OFF", "0", "FALSE", "NO", NULL };
+	static const char *const on[] = { "ON", "1", "TRUE", "YES", NULL };
+	const char *p = v.p;
+	size_t n = v.n;
+
+	if (n >= 2 && (p[0] == '\'' || p[0] == '"')) {
+		p++;
+		n -= 2;
+	}
+	if (word_in(p, n, off))
+		return 0;
+	if (word_in(p, n, on))
+		return 1;
+	return -1;
+}
+
+static enum sql_stmt_kind classify_pragma(const char *s, size_t len, size_t pos, struct token first,
+					  char *what, size_t whatlen)
+{
+	struct token name = next_token(s, len, &pos, SQL_DIALECT_SQLITE), t;
+
+	t = next_token(s, len, &pos, SQL_DIALECT_SQLITE);
+	if (t.n == 1 && t.p[0] == '.') { /* schema.name */
+		name = next_token(s, len, &pos, SQL_DIALECT_SQLITE);
+		t = next_token(s, len, &pos, SQL_DIALECT_SQLITE);
+	}
+	if (!name.word)
+		return SQL_STMT_OTHER;
+	if (tok_is(name, "wal_checkpoint")) {
+		set_what(what, whatlen, first, name);
+		return SQL_STMT_NO_TX;
+	}
+	if (t.n != 1 || (t.p[0] != '=' && t.p[0] != '('))
+		return SQL_STMT_OTHER; /* reading the value works anywhere */
+	if (tok_is(name, "journal_mode") || tok_is(name, "synchronous")) {
+		set_what(what, whatlen, first, name);
+		return SQL_STMT_NO_TX;
+	}
+	if (tok_is(name, "foreign_keys")) {
+		int on = pragma_truth(next_token(s, len, &pos, SQL_DIALECT_SQLITE));
+		if (on < 0)
+			return SQL_STMT_OTHER;
+		set_what(what, whatlen, first, name);
+		return on ? SQL_STMT_FK_ON : SQL_STMT_FK_OFF;
+	}
+	return SQL_STMT_OTHER;
+}
+
+enum sql_stmt_kind sqllex_classify(const char *stmt, size_t len, enum sql_dialect dialect,
+				   char *what, size_t whatlen)
+{
+	size_t pos = 0;
+	struct token first = next_token(stmt, len, &pos, dialect), t;
+	int pg = dialect == SQL_DIALECT_POSTGRES, lite = dialect == SQL_DIALECT_SQLITE;
+
+	if (what && whatlen)
+		what[0] = '\0';
+	if (!first.word)
+		return SQL_STMT_OTHER;
+	if (lite && tok_is(first, "PRAGMA"))
+		return classify_pragma(stmt, len, pos, first, what, whatlen);
+	if (lite && tok_is(first, "VACUUM")) {
+		set_what(what, whatlen, first, first);
+		return SQL_STMT_NO_TX;
+	}
+	if (tok_is(first, "COMMIT") || ((pg || lite) && tok_is(first, "END")) || (pg && tok_is(first, "ABORT"))) {
+		set_what(what, whatlen, first, first);
+		return SQL_STMT_TX_CONTROL;
+	}
+	if (tok_is(first, "BEGIN")) {
+		t = next_token(stmt, len, &pos, dialect);
+		/* MySQL: BEGIN NOT ATOMIC ... END is a block; BEGIN [WORK] starts a transaction */
+		if (dialect == SQL_DIALECT_MYSQL && t.n && !tok_is(t, "WORK"))
+			return SQL_STMT_OTHER;
+		set_what(what, whatlen, first, first);
+		return SQL_STMT_TX_CONTROL;
+	}
+	if (!lite && tok_is(first, "START")) {
+		t = next_token(stmt, len, &pos, dialect);
+		if (!tok_is(t, "TRANSACTION"))
+			return SQL_STMT_OTHER;
+		set_what(what, whatlen, first, t);
+		return SQL_STMT_TX_CONTROL;
+	}
+	if (pg && tok_is(first, "PREPARE")) {
+		t = next_token(stmt, len, &pos, dialect);
+		if (!tok_is(t, "TRANSACTION"))
+			return SQL_STMT_OTHER;
+		set_what(what, whatlen, first, t);
+		return SQL_STMT_TX_CONTROL;
+	}
+	if (tok_is(first, "ROLLBACK")) {
+		t = next_token(stmt, len, &pos, dialect);
+		if (tok_is(t, "WORK") || tok_is(t, "TRANSACTION"))
+			t = next_token(stmt, len, &pos, dialect);
+		if (tok_is(t, "TO"))
+			return SQL_STMT_OTHER; /* ROLLBACK TO SAVEPOINT: stays inside the transaction */
+		set_what(what, whatlen, first, first);
+		return SQL_STMT_TX_CONTROL;
+	}
+	return SQL_STMT_OTHER;
 }

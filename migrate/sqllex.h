@@ -49,4 +49,31 @@ int sqllex_split(const char *text, size_t len, enum sql_dialect dialect, int fir
 
 void sql_stmts_release(struct sql_stmts *s);
 
+/* What a statement is, for the checks on the transaction migrate runs a section in. */
+enum sql_stmt_kind {
+	SQL_STMT_OTHER,
+	/*
+	 * Transaction control: BEGIN (SQLite, PostgreSQL; MySQL's BEGIN [WORK],
+	 * not BEGIN NOT ATOMIC), START TRANSACTION, COMMIT, END (SQLite,
+	 * PostgreSQL), ROLLBACK (not ROLLBACK TO a savepoint), ABORT and
+	 * PREPARE TRANSACTION (PostgreSQL). SAVEPOINT and RELEASE are not.
+	 */
+	SQL_STMT_TX_CONTROL,
+	/*
+	 * SQLite refuses or silently ignores it inside a transaction: VACUUM,
+	 * PRAGMA journal_mode = ..., PRAGMA synchronous = ..., PRAGMA wal_checkpoint.
+	 */
+	SQL_STMT_NO_TX,
+	SQL_STMT_FK_OFF, /* SQLite: PRAGMA foreign_keys = OFF (0, false, no) */
+	SQL_STMT_FK_ON,  /* SQLite: PRAGMA foreign_keys = ON (1, true, yes) */
+};
+
+/*
+ * Classifies one statement as sqllex_split found it (stmt[0..len)). When it
+ * is not SQL_STMT_OTHER, what (whatlen bytes) is set to its leading words
+ * as written, for messages ("COMMIT", "PRAGMA journal_mode").
+ */
+enum sql_stmt_kind sqllex_classify(const char *stmt, size_t len, enum sql_dialect dialect,
+				   char *what, size_t whatlen);
+
 #endif

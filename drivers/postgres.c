@@ -848,9 +848,11 @@ static enum driver_result pgdrv_dump_schema(struct driver_conn *conn, const char
  * between values, \N for NULL, backslash escapes) and sent in blocks of
  * PGDRV_COPY_BLOCK bytes. The server reports a bad row as "COPY t, line N"
  * in the error's context; N counts the rows sent, which is the row number
- * the core wants. Generated keys are read after the COPY: in this
- * transaction the rows whose xmin is the transaction's own id are exactly
- * the rows it inserted (the core runs nothing else in it before the load).
+ * the core wants. Generated keys are read after the COPY: the rows whose
+ * xmin is the transaction's own id are the rows it wrote. When the
+ * transaction had written before the load (seed --rerun runs every undo and
+ * load of the run in one transaction), the keys of the rows it had written
+ * to that table by then are read first and left out.
  */
 #define PGDRV_COPY_BLOCK (256 << 10)
 
@@ -862,6 +864,8 @@ struct driver_load {
 	char *key_sql;      /* SELECT of the generated keys, or NULL */
 	driver_row_fn key_fn;
 	void *key_ctx;
+	char **before;      /* keys this transaction had written before the load, sorted */
+	size_t nbefore;
 };
 
 static void pgdrv_quote(struct strbuf *sb, const char *name)
@@ -919,6 +923,23 @@ static enum driver_result pgdrv_primary_key(struct driver_conn *conn, const char
 	return DRIVER_OK;
 }
 
+static int pgdrv_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void pgdrv_load_free(struct driver_load *ld)
+{
+	size_t i;
+
+	strbuf_release(&ld->buf);
+	free(ld->key_sql);
+	for (i = 0; i < ld->nbefore; i++)
+		free(ld->before[i]);
+	free(ld->before);
+	free(ld);
+}
+
 static enum driver_result pgdrv_load_begin(struct driver_conn *conn, const char *table,
 					   const char *const *cols, int ncols, const char *key,
 					   driver_row_fn key_fn, void *key_ctx,
@@ -934,6 +955,37 @@ static enum driver_result pgdrv_load_begin(struct driver_conn *conn, const char 
 	/* CSV seeds are UTF-8; the server converts to its own encoding */
 	if (PQsetClientEncoding(c->pg, "UTF8") != 0)
 		return pgdrv_send_failed(c, err);
+	ld = xcalloc(1, sizeof(*ld));
+	ld->c = c;
+	ld->ncols = ncols;
+	if (key) {
+		struct pgdrv_names wrote = { NULL, 0, 0 }, before = { NULL, 0, 0 };
+		enum driver_result r;
+		strbuf_addstr(&sb, "SELECT ");
+		pgdrv_quote(&sb, key);
+		strbuf_addstr(&sb, "::text FROM ");
+		pgdrv_quote(&sb, table);
+		strbuf_addstr(&sb, " WHERE xmin::text::bigint = pg_catalog.txid_current() % 4294967296");
+		ld->key_sql = strbuf_detach(&sb);
+		ld->key_fn = key_fn;
+		ld->key_ctx = key_ctx;
+		/* has this transaction written anything yet? if so, which of this table's rows */
+		r = pgdrv_query(conn, "SELECT 'x' WHERE pg_catalog.txid_current_if_assigned() IS NOT NULL", 0,
+				NULL, pgdrv_add_name, &wrote, err);
+		if (r == DRIVER_OK && wrote.n)
+			r = pgdrv_query(conn, ld->key_sql, 0, NULL, pgdrv_add_name, &before, err);
+		while (wrote.n)
+			free(wrote.v[--wrote.n]);
+		free(wrote.v);
+		ld->before = before.v;
+		ld->nbefore = before.n;
+		if (ld->nbefore > 1)
+			qsort(ld->before, ld->nbefore, sizeof(*ld->before), pgdrv_cmp_str);
+		if (r != DRIVER_OK) {
+			pgdrv_load_free(ld);
+			return r;
+		}
+	}
 	strbuf_addstr(&sb, "COPY ");
 	pgdrv_quote(&sb, table);
 	strbuf_addstr(&sb, " (");
@@ -951,23 +1003,11 @@ static enum driver_result pgdrv_load_begin(struct driver_conn *conn, const char 
 		/* drain anything left, so the connection is ready for ROLLBACK */
 		while ((res = PQgetResult(c->pg)) != NULL)
 			PQclear(res);
+		pgdrv_load_free(ld);
 		return PQstatus(c->pg) == CONNECTION_BAD ? DRIVER_ECONNECT : DRIVER_ESQL;
 	}
 	PQclear(res);
 	strbuf_release(&sb);
-	ld = xcalloc(1, sizeof(*ld));
-	ld->c = c;
-	ld->ncols = ncols;
-	if (key) {
-		strbuf_addstr(&sb, "SELECT ");
-		pgdrv_quote(&sb, key);
-		strbuf_addstr(&sb, "::text FROM ");
-		pgdrv_quote(&sb, table);
-		strbuf_addstr(&sb, " WHERE xmin::text::bigint = pg_catalog.txid_current() % 4294967296");
-		ld->key_sql = strbuf_detach(&sb);
-		ld->key_fn = key_fn;
-		ld->key_ctx = key_ctx;
-	}
 	*out = ld;
 	return DRIVER_OK;
 }
@@ -1029,13 +1069,6 @@ static long pgdrv_copy_line(const PGresult *res)
 	return p ? strtol(p + 7, NULL, 10) : -1;
 }
 
-static void pgdrv_load_free(struct driver_load *ld)
-{
-	strbuf_release(&ld->buf);
-	free(ld->key_sql);
-	free(ld);
-}
-
 static enum driver_result pgdrv_load_finish(struct driver_load *ld, const char *abort_msg,
 					    struct driver_error *err)
 {
@@ -1071,6 +1104,17 @@ static enum driver_result pgdrv_load_finish(struct driver_load *ld, const char *
 	return r;
 }
 
+/* A key the load wrote: handed on unless the transaction had written it before the load. */
+static int pgdrv_new_key(void *ctx, int ncols, const char *const *values)
+{
+	struct driver_load *ld = ctx;
+
+	if (ld->nbefore && ncols >= 1 && values[0] &&
+	    bsearch(&values[0], ld->before, ld->nbefore, sizeof(*ld->before), pgdrv_cmp_str))
+		return 0;
+	return ld->key_fn(ld->key_ctx, ncols, values);
+}
+
 static enum driver_result pgdrv_load_end(struct driver_load *ld, long long *rows,
 					 struct driver_error *err)
 {
@@ -1078,7 +1122,7 @@ static enum driver_result pgdrv_load_end(struct driver_load *ld, long long *rows
 
 	*rows = ld->rows;
 	if (r == DRIVER_OK && ld->key_sql)
-		r = pgdrv_query(&ld->c->base, ld->key_sql, 0, NULL, ld->key_fn, ld->key_ctx, err);
+		r = pgdrv_query(&ld->c->base, ld->key_sql, 0, NULL, pgdrv_new_key, ld, err);
 	pgdrv_load_free(ld);
 	return r;
 }

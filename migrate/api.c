@@ -185,7 +185,7 @@ enum migrate_result migrate_new(migrate *m, const char *name, char **path,
 	struct tm tm;
 	time_t t = time(NULL);
 	char *fn, *p;
-	int fd;
+	int fd, werr;
 	FILE *f;
 
 	merr_clear(err);
@@ -213,10 +213,15 @@ enum migrate_result migrate_new(migrate *m, const char *name, char **path,
 		return err->code;
 	}
 	f = fdopen(fd, "w");
-	if (!f || fputs(new_template, f) == EOF || fclose(f) != 0) {
-		merr_set(err, MIGRATE_EUSAGE, "cannot write '%s': %s", p, strerror(errno));
+	werr = !f || fputs(new_template, f) == EOF ? errno : 0;
+	if (f && fclose(f) != 0 && !werr)
+		werr = errno;
+	if (werr) {
+		merr_set(err, MIGRATE_EUSAGE, "cannot write '%s': %s", p, strerror(werr));
 		if (!f)
 			close(fd);
+		/* an empty or cut file would be a malformed migration for every later run */
+		unlink(p);
 		free(p);
 		return err->code;
 	}

@@ -616,9 +616,14 @@ static dictionary *ini_load(const char *path)
 	tmp = tmpdir && *tmpdir ? xasprintf("%s/migrate-ini-XXXXXX", tmpdir) : xstrdup(tmpl);
 	fd = mkstemp(tmp);
 	if (fd >= 0) {
-		if (write(fd, clean.buf, clean.len) == (ssize_t)clean.len)
+		int werr = write_all(fd, clean.buf, clean.len);
+		if (close(fd) != 0 && !werr)
+			werr = errno;
+		if (!werr)
 			d = iniparser_load(tmp);
-		close(fd);
+		else /* never a half-written copy: say why, as a reading error */
+			snprintf(ini_error, sizeof(ini_error), "cannot write a private copy of it in '%s': %s",
+				 tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(werr));
 		unlink(tmp);
 	} else {
 		d = iniparser_load(path);

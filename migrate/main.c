@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "migrate.h"
 #include "output.h"
@@ -473,9 +474,15 @@ static int cmd_dump(struct cli *c, int argc, char **argv)
 		return fail(c);
 	}
 	if (file) {
+		int werr;
 		f = fopen(file, "w");
-		if (!f || fputs(schema, f) == EOF || fclose(f) != 0) {
-			snprintf(c->err.message, sizeof(c->err.message), "cannot write '%s': %s", file, strerror(errno));
+		werr = !f || fputs(schema, f) == EOF ? errno : 0;
+		if (f && fclose(f) != 0 && !werr)
+			werr = errno;
+		if (werr) {
+			if (f) /* a cut dump must not pass for the schema */
+				unlink(file);
+			snprintf(c->err.message, sizeof(c->err.message), "cannot write '%s': %s", file, strerror(werr));
 			c->err.code = MIGRATE_EUSAGE;
 			free(schema);
 			output_end(c->out, c->err.code);
@@ -864,5 +871,11 @@ out:
 	migrate_close(c.m);
 	output_free(c.out);
 	free(rest);
+	/* output cut short (a full disk behind '>') must not pass for success */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && r == 0) {
+		fprintf(stderr, "migrate: error: cannot write to standard output: %s\n",
+			strerror(errno ? errno : EIO));
+		r = MIGRATE_EFAIL;
+	}
 	return r;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void die_oom(size_t n)
 {
@@ -147,6 +148,49 @@ void strbuf_release(struct strbuf *sb)
 const char *strbuf_str(const struct strbuf *sb)
 {
 	return sb->buf ? sb->buf : "";
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (n == 0)
+			return EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+FILE *tmpfile_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path = xasprintf("%s/migrate-XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path), saved;
+	FILE *f;
+
+	if (fd < 0) {
+		saved = errno;
+		free(path);
+		errno = saved;
+		return NULL;
+	}
+	unlink(path);
+	free(path);
+	f = fdopen(fd, "w+b");
+	if (!f) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return f;
 }
 
 int read_file(const char *path, char **out, size_t *len)

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #if defined(__GNUC__)
 #define MIGRATE_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -53,6 +54,14 @@ const char *strbuf_str(const struct strbuf *sb);
  * are read whole; *len tells the real length.
  */
 int read_file(const char *path, char **out, size_t *len);
+/* Writes all len bytes to fd, through short writes. Returns 0 or an errno value. */
+int write_all(int fd, const void *buf, size_t len);
+/*
+ * A new anonymous temporary file, open for reading and writing, in $TMPDIR
+ * (else /tmp), already unlinked. NULL with errno set when it cannot be made.
+ * (tmpfile() ignores TMPDIR.)
+ */
+FILE *tmpfile_open(void);
 
 /* Joins dir and a relative path; absolute paths are returned as copies. */
 char *path_join(const char *dir, const char *path);

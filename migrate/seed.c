@@ -208,17 +208,21 @@ static void sql_progress(void *ctx, long long done, long long total, long long r
 	seed_progress(P->m, P->s, P->t0, &P->last, rows, done, total);
 }
 
+/* outer: inside seed --rerun's transaction, which the caller begins and ends */
 static enum migrate_result apply_sql(migrate *m, const struct migration *s, long long t0,
-				     struct migrate_error *err)
+				     int outer, struct migrate_error *err)
 {
 	struct sql_progress P = { m, s, t0, t0 };
 	/* seeds are data: a transaction covers them on every database, MySQL too */
-	int tx = s->up.transaction;
+	struct db_tx t = DB_TX_INIT;
 	long long rows = 0;
 	char *rec = NULL, *down = NULL;
 
-	if (tx && db_begin(m, err))
-		return err->code;
+	if (!outer) {
+		db_tx_add(m, &t, s->path, s->text, &s->up);
+		if (db_tx_begin(m, &t, s->up.transaction, err))
+			return err->code;
+	}
 	if (db_run_section(m, s->path, s->text, &s->up, &rows, sql_progress, &P, err))
 		goto fail;
 	rec = sql_undo_record(m);
@@ -227,15 +231,15 @@ static enum migrate_result apply_sql(migrate *m, const struct migration *s, long
 	down = migration_down_text(s);
 	if (down && seed_undo_put(m, s->filename, 1, down, err))
 		goto fail;
-	if (seed_history_insert(m, s, now_ms() - t0, rows, err) || (tx && db_commit(m, err)))
+	if (seed_history_insert(m, s, now_ms() - t0, rows, err) || (!outer && db_tx_commit(m, &t, err)))
 		goto fail;
 	free(rec);
 	free(down);
 	emit(m, MIGRATE_EVENT_SEEDED, s->version, s->filename, s->path, now_ms() - t0, rows);
 	return MIGRATE_OK;
 fail:
-	if (tx)
-		db_rollback(m);
+	if (!outer)
+		db_tx_rollback(m, &t);
 	free(rec);
 	free(down);
 	return err->code;
@@ -261,6 +265,7 @@ struct load {
 	const char *gen_key;  /* the key column the database fills, or NULL */
 	struct driver_load *ld;
 	FILE *keys;           /* spooled key lines */
+	int keys_errno;       /* the first failed write to keys, or 0 */
 	long long nkeylines;
 	int range_open;       /* a run of consecutive integer keys not yet written */
 	long long lo, hi;
@@ -285,13 +290,31 @@ static long row_line(const struct load *L, long long row)
 	return (long)row + 1;
 }
 
+/* Notes the first failed write to the spool (a full temporary directory). */
+static void spool_check(struct load *L, int ok)
+{
+	if (!ok && !L->keys_errno)
+		L->keys_errno = errno ? errno : EIO;
+}
+
 static void spool_range(struct load *L)
 {
 	if (!L->range_open)
 		return;
-	fprintf(L->keys, "r\t%lld\t%lld\n", L->lo, L->hi);
+	spool_check(L, fprintf(L->keys, "r\t%lld\t%lld\n", L->lo, L->hi) > 0);
 	L->nkeylines++;
 	L->range_open = 0;
+}
+
+/* The error for a spool that could not be written: the keys are the undo, so nothing is applied. */
+static int spool_failed(struct load *L)
+{
+	const char *dir = getenv("TMPDIR");
+
+	merr_set(L->err, MIGRATE_EFAIL,
+		 "%s: cannot write the keys of the loaded rows (its undo record) to a temporary file in '%s': %s; nothing was applied",
+		 L->s->path, dir && *dir ? dir : "/tmp", strerror(L->keys_errno));
+	return 1;
 }
 
 /* A plain decimal integer (no sign games, no leading zeros) that fits. */
@@ -335,7 +358,7 @@ static void spool_key(struct load *L, size_t n, const char *const *v)
 		key_escape(&L->sb, v[i], strlen(v[i]));
 	}
 	strbuf_addch(&L->sb, '\n');
-	fwrite(L->sb.buf, 1, L->sb.len, L->keys);
+	spool_check(L, fwrite(L->sb.buf, 1, L->sb.len, L->keys) == L->sb.len);
 	L->nkeylines++;
 }
 
@@ -444,11 +467,10 @@ static int header(struct load *L, long line, size_t n, char *const *fields)
 		emit(L->m, MIGRATE_EVENT_WARNING, L->s->version, L->s->filename, msg, 0, 0);
 		free(msg);
 	}
-	L->keys = tmpfile();
+	L->keys = tmpfile_open();
 	if (!L->keys) {
-		merr_set(L->err, MIGRATE_EFAIL, "%s: cannot create a temporary file for the keys: %s",
-			 L->s->path, strerror(errno));
-		return 1;
+		L->keys_errno = errno;
+		return spool_failed(L);
 	}
 	r = db_load_begin(L->m, L->s->name, (const char *const *)L->cols, (int)n, L->gen_key, generated_key, L,
 			  &L->ld, &derr);
@@ -508,6 +530,8 @@ static int csv_row(void *ctx, long line, size_t n, char *const *fields, const si
 			}
 			spool_key(L, j, k);
 		}
+		if (L->keys_errno)
+			return spool_failed(L);
 		r = db_load_row(L->m, L->ld, L->vals, L->lens, &derr);
 		if (r != DRIVER_OK)
 			return load_failed(L, r, &derr, line);
@@ -531,8 +555,13 @@ static enum migrate_result store_keys(struct load *L, long *nparts)
 	spool_range(L);
 	if (!L->keys)
 		return MIGRATE_OK;
-	fflush(L->keys);
+	spool_check(L, fflush(L->keys) == 0 && !ferror(L->keys));
+	if (L->keys_errno) {
+		spool_failed(L);
+		return L->err->code;
+	}
 	rewind(L->keys);
+	errno = 0;
 	while ((got = getline(&big, &cap, L->keys)) > 0) {
 		strbuf_add(&part, big, (size_t)got);
 		if (part.len >= SEED_KEYS_PART) {
@@ -541,6 +570,9 @@ static enum migrate_result store_keys(struct load *L, long *nparts)
 			part.len = 0;
 		}
 	}
+	if (!L->err->code && ferror(L->keys))
+		merr_set(L->err, MIGRATE_EFAIL, "%s: cannot read back the keys of the loaded rows from a temporary file: %s; nothing was applied",
+			 L->s->path, strerror(errno ? errno : EIO));
 	if (!L->err->code && part.len)
 		seed_undo_put(L->m, L->s->filename, ++*nparts, part.buf, L->err);
 	free(big);
@@ -573,7 +605,7 @@ static void load_release(struct load *L)
 }
 
 static enum migrate_result apply_csv(migrate *m, const struct migration *s, long long t0,
-				     struct migrate_error *err)
+				     int outer, struct migrate_error *err)
 {
 	struct load L;
 	struct driver_error derr = { "", -1 };
@@ -592,7 +624,7 @@ static enum migrate_result apply_csv(migrate *m, const struct migration *s, long
 	L.s = s;
 	L.err = err;
 	L.t0 = L.last_progress = t0;
-	if (db_begin(m, err))
+	if (!outer && db_begin(m, err))
 		return err->code;
 	res = csvread_file(s->path, csv_row, progress, &L, &line, msg, sizeof(msg));
 	if (res < 0) {
@@ -627,6 +659,10 @@ static enum migrate_result apply_csv(migrate *m, const struct migration *s, long
 			goto fail;
 		}
 	}
+	if (L.keys_errno) {
+		spool_failed(&L);
+		goto fail;
+	}
 	if (store_keys(&L, &nparts))
 		goto fail;
 	strbuf_addstr(&rec, "csv\n");
@@ -639,7 +675,7 @@ static enum migrate_result apply_csv(migrate *m, const struct migration *s, long
 	}
 	strbuf_addf(&rec, "\n%ld\n", nparts);
 	if (seed_undo_put(m, s->filename, 0, rec.buf, err) ||
-	    seed_history_insert(m, s, now_ms() - t0, rows, err) || db_commit(m, err))
+	    seed_history_insert(m, s, now_ms() - t0, rows, err) || (!outer && db_commit(m, err)))
 		goto fail;
 	strbuf_release(&rec);
 	load_release(&L);
@@ -650,19 +686,20 @@ fail:
 		db_load_abort(m, L.ld);
 		L.ld = NULL;
 	}
-	db_rollback(m);
+	if (!outer)
+		db_rollback(m);
 	strbuf_release(&rec);
 	load_release(&L);
 	return err->code;
 }
 
-static enum migrate_result apply_seed(migrate *m, const struct migration *s,
+static enum migrate_result apply_seed(migrate *m, const struct migration *s, int outer,
 				      struct migrate_error *err)
 {
 	long long t0 = now_ms();
 
 	emit(m, MIGRATE_EVENT_SEEDING, s->version, s->filename, s->path, 0, 0);
-	return s->csv ? apply_csv(m, s, t0, err) : apply_sql(m, s, t0, err);
+	return s->csv ? apply_csv(m, s, t0, outer, err) : apply_sql(m, s, t0, outer, err);
 }
 
 /* ---- undo ----------------------------------------------------------------------- */
@@ -789,7 +826,7 @@ static enum migrate_result undo_csv(migrate *m, const char *name, char *rec, str
  * as stored, with ${uuid:KEY} as they were when it was applied.
  */
 static enum migrate_result undo_sql(migrate *m, const char *name, const struct migration *file,
-				    char *rec, int *begun, struct migrate_error *err)
+				    char *rec, struct db_tx *t, int outer, struct migrate_error *err)
 {
 	struct placeholders saved = m->ph, run = m->ph;
 	struct migration stored;
@@ -830,12 +867,18 @@ static enum migrate_result undo_sql(migrate *m, const char *name, const struct m
 			 s ? "" : " (and its file is gone)");
 		goto out;
 	}
-	if (s->down.transaction) {
-		if (db_begin(m, err))
-			goto out;
-		*begun = 1;
-	}
 	label = xstrdup(file ? file->path : name);
+	if (!file && db_check_section(m, label, s->text, &s->down, "down", s->down.transaction, err)) {
+		free(label);
+		goto out;
+	}
+	if (!outer) {
+		db_tx_add(m, t, label, s->text, &s->down);
+		if (db_tx_begin(m, t, s->down.transaction, err)) {
+			free(label);
+			goto out;
+		}
+	}
 	m->ph = run;
 	db_run_section(m, label, s->text, &s->down, NULL, NULL, NULL, err);
 	run = m->ph;
@@ -850,11 +893,11 @@ out:
 }
 
 static enum migrate_result undo_seed(migrate *m, const char *name, const struct migration *file,
-				     struct migrate_error *err)
+				     int outer, struct migrate_error *err)
 {
 	long long t0 = now_ms();
 	char *rec = NULL;
-	int begun = 0;
+	struct db_tx t = DB_TX_INIT;
 
 	emit(m, MIGRATE_EVENT_ROLLING_BACK, file ? file->version : NULL, name, file ? file->path : NULL, 0, 0);
 	if (seed_undo_get(m, name, 0, &rec, err))
@@ -864,29 +907,29 @@ static enum migrate_result undo_seed(migrate *m, const char *name, const struct 
 			merr_set(err, MIGRATE_EFAIL, "seed %s cannot be undone: no record of the rows it inserted", name);
 			goto fail;
 		}
-		if (db_begin(m, err))
+		if (!outer && db_tx_begin(m, &t, 1, err))
 			goto fail;
-		begun = 1;
 		if (undo_csv(m, name, rec, err))
 			goto fail;
 	} else {
-		if (undo_sql(m, name, file && !file->csv ? file : NULL, rec, &begun, err))
+		if (undo_sql(m, name, file && !file->csv ? file : NULL, rec, &t, outer, err))
 			goto fail;
 	}
-	if (seed_undo_delete(m, name, err) || seed_history_delete(m, name, err) || (begun && db_commit(m, err)))
+	if (seed_undo_delete(m, name, err) || seed_history_delete(m, name, err) ||
+	    (!outer && db_tx_commit(m, &t, err)))
 		goto fail;
 	free(rec);
 	emit(m, MIGRATE_EVENT_ROLLED_BACK, file ? file->version : NULL, name, file ? file->path : NULL,
 	     now_ms() - t0, 0);
 	return MIGRATE_OK;
 fail:
-	if (begun)
-		db_rollback(m);
+	if (!outer)
+		db_tx_rollback(m, &t);
 	free(rec);
 	return err->code;
 }
 
-/* ---- the command ---------------------------------------------------------------- */
+/* ---- seed --rerun ----------------------------------------------------------------- */
 
 static const struct migration *find_file(const struct migration_set *seeds, const char *filename)
 {
@@ -897,6 +940,109 @@ static const struct migration *find_file(const struct migration_set *seeds, cons
 			return &seeds->v[i];
 	return NULL;
 }
+
+
+/*
+ * A rerun is all-or-nothing. Seeds are data, so where every section it
+ * runs can run in a transaction (no transaction:false), every undo and
+ * every load of the run go in one transaction: a bad new file (a short CSV
+ * row, a rejected value) rolls the undo back too, and the old rows, the
+ * seeds' records and their undo records are as they were. Elsewhere the
+ * new files are checked whole before anything is undone.
+ */
+static int rerun_atomic(struct seed_row *const *undo_rows, size_t nundo,
+			const struct migration_set *seeds, const struct migration *const *todo, size_t ntodo)
+{
+	size_t i;
+
+	for (i = 0; i < nundo; i++) {
+		const struct migration *s = find_file(seeds, undo_rows[i]->name);
+		if (s && !s->csv && s->down.present && !s->down.transaction)
+			return 0;
+	}
+	for (i = 0; i < ntodo; i++)
+		if (!todo[i]->csv && !todo[i]->up.transaction)
+			return 0;
+	return 1;
+}
+
+static void rerun_in_one_transaction(migrate *m, struct seed_row *const *undo_rows, size_t nundo,
+				     const struct migration_set *seeds, const struct migration *const *todo,
+				     size_t ntodo, struct migrate_error *err)
+{
+	struct db_tx t = DB_TX_INIT;
+	size_t i, n;
+
+	for (i = 0; i < nundo; i++) {
+		const struct migration *s = find_file(seeds, undo_rows[i]->name);
+		if (s && !s->csv)
+			db_tx_add(m, &t, s->path, s->text, &s->down);
+	}
+	for (i = 0; i < ntodo; i++)
+		if (!todo[i]->csv)
+			db_tx_add(m, &t, todo[i]->path, todo[i]->text, &todo[i]->up);
+	if (db_tx_begin(m, &t, 1, err))
+		return;
+	for (i = 0; i < nundo && !err->code; i++)
+		undo_seed(m, undo_rows[i]->name, find_file(seeds, undo_rows[i]->name), 1, err);
+	for (i = 0; i < ntodo && !err->code; i++)
+		apply_seed(m, todo[i], 1, err);
+	if (!err->code)
+		db_tx_commit(m, &t, err);
+	else
+		db_tx_rollback(m, &t);
+	if (err->code) {
+		n = strlen(err->message);
+		snprintf(err->message + n, sizeof(err->message) - n,
+			 "; seed --rerun undoes and applies in one transaction, so it was all rolled back: every seed and its rows are as they were");
+	}
+}
+
+/* A CSV row's width against its header's, for validate_seed. */
+struct csv_shape {
+	const struct migration *s;
+	struct migrate_error *err;
+	size_t ncols;
+};
+
+static int csv_shape_row(void *ctx, long line, size_t n, char *const *fields, const size_t *lens)
+{
+	struct csv_shape *c = ctx;
+
+	(void)fields;
+	(void)lens;
+	if (!c->ncols) {
+		c->ncols = n;
+		return 0;
+	}
+	if (n != c->ncols) {
+		merr_set(c->err, MIGRATE_EFAIL, "%s:%ld: %zu field%s, but the header names %zu column%s", c->s->path,
+			 line, n, n == 1 ? "" : "s", c->ncols, c->ncols == 1 ? "" : "s");
+		return 1;
+	}
+	return 0;
+}
+
+/* Checks a seed file whole without running it: its statements split, a CSV's every row parses. */
+static enum migrate_result validate_seed(migrate *m, const struct migration *s, struct migrate_error *err)
+{
+	struct csv_shape c = { s, err, 0 };
+	char msg[512];
+	long line;
+	int r;
+
+	if (!s->csv)
+		return MIGRATE_OK; /* parsed and split when it was read; placeholders checked */
+	r = csvread_file(s->path, csv_shape_row, NULL, &c, &line, msg, sizeof(msg));
+	if (r < 0)
+		return merr_set(err, line ? MIGRATE_EFAIL : MIGRATE_EUSAGE, "%s:%s", s->path, line ? msg + 5 : msg);
+	if (!err->code && !c.ncols)
+		merr_set(err, MIGRATE_EUSAGE, "%s: empty: a CSV seed starts with a header row naming the columns", s->path);
+	(void)m;
+	return err->code;
+}
+
+/* ---- the command ---------------------------------------------------------------- */
 
 /* Applied seeds, latest first: by applied_at, then seed order, both descending. */
 static int cmp_latest(const void *a, const void *b)
@@ -919,7 +1065,10 @@ enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *
 	struct seed_history h;
 	size_t i, k, done = 0;
 	int undo = opt && (opt->undo > 0 || opt->undo_all), rerun = opt && opt->rerun;
-	char *redo = NULL; /* rerun: which seeds were undone, to apply again */
+	char *redo = NULL; /* rerun: which seeds are undone, to apply again */
+	struct seed_row **undo_rows = NULL;
+	const struct migration **todo = NULL;
+	size_t nundo = 0, ntodo = 0;
 
 	merr_clear(err);
 	memset(&h, 0, sizeof(h));
@@ -943,6 +1092,13 @@ enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *
 			goto out;
 		}
 	}
+	/* a COMMIT in a seed, and the like: a file error, found before anything runs */
+	for (i = 0; i < seeds.n; i++) {
+		const struct migration *s = &seeds.v[i];
+		if (!s->csv && (db_check_section(m, s->path, s->text, &s->up, "up", s->up.transaction, err) ||
+				db_check_section(m, s->path, s->text, &s->down, "down", s->down.transaction, err)))
+			goto out;
+	}
 	/* every placeholder of what is about to run is checked before anything runs */
 	for (i = 0; !undo && i < seeds.n; i++) {
 		const struct migration *s = &seeds.v[i];
@@ -962,7 +1118,7 @@ enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *
 		for (i = 0; i < h.n && n > 0; i++) {
 			if (!wanted(opt, h.v[i].name))
 				continue;
-			if (undo_seed(m, h.v[i].name, find_file(&seeds, h.v[i].name), err))
+			if (undo_seed(m, h.v[i].name, find_file(&seeds, h.v[i].name), 0, err))
 				goto out;
 			done++;
 			n--;
@@ -972,9 +1128,10 @@ enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *
 		goto out;
 	}
 
+	/* seed --rerun: undo, latest first, the applied seeds whose files changed (or the named ones) */
+	redo = xcalloc(seeds.n + 1, 1);
+	undo_rows = xcalloc(h.n + 1, sizeof(*undo_rows));
 	if (rerun) {
-		/* undo, latest first, the applied seeds whose files changed (or the named ones) */
-		redo = xcalloc(seeds.n + 1, 1);
 		if (h.n > 1)
 			qsort(h.v, h.n, sizeof(*h.v), cmp_latest);
 		for (i = 0; i < h.n; i++) {
@@ -982,20 +1139,18 @@ enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *
 			int changed = s && h.v[i].checksum && strcmp(h.v[i].checksum, s->checksum) != 0;
 			if (!s || !(opt->nnames ? wanted(opt, s->filename) : changed))
 				continue;
-			if (undo_seed(m, h.v[i].name, s, err))
-				goto out;
+			undo_rows[nundo++] = &h.v[i];
 			redo[s - seeds.v] = 1;
 		}
-		seed_history_release(&h);
-		if (seed_history_load(m, &h, err))
-			goto out;
 	}
+	/* ... then apply, in order, those and the pending ones */
+	todo = xcalloc(seeds.n + 1, sizeof(*todo));
 	for (i = 0; i < seeds.n; i++) {
 		const struct migration *s = &seeds.v[i];
 		const struct seed_row *row = seed_history_find(&h, s->filename);
-		if (!wanted(opt, s->filename) && !(redo && redo[i]))
+		if (!wanted(opt, s->filename) && !redo[i])
 			continue;
-		if (row && !(m->opt.dry_run && redo && redo[i])) {
+		if (row && !redo[i]) {
 			if (row->checksum && strcmp(row->checksum, s->checksum) != 0) {
 				char *msg = xasprintf("%s changed since it was applied; it is not applied again "
 						      "('seed --rerun' undoes and applies it)", s->path);
@@ -1004,14 +1159,33 @@ enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *
 			}
 			continue;
 		}
-		if (apply_seed(m, s, err))
+		todo[ntodo++] = s;
+	}
+	if (nundo) {
+		if (rerun_atomic(undo_rows, nundo, &seeds, todo, ntodo)) {
+			rerun_in_one_transaction(m, undo_rows, nundo, &seeds, todo, ntodo, err);
+			done = err->code ? 0 : ntodo;
+			goto out;
+		}
+		/* a section runs outside a transaction: check each new file whole before undoing anything */
+		for (i = 0; i < ntodo; i++)
+			if (validate_seed(m, todo[i], err))
+				goto out;
+		for (i = 0; i < nundo; i++)
+			if (undo_seed(m, undo_rows[i]->name, find_file(&seeds, undo_rows[i]->name), 0, err))
+				goto out;
+	}
+	for (i = 0; i < ntodo; i++) {
+		if (apply_seed(m, todo[i], 0, err))
 			goto out;
 		done++;
 	}
-	if (!done)
+	if (!done && !err->code)
 		emit(m, MIGRATE_EVENT_NOTICE, NULL, NULL, "nothing to seed: every seed is applied", 0, 0);
 out:
 	free(redo);
+	free(undo_rows);
+	free(todo);
 	db_unlock(m);
 	seed_history_release(&h);
 	migration_set_release(&seeds);

@@ -630,6 +630,195 @@ START_TEST(norm_changes_with_literal_or_keyword)
 }
 END_TEST
 
+
+/* ---- splitting as the database's own client does (issue 12) ------------------------ */
+
+/*
+ * sqlite3_complete(), which the sqlite3 shell splits with: inside a trigger
+ * only "; END ;" ends it, so a column named end (valid SQLite) and CASE ...
+ * END in the body keep it whole. Each case here was run through the shell.
+ */
+START_TEST(sqlite_trigger_with_a_column_named_end)
+{
+	SPLIT(SQLITE,
+	      "CREATE TABLE x (id INTEGER, end INTEGER);\n"
+	      "CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE x SET end = 1 WHERE id = new.id; END;\n"
+	      "SELECT 2;",
+	      { "CREATE TABLE x (id INTEGER, end INTEGER)", 1 },
+	      { "CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE x SET end = 1 WHERE id = new.id; END", 2 },
+	      { "SELECT 2", 3 });
+	SPLIT(SQLITE,
+	      "CREATE TRIGGER t AFTER INSERT ON x BEGIN\n"
+	      "  UPDATE x SET end = CASE WHEN new.end > 0 THEN 1 END;\n"
+	      "  SELECT end FROM x WHERE end IN (SELECT end FROM x);\n"
+	      "END ;\nSELECT 3;",
+	      { "CREATE TRIGGER t AFTER INSERT ON x BEGIN\n"
+		"  UPDATE x SET end = CASE WHEN new.end > 0 THEN 1 END;\n"
+		"  SELECT end FROM x WHERE end IN (SELECT end FROM x);\n"
+		"END", 1 },
+	      { "SELECT 3", 5 });
+	/* a comment between "; END" and ';' changes nothing */
+	SPLIT(SQLITE, "CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END /* c */ ;SELECT 2;",
+	      { "CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END", 1 }, { "SELECT 2", 1 });
+}
+END_TEST
+
+/* psql: a ';' inside parentheses never ends a statement (a multi-action rule). */
+START_TEST(postgres_rule_with_parenthesised_actions)
+{
+	SPLIT(PG,
+	      "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (NEW.id); INSERT INTO b VALUES (NEW.id + 1));\n"
+	      "INSERT INTO t VALUES (1);",
+	      { "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (NEW.id); INSERT INTO b VALUES (NEW.id + 1))", 1 },
+	      { "INSERT INTO t VALUES (1)", 2 });
+	/* psql counts BEGIN ... END (and CASE inside it) in CREATE [OR REPLACE] FUNCTION/PROCEDURE only */
+	SPLIT(PG,
+	      "CREATE OR REPLACE PROCEDURE p(x int) LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN x > 0 THEN 1 END; SELECT 2; END;\n"
+	      "SELECT 3;",
+	      { "CREATE OR REPLACE PROCEDURE p(x int) LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN x > 0 THEN 1 END; SELECT 2; END", 1 },
+	      { "SELECT 3", 2 });
+	/* an unbalanced ')' is ignored, as psql does */
+	SPLIT(PG, "SELECT 1);SELECT 2;", { "SELECT 1)", 1 }, { "SELECT 2", 1 });
+}
+END_TEST
+
+/*
+ * MySQL without DELIMITER: inside a routine, BEGIN/END/CASE after '.', ','
+ * '(' , an operator or a word a name follows are column names. (With
+ * DELIMITER the delimiter alone splits, as in the mysql client.)
+ */
+START_TEST(mysql_routine_with_columns_named_end_and_begin)
+{
+	SPLIT(MY,
+	      "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN\n"
+	      "  SET NEW.end = CASE WHEN NEW.id > 0 THEN 1 ELSE 0 END;\n"
+	      "  SET NEW.begin = 2;\n"
+	      "  UPDATE y SET end = NEW.id, begin = 1 WHERE end IS NULL AND (end, id) = (1, 2);\n"
+	      "END;\nSELECT 1;",
+	      { "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN\n"
+		"  SET NEW.end = CASE WHEN NEW.id > 0 THEN 1 ELSE 0 END;\n"
+		"  SET NEW.begin = 2;\n"
+		"  UPDATE y SET end = NEW.id, begin = 1 WHERE end IS NULL AND (end, id) = (1, 2);\n"
+		"END", 1 },
+	      { "SELECT 1", 6 });
+	/* blocks still nest: ELSE BEGIN, a label, END IF, END CASE */
+	SPLIT(MY,
+	      "CREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; ELSE BEGIN SELECT 2; END; END IF; "
+	      "lbl: BEGIN CASE 1 WHEN 1 THEN SELECT 3; END CASE; END lbl; END;SELECT 4;",
+	      { "CREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; ELSE BEGIN SELECT 2; END; END IF; "
+		"lbl: BEGIN CASE 1 WHEN 1 THEN SELECT 3; END CASE; END lbl; END", 1 },
+	      { "SELECT 4", 1 });
+}
+END_TEST
+
+/* A lone CR ends a line (as in the markers); CRLF is one line break, not two. */
+START_TEST(cr_and_crlf_line_breaks)
+{
+	enum sql_dialect d;
+
+	for (d = SQLITE; d <= MY; d++) {
+		SPLIT(d, "SELECT 1;\rSELECT 2;\r\nSELECT 3;\r\n-- c\rSELECT 4;",
+		      { "SELECT 1", 1 }, { "SELECT 2", 2 }, { "SELECT 3", 3 }, { "SELECT 4", 5 });
+		/* a CR inside a string is the string's, and counts as a line */
+		SPLIT(d, "SELECT 'a\rb';\nSELECT 2;", { "SELECT 'a\rb'", 1 }, { "SELECT 2", 3 });
+	}
+}
+END_TEST
+
+/* checksum_sql reads every line ending inside a token as LF, as it always did. */
+START_TEST(norm_reads_line_endings_as_lf)
+{
+	enum sql_dialect d;
+
+	for (d = SQLITE; d <= MY; d++) {
+		char *a = norm_of(d, "SELECT 'a\nb';\nSELECT 2;");
+		char *b = norm_of(d, "SELECT 'a\rb';\rSELECT 2;");
+		char *c = norm_of(d, "SELECT 'a\r\nb';\r\nSELECT 2;");
+		ck_assert_str_eq(a, b);
+		ck_assert_str_eq(a, c);
+		free(a);
+		free(b);
+		free(c);
+	}
+}
+END_TEST
+
+/* ---- classifying statements --------------------------------------------------------- */
+
+static void classify_is(int at, enum sql_dialect d, const char *sql, enum sql_stmt_kind want,
+			const char *what)
+{
+	char got[64] = "?";
+	enum sql_stmt_kind k = sqllex_classify(sql, strlen(sql), d, got, sizeof(got));
+
+	ck_assert_msg(k == want, "line %d (%s): '%s' is kind %d, want %d", at, dialect_name(d), sql, (int)k,
+		      (int)want);
+	if (what)
+		ck_assert_msg(strcmp(got, what) == 0, "line %d (%s): '%s' names '%s', want '%s'", at,
+			      dialect_name(d), sql, got, what);
+}
+
+#define CLASSIFY(d, sql, kind, what) classify_is(__LINE__, (d), (sql), (kind), (what))
+
+START_TEST(classify_transaction_control)
+{
+	enum sql_dialect d;
+
+	for (d = SQLITE; d <= MY; d++) {
+		CLASSIFY(d, "COMMIT", SQL_STMT_TX_CONTROL, "COMMIT");
+		CLASSIFY(d, "commit work", SQL_STMT_TX_CONTROL, "commit");
+		CLASSIFY(d, "-- x\n/* y */ ROLLBACK", SQL_STMT_TX_CONTROL, "ROLLBACK");
+		CLASSIFY(d, "ROLLBACK TO SAVEPOINT a", SQL_STMT_OTHER, NULL);
+		CLASSIFY(d, "ROLLBACK TRANSACTION TO a", SQL_STMT_OTHER, NULL);
+		CLASSIFY(d, "ROLLBACK WORK TO SAVEPOINT a", SQL_STMT_OTHER, NULL);
+		CLASSIFY(d, "SAVEPOINT a", SQL_STMT_OTHER, NULL);
+		CLASSIFY(d, "RELEASE SAVEPOINT a", SQL_STMT_OTHER, NULL);
+		CLASSIFY(d, "BEGIN", SQL_STMT_TX_CONTROL, "BEGIN");
+		CLASSIFY(d, "CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; COMMIT; END", SQL_STMT_OTHER, NULL);
+		CLASSIFY(d, "SELECT 'COMMIT'", SQL_STMT_OTHER, NULL);
+		CLASSIFY(d, "committed_rows", SQL_STMT_OTHER, NULL);
+	}
+	CLASSIFY(SQLITE, "BEGIN IMMEDIATE TRANSACTION", SQL_STMT_TX_CONTROL, "BEGIN");
+	CLASSIFY(SQLITE, "END TRANSACTION", SQL_STMT_TX_CONTROL, "END");
+	CLASSIFY(PG, "END", SQL_STMT_TX_CONTROL, "END");
+	CLASSIFY(PG, "ABORT", SQL_STMT_TX_CONTROL, "ABORT");
+	CLASSIFY(PG, "start  transaction isolation level serializable", SQL_STMT_TX_CONTROL, "start  transaction");
+	CLASSIFY(PG, "BEGIN ISOLATION LEVEL SERIALIZABLE", SQL_STMT_TX_CONTROL, "BEGIN");
+	CLASSIFY(PG, "PREPARE TRANSACTION 'x'", SQL_STMT_TX_CONTROL, "PREPARE TRANSACTION");
+	CLASSIFY(PG, "PREPARE q AS SELECT 1", SQL_STMT_OTHER, NULL);
+	CLASSIFY(PG, "DO $$ BEGIN COMMIT; END $$", SQL_STMT_OTHER, NULL);
+	CLASSIFY(MY, "START TRANSACTION", SQL_STMT_TX_CONTROL, "START TRANSACTION");
+	CLASSIFY(MY, "BEGIN WORK", SQL_STMT_TX_CONTROL, "BEGIN");
+	CLASSIFY(MY, "BEGIN NOT ATOMIC SELECT 1; END", SQL_STMT_OTHER, NULL);
+	CLASSIFY(MY, "END", SQL_STMT_OTHER, NULL);
+	CLASSIFY(MY, "START SLAVE", SQL_STMT_OTHER, NULL);
+	CLASSIFY(SQLITE, "START TRANSACTION", SQL_STMT_OTHER, NULL);
+}
+END_TEST
+
+START_TEST(classify_sqlite_settings)
+{
+	CLASSIFY(SQLITE, "PRAGMA foreign_keys=OFF", SQL_STMT_FK_OFF, "PRAGMA foreign_keys");
+	CLASSIFY(SQLITE, "pragma foreign_keys = 0", SQL_STMT_FK_OFF, NULL);
+	CLASSIFY(SQLITE, "PRAGMA foreign_keys('false')", SQL_STMT_FK_OFF, NULL);
+	CLASSIFY(SQLITE, "PRAGMA main.foreign_keys = no", SQL_STMT_FK_OFF, NULL);
+	CLASSIFY(SQLITE, "PRAGMA foreign_keys = ON", SQL_STMT_FK_ON, NULL);
+	CLASSIFY(SQLITE, "PRAGMA foreign_keys=true", SQL_STMT_FK_ON, NULL);
+	CLASSIFY(SQLITE, "PRAGMA foreign_keys", SQL_STMT_OTHER, NULL);
+	CLASSIFY(SQLITE, "PRAGMA foreign_key_check", SQL_STMT_OTHER, NULL);
+	CLASSIFY(SQLITE, "PRAGMA defer_foreign_keys = ON", SQL_STMT_OTHER, NULL);
+	CLASSIFY(SQLITE, "PRAGMA legacy_alter_table = ON", SQL_STMT_OTHER, NULL);
+	CLASSIFY(SQLITE, "PRAGMA journal_mode = WAL", SQL_STMT_NO_TX, "PRAGMA journal_mode");
+	CLASSIFY(SQLITE, "PRAGMA journal_mode", SQL_STMT_OTHER, NULL);
+	CLASSIFY(SQLITE, "PRAGMA synchronous=OFF", SQL_STMT_NO_TX, "PRAGMA synchronous");
+	CLASSIFY(SQLITE, "PRAGMA wal_checkpoint(TRUNCATE)", SQL_STMT_NO_TX, "PRAGMA wal_checkpoint");
+	CLASSIFY(SQLITE, "VACUUM", SQL_STMT_NO_TX, "VACUUM");
+	/* not SQLite's settings elsewhere */
+	CLASSIFY(PG, "VACUUM", SQL_STMT_OTHER, NULL);
+	CLASSIFY(MY, "PRAGMA foreign_keys=OFF", SQL_STMT_OTHER, NULL);
+}
+END_TEST
+
 Suite *sqllex_suite(void)
 {
 	Suite *s = suite_create("sqllex");
@@ -668,6 +857,12 @@ Suite *sqllex_suite(void)
 	tcase_add_test(tc, mysql_double_dash_needs_space);
 	tcase_add_test(tc, mysql_backtick_identifiers);
 	tcase_add_test(tc, mysql_executable_comment_is_code);
+	tcase_add_test(tc, sqlite_trigger_with_a_column_named_end);
+	tcase_add_test(tc, postgres_rule_with_parenthesised_actions);
+	tcase_add_test(tc, mysql_routine_with_columns_named_end_and_begin);
+	tcase_add_test(tc, cr_and_crlf_line_breaks);
+	tcase_add_test(tc, classify_transaction_control);
+	tcase_add_test(tc, classify_sqlite_settings);
 	suite_add_tcase(s, tc);
 
 	tcase_add_test(te, unterminated_string_names_its_line);
@@ -679,6 +874,7 @@ Suite *sqllex_suite(void)
 	tcase_add_test(tn, norm_exact_form);
 	tcase_add_test(tn, norm_ignores_comments_and_whitespace);
 	tcase_add_test(tn, norm_changes_with_literal_or_keyword);
+	tcase_add_test(tn, norm_reads_line_endings_as_lf);
 	suite_add_tcase(s, tn);
 	return s;
 }

@@ -25,6 +25,7 @@ Suite *reliability_suite(void);
 Suite *output_suite(void);
 Suite *seed_unit_suite(void);
 Suite *seed_suite(void);
+Suite *sqlsafety_suite(void);
 
 int main(void)
 {
@@ -43,6 +44,7 @@ int main(void)
 		srunner_add_suite(sr, dump_suite());
 		srunner_add_suite(sr, reliability_suite());
 		srunner_add_suite(sr, seed_suite());
+		srunner_add_suite(sr, sqlsafety_suite());
 	} else {
 		sr = srunner_create(util_suite());
 		srunner_add_suite(sr, config_suite());

@@ -205,8 +205,8 @@ static int offset_line(const char *stmt, size_t len, long offset, int line)
 
 	if (offset < 0)
 		return line;
-	for (i = 0; i < offset && (size_t)i < len; i++)
-		if (stmt[i] == '\n')
+	for (i = 0; i < offset && (size_t)i < len; i++) /* LF, CRLF or a lone CR, as the lexer counts */
+		if (stmt[i] == '\n' || (stmt[i] == '\r' && ((size_t)i + 1 >= len || stmt[i + 1] != '\n')))
 			line++;
 	return line;
 }

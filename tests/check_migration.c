@@ -481,6 +481,40 @@ START_TEST(parse_crlf_and_lf_same_checksum)
 }
 END_TEST
 
+/* The text that runs keeps a lone CR; CRLF as each client reads it; the checksum reads LF. */
+START_TEST(parse_keeps_a_lone_cr_and_skips_a_bom)
+{
+	static const char lf[] = "-- migrate:up\nSELECT 'a\nb';\n";
+	static const char cr[] = "-- migrate:up\nSELECT 'a\rb';\n";
+	static const char crlf[] = "-- migrate:up\r\nSELECT 'a\r\nb';\r\n";
+	static const char bom[] = "\xEF\xBB\xBF-- migrate:up\nSELECT 'a\nb';\n";
+	struct migrate_error err;
+	struct migration a, b, c, d;
+
+	PARSE_OK(lf, SQLITE, &a, &err);
+	PARSE_OK(cr, SQLITE, &b, &err);
+	ck_assert_str_eq(a.checksum, b.checksum);
+	ck_assert_str_eq(a.checksum_sql, b.checksum_sql);
+	SECTION_IS(b, b.up, "SELECT 'a\rb';\n", 2);
+	migration_release(&b);
+	PARSE_OK(crlf, MY, &b, &err);
+	SECTION_IS(b, b.up, "SELECT 'a\nb';\n", 2);
+	migration_release(&b);
+	PARSE_OK(crlf, PG, &c, &err);
+	SECTION_IS(c, c.up, "SELECT 'a\r\nb';\r\n", 2);
+	ck_assert_str_eq(a.checksum, c.checksum);
+	PARSE_OK(bom, SQLITE, &d, &err);
+	SECTION_IS(d, d.up, "SELECT 'a\nb';\n", 2);
+	ck_assert_str_eq(a.checksum_sql, d.checksum_sql);
+	migration_release(&d);
+	ck_assert_int_eq(parse_as("\xEF\xBB\xBFINSERT INTO t VALUES (1);\n", SQLITE, 1, &d, &err), MIGRATE_OK);
+	SECTION_IS(d, d.up, "INSERT INTO t VALUES (1);\n", 1);
+	migration_release(&d);
+	migration_release(&a);
+	migration_release(&c);
+}
+END_TEST
+
 START_TEST(parse_comment_edit_keeps_checksum_sql)
 {
 	static const char orig[] =
@@ -969,6 +1003,7 @@ Suite *migration_suite(void)
 	tcase_add_test(tp, parse_nul_byte_is_error);
 	tcase_add_test(tp, parse_lexer_error_names_file_line);
 	tcase_add_test(tp, parse_crlf_and_lf_same_checksum);
+	tcase_add_test(tp, parse_keeps_a_lone_cr_and_skips_a_bom);
 	tcase_add_test(tp, parse_comment_edit_keeps_checksum_sql);
 	tcase_add_test(tp, parse_statement_edit_changes_checksum_sql);
 	tcase_add_test(tp, parse_seed_without_markers_is_one_up_section);

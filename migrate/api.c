@@ -69,18 +69,10 @@ enum migrate_result migrate_open(const struct migrate_options *options, migrate 
 				   &m->migs, err))
 			goto fail;
 		/* placeholders included: an unknown one is a file error, found before anything runs */
-		for (i = 0; i < m->migs.n; i++) {
-			const struct migration *mig = &m->migs.v[i];
-			int tddl = (m->cfg.drv->caps & DRIVER_CAP_TRANSACTIONAL_DDL) != 0;
-			if (db_check_placeholders(m, mig->path, mig->text, &mig->up, err) ||
-			    db_check_placeholders(m, mig->path, mig->text, &mig->down, err))
+		for (i = 0; i < m->migs.n; i++)
+			if (db_check_placeholders(m, m->migs.v[i].path, m->migs.v[i].text, &m->migs.v[i].up, err) ||
+			    db_check_placeholders(m, m->migs.v[i].path, m->migs.v[i].text, &m->migs.v[i].down, err))
 				goto fail;
-			/* a COMMIT in a section migrate wraps in a transaction, and the like */
-			if (db_check_section(m, mig->path, mig->text, &mig->up, "up", tddl && mig->up.transaction, err) ||
-			    db_check_section(m, mig->path, mig->text, &mig->down, "down",
-					     tddl && mig->down.transaction, err))
-				goto fail;
-		}
 		if (db_connect(m, err))
 			goto fail;
 	}

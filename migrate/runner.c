@@ -254,6 +254,15 @@ static enum migrate_result up_locked(migrate *m, const struct migrate_up_options
 		emit(m, MIGRATE_EVENT_NOTICE, NULL, NULL, "nothing to migrate: the database is up to date", 0, 0);
 		goto out;
 	}
+	/*
+	 * A COMMIT in a section migrate wraps in a transaction, and the like: a
+	 * file error before any migration runs. Only what is about to run is
+	 * checked, so a file applied long ago never blocks a run.
+	 */
+	for (i = 0; i < ntodo; i++)
+		if (db_check_section(m, todo[i]->path, todo[i]->text, &todo[i]->up, "up",
+				     opt->single_transaction || runs_in_transaction(m, &todo[i]->up), err))
+			goto out;
 	if (opt->single_transaction) {
 		if (!(m->cfg.drv->caps & DRIVER_CAP_TRANSACTIONAL_DDL)) {
 			merr_set(err, MIGRATE_EUSAGE,
@@ -407,6 +416,10 @@ static enum migrate_result down_locked(migrate *m, const struct migrate_down_opt
 		const struct history_row *r = targets[i];
 		src[i] = down_source(m, r, &tmp[i], err);
 		if (err->code)
+			goto out;
+		if (src[i] && src[i] != &tmp[i] &&
+		    db_check_section(m, src[i]->path, src[i]->text, &src[i]->down, "down",
+				     runs_in_transaction(m, &src[i]->down), err))
 			goto out;
 		if (!src[i] || !section_can_undo(m, src[i]->text, &src[i]->down)) {
 			merr_set(err, MIGRATE_EFAIL,

@@ -1092,11 +1092,14 @@ enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *
 			goto out;
 		}
 	}
-	/* a COMMIT in a seed, and the like: a file error, found before anything runs */
+	/* a COMMIT in a seed about to run, and the like: a file error, found before anything runs */
 	for (i = 0; i < seeds.n; i++) {
 		const struct migration *s = &seeds.v[i];
-		if (!s->csv && (db_check_section(m, s->path, s->text, &s->up, "up", s->up.transaction, err) ||
-				db_check_section(m, s->path, s->text, &s->down, "down", s->down.transaction, err)))
+		const struct seed_row *row = seed_history_find(&h, s->filename);
+		int up = !undo && wanted(opt, s->filename) && (!row || rerun);
+		int down = row && (undo || rerun) && wanted(opt, s->filename);
+		if (!s->csv && ((up && db_check_section(m, s->path, s->text, &s->up, "up", s->up.transaction, err)) ||
+				(down && db_check_section(m, s->path, s->text, &s->down, "down", s->down.transaction, err))))
 			goto out;
 	}
 	/* every placeholder of what is about to run is checked before anything runs */

@@ -727,23 +727,65 @@ static enum sql_stmt_kind classify_pragma(const char *s, size_t len, size_t pos,
 	return SQL_STMT_OTHER;
 }
 
-enum sql_stmt_kind sqllex_classify(const char *stmt, size_t len, enum sql_dialect dialect,
-				   char *what, size_t whatlen)
+/*
+ * PostgreSQL's statements that "cannot run inside a transaction block":
+ * CREATE [UNIQUE] INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX ...
+ * CONCURRENTLY, REINDEX DATABASE/SYSTEM, CREATE/DROP DATABASE and
+ * TABLESPACE, ALTER SYSTEM. The server refuses them itself; finding them
+ * first means no migration of the run has run yet.
+ */
+static enum sql_stmt_kind classify_pg_no_tx(const char *stmt, size_t len, size_t pos, struct token first,
+					    char *what, size_t whatlen)
 {
-	size_t pos = 0;
-	struct token first = next_token(stmt, len, &pos, dialect), t;
+	struct token t = next_token(stmt, len, &pos, SQL_DIALECT_POSTGRES), u;
+	int create = tok_is(first, "CREATE"), drop = tok_is(first, "DROP");
+
+	if (((create || drop) && (tok_is(t, "DATABASE") || tok_is(t, "TABLESPACE"))) ||
+	    (tok_is(first, "ALTER") && tok_is(t, "SYSTEM")) ||
+	    (tok_is(first, "REINDEX") && (tok_is(t, "DATABASE") || tok_is(t, "SYSTEM")))) {
+		set_what(what, whatlen, first, t);
+		return SQL_STMT_NO_TX;
+	}
+	if (create && tok_is(t, "UNIQUE"))
+		t = next_token(stmt, len, &pos, SQL_DIALECT_POSTGRES);
+	if (t.n == 1 && t.p[0] == '(' && tok_is(first, "REINDEX")) { /* REINDEX (options) */
+		while (t.n && !(t.n == 1 && t.p[0] == ')'))
+			t = next_token(stmt, len, &pos, SQL_DIALECT_POSTGRES);
+		t = next_token(stmt, len, &pos, SQL_DIALECT_POSTGRES);
+	}
+	if (((create || drop) && tok_is(t, "INDEX")) ||
+	    (tok_is(first, "REINDEX") && (tok_is(t, "INDEX") || tok_is(t, "TABLE") || tok_is(t, "SCHEMA")))) {
+		u = next_token(stmt, len, &pos, SQL_DIALECT_POSTGRES);
+		if (tok_is(u, "CONCURRENTLY")) {
+			set_what(what, whatlen, first, u);
+			return SQL_STMT_NO_TX;
+		}
+	}
+	return SQL_STMT_OTHER;
+}
+
+static enum sql_stmt_kind classify_no_tx(const char *stmt, size_t len, enum sql_dialect dialect, size_t pos,
+					 struct token first, char *what, size_t whatlen)
+{
 	int pg = dialect == SQL_DIALECT_POSTGRES, lite = dialect == SQL_DIALECT_SQLITE;
 
-	if (what && whatlen)
-		what[0] = '\0';
-	if (!first.word)
-		return SQL_STMT_OTHER;
 	if (lite && tok_is(first, "PRAGMA"))
 		return classify_pragma(stmt, len, pos, first, what, whatlen);
-	if (lite && tok_is(first, "VACUUM")) {
+	if ((lite || pg) && tok_is(first, "VACUUM")) {
 		set_what(what, whatlen, first, first);
 		return SQL_STMT_NO_TX;
 	}
+	if (pg)
+		return classify_pg_no_tx(stmt, len, pos, first, what, whatlen);
+	return SQL_STMT_OTHER;
+}
+
+static enum sql_stmt_kind classify_tx(const char *stmt, size_t len, enum sql_dialect dialect, size_t pos,
+				      struct token first, char *what, size_t whatlen)
+{
+	struct token t;
+	int pg = dialect == SQL_DIALECT_POSTGRES, lite = dialect == SQL_DIALECT_SQLITE;
+
 	if (tok_is(first, "COMMIT") || ((pg || lite) && tok_is(first, "END")) || (pg && tok_is(first, "ABORT"))) {
 		set_what(what, whatlen, first, first);
 		return SQL_STMT_TX_CONTROL;
@@ -780,4 +822,19 @@ enum sql_stmt_kind sqllex_classify(const char *stmt, size_t len, enum sql_dialec
 		return SQL_STMT_TX_CONTROL;
 	}
 	return SQL_STMT_OTHER;
+}
+
+enum sql_stmt_kind sqllex_classify(const char *stmt, size_t len, enum sql_dialect dialect,
+				   char *what, size_t whatlen)
+{
+	size_t pos = 0;
+	struct token first = next_token(stmt, len, &pos, dialect);
+	enum sql_stmt_kind k;
+
+	if (what && whatlen)
+		what[0] = '\0';
+	if (!first.word)
+		return SQL_STMT_OTHER;
+	k = classify_tx(stmt, len, dialect, pos, first, what, whatlen);
+	return k != SQL_STMT_OTHER ? k : classify_no_tx(stmt, len, dialect, pos, first, what, whatlen);
 }

@@ -60,8 +60,11 @@ enum sql_stmt_kind {
 	 */
 	SQL_STMT_TX_CONTROL,
 	/*
-	 * SQLite refuses or silently ignores it inside a transaction: VACUUM,
-	 * PRAGMA journal_mode = ..., PRAGMA synchronous = ..., PRAGMA wal_checkpoint.
+	 * The database refuses or silently ignores it inside a transaction.
+	 * SQLite: VACUUM, PRAGMA journal_mode = ..., PRAGMA synchronous = ...,
+	 * PRAGMA wal_checkpoint. PostgreSQL: VACUUM, CREATE/DROP INDEX
+	 * CONCURRENTLY, REINDEX ... CONCURRENTLY, REINDEX DATABASE/SYSTEM,
+	 * CREATE/DROP DATABASE and TABLESPACE, ALTER SYSTEM.
 	 */
 	SQL_STMT_NO_TX,
 	SQL_STMT_FK_OFF, /* SQLite: PRAGMA foreign_keys = OFF (0, false, no) */

@@ -796,6 +796,25 @@ START_TEST(classify_transaction_control)
 }
 END_TEST
 
+START_TEST(classify_postgres_statements_outside_transactions)
+{
+	CLASSIFY(PG, "VACUUM ANALYZE t", SQL_STMT_NO_TX, "VACUUM");
+	CLASSIFY(PG, "CREATE INDEX CONCURRENTLY i ON t (x)", SQL_STMT_NO_TX, "CREATE INDEX CONCURRENTLY");
+	CLASSIFY(PG, "create unique index concurrently i ON t (x)", SQL_STMT_NO_TX, "create unique index concurrently");
+	CLASSIFY(PG, "DROP INDEX CONCURRENTLY i", SQL_STMT_NO_TX, "DROP INDEX CONCURRENTLY");
+	CLASSIFY(PG, "REINDEX (VERBOSE) TABLE CONCURRENTLY t", SQL_STMT_NO_TX, NULL);
+	CLASSIFY(PG, "REINDEX DATABASE d", SQL_STMT_NO_TX, "REINDEX DATABASE");
+	CLASSIFY(PG, "CREATE DATABASE d", SQL_STMT_NO_TX, "CREATE DATABASE");
+	CLASSIFY(PG, "DROP TABLESPACE s", SQL_STMT_NO_TX, "DROP TABLESPACE");
+	CLASSIFY(PG, "ALTER SYSTEM SET work_mem = '1MB'", SQL_STMT_NO_TX, "ALTER SYSTEM");
+	CLASSIFY(PG, "CREATE INDEX i ON t (x)", SQL_STMT_OTHER, NULL);
+	CLASSIFY(PG, "CREATE TABLE concurrently (x int)", SQL_STMT_OTHER, NULL);
+	CLASSIFY(PG, "REINDEX TABLE t", SQL_STMT_OTHER, NULL);
+	CLASSIFY(PG, "ALTER DATABASE d SET x = 1", SQL_STMT_OTHER, NULL);
+	CLASSIFY(MY, "CREATE DATABASE d", SQL_STMT_OTHER, NULL);
+}
+END_TEST
+
 START_TEST(classify_sqlite_settings)
 {
 	CLASSIFY(SQLITE, "PRAGMA foreign_keys=OFF", SQL_STMT_FK_OFF, "PRAGMA foreign_keys");
@@ -814,7 +833,7 @@ START_TEST(classify_sqlite_settings)
 	CLASSIFY(SQLITE, "PRAGMA wal_checkpoint(TRUNCATE)", SQL_STMT_NO_TX, "PRAGMA wal_checkpoint");
 	CLASSIFY(SQLITE, "VACUUM", SQL_STMT_NO_TX, "VACUUM");
 	/* not SQLite's settings elsewhere */
-	CLASSIFY(PG, "VACUUM", SQL_STMT_OTHER, NULL);
+	CLASSIFY(MY, "VACUUM", SQL_STMT_OTHER, NULL);
 	CLASSIFY(MY, "PRAGMA foreign_keys=OFF", SQL_STMT_OTHER, NULL);
 }
 END_TEST
@@ -863,6 +882,7 @@ Suite *sqllex_suite(void)
 	tcase_add_test(tc, cr_and_crlf_line_breaks);
 	tcase_add_test(tc, classify_transaction_control);
 	tcase_add_test(tc, classify_sqlite_settings);
+	tcase_add_test(tc, classify_postgres_statements_outside_transactions);
 	suite_add_tcase(s, tc);
 
 	tcase_add_test(te, unterminated_string_names_its_line);

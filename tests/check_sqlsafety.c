@@ -259,6 +259,28 @@ START_TEST(sqlite_statements_that_do_not_work_in_a_transaction_are_refused)
 }
 END_TEST
 
+/* PostgreSQL refuses these in a transaction block: found before the first migration runs. */
+START_TEST(postgres_statements_outside_a_transaction_block_are_refused_first)
+{
+	struct run r;
+
+	if (!is("postgres"))
+		return;
+	mig("1_first.sql", "-- migrate:up\nCREATE TABLE first (x INTEGER);\n-- migrate:down\nDROP TABLE first;\n");
+	mig("2_index.sql", "-- migrate:up\nCREATE TABLE v (id INTEGER);\nCREATE INDEX CONCURRENTLY v_id ON v (id);\n"
+			    "-- migrate:down\nDROP TABLE v;\n");
+	r = CLI("up");
+	expect(&r, 2, "CONCURRENTLY in a transaction");
+	expect_in(r.err, "2_index.sql:3: 'CREATE INDEX CONCURRENTLY'", "stderr");
+	expect_in(r.err, "transaction:false", "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("first"), 0);
+	mig("2_index.sql", "-- migrate:up transaction:false\nCREATE TABLE v (id INTEGER);\nCREATE INDEX CONCURRENTLY v_id ON v (id);\n"
+			    "-- migrate:down\nDROP TABLE v;\n");
+	run_ok(CLI("up"), "up with transaction:false");
+}
+END_TEST
+
 /* ---- transaction control in a transactional section (SPEC section 5) ------------- */
 
 START_TEST(commit_in_a_transactional_section_is_refused_before_anything_runs)
@@ -693,6 +715,7 @@ Suite *sqlsafety_suite(void)
 	tcase_add_test(tc, sqlite_rebuild_that_breaks_a_foreign_key_fails_and_rolls_back);
 	tcase_add_test(tc, sqlite_foreign_keys_off_outside_a_transaction_are_put_back);
 	tcase_add_test(tc, sqlite_statements_that_do_not_work_in_a_transaction_are_refused);
+	tcase_add_test(tc, postgres_statements_outside_a_transaction_block_are_refused_first);
 	tcase_add_test(tc, commit_in_a_transactional_section_is_refused_before_anything_runs);
 	tcase_add_test(tc, bodies_and_savepoints_are_not_transaction_control);
 	tcase_add_test(tc, statements_split_as_the_client_splits_them);

@@ -241,7 +241,7 @@ static int mysql_name_here(const struct lexer *lx, const char *w, size_t n)
 	if (!p[1] && (p[0] == ',' || p[0] == '(' || (is_op_char((unsigned char)p[0]) && p[0] != ':')))
 		return 1; /* "lbl: BEGIN" is a labelled block */
 	if (word_in(p, strlen(p), before_name))
-		return 1;
+		return !(word_is(w, n, "BEGIN") && strcmp(p, "AS") == 0); /* MariaDB's Oracle mode: AS BEGIN */
 	return word_is(w, n, "END") && (strcmp(p, "THEN") == 0 || strcmp(p, "ELSE") == 0);
 }
 

@@ -701,6 +701,9 @@ START_TEST(mysql_routine_with_columns_named_end_and_begin)
 		"  UPDATE y SET end = NEW.id, begin = 1 WHERE end IS NULL AND (end, id) = (1, 2);\n"
 		"END", 1 },
 	      { "SELECT 1", 6 });
+	/* MariaDB's Oracle mode: AS BEGIN opens the body */
+	SPLIT(MY, "CREATE PROCEDURE p AS BEGIN SELECT 1; SELECT 2; END;SELECT 3;",
+	      { "CREATE PROCEDURE p AS BEGIN SELECT 1; SELECT 2; END", 1 }, { "SELECT 3", 1 });
 	/* blocks still nest: ELSE BEGIN, a label, END IF, END CASE */
 	SPLIT(MY,
 	      "CREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; ELSE BEGIN SELECT 2; END; END IF; "

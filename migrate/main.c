@@ -868,14 +868,15 @@ int main(int argc, char **argv)
 	}
 	r = c.cmd->fn(&c, nrest, rest);
 out:
+	/* output cut short (a full disk behind '>') must not pass for success */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && r == 0) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "cannot write to standard output: %s", strerror(errno ? errno : EIO));
+		output_error(c.out, MIGRATE_EFAIL, msg);
+		r = MIGRATE_EFAIL;
+	}
 	migrate_close(c.m);
 	output_free(c.out);
 	free(rest);
-	/* output cut short (a full disk behind '>') must not pass for success */
-	if ((fflush(stdout) != 0 || ferror(stdout)) && r == 0) {
-		fprintf(stderr, "migrate: error: cannot write to standard output: %s\n",
-			strerror(errno ? errno : EIO));
-		r = MIGRATE_EFAIL;
-	}
 	return r;
 }

@@ -7,7 +7,10 @@
  * Every input is copied into a buffer of exactly len bytes, without a NUL,
  * so the sanitizers catch a read past the end.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <check.h>
+#include <ctype.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -663,6 +666,69 @@ START_TEST(sqlite_trigger_with_a_column_named_end)
 }
 END_TEST
 
+/*
+ * The sqlite3 shell gathers lines until sqlite3_complete() says the text
+ * holds a whole statement. Random files built from tricky statements
+ * (columns named end and begin, CASE ... END and ';' in strings inside
+ * triggers) must split exactly where it does.
+ */
+START_TEST(sqlite_splits_where_sqlite3_complete_does)
+{
+	static const char *const parts[] = {
+		"CREATE TABLE x (id INTEGER, end INTEGER, begin TEXT, \"case\" INT)",
+		"CREATE TRIGGER t1 AFTER INSERT ON x BEGIN UPDATE x SET end = 1 WHERE id = new.id; END",
+		"CREATE TRIGGER t2 AFTER INSERT ON x BEGIN UPDATE x SET end = CASE WHEN new.end > 0 THEN 1 ELSE 2 END; SELECT end, begin FROM x; END",
+		"CREATE TEMP TRIGGER t3 BEFORE DELETE ON x WHEN old.end IS NOT NULL BEGIN SELECT RAISE(ABORT, 'no; END'); END",
+		"CREATE TRIGGER t4 AFTER UPDATE ON x BEGIN INSERT INTO x (end) VALUES (CASE new.id WHEN 1 THEN 'a' END); END",
+		"SELECT CASE WHEN 1 THEN 2 END",
+		"INSERT INTO x (end, begin) VALUES (1, 'END;')",
+		"CREATE VIEW v AS SELECT end AS begin FROM x",
+		"CREATE TRIGGER t5 AFTER INSERT ON x BEGIN SELECT 1; -- END;\n SELECT 2; END",
+		"UPDATE x SET begin = 'x' WHERE end = 3",
+		"CREATE TRIGGER t6 AFTER INSERT ON x BEGIN SELECT 1; END /* c */",
+	};
+	static const char *const ends[] = { ";\n", ";", " ;\n", ";\r\n" };
+	unsigned seed = 7;
+	int trial;
+
+	for (trial = 0; trial < 200; trial++) {
+		struct strbuf sql = STRBUF_INIT, why = STRBUF_INIT;
+		struct sql_stmts st = { NULL, 0, 0 };
+		char err[256];
+		size_t i, k, n = 1 + (size_t)(rand_r(&seed) % 6), from = 0, got = 0;
+
+		for (i = 0; i < n; i++) {
+			strbuf_addstr(&sql, parts[rand_r(&seed) % (sizeof(parts) / sizeof(parts[0]))]);
+			strbuf_addstr(&sql, ends[rand_r(&seed) % (sizeof(ends) / sizeof(ends[0]))]);
+		}
+		ck_assert_int_eq(sqllex_split(sql.buf, sql.len, SQLITE, 1, &st, NULL, err, sizeof(err)), 0);
+		/* the shell's statements: up to each ';' at which sqlite3_complete() is true */
+		for (k = 0; k < sql.len && !why.len; k++) {
+			char *chunk;
+			size_t a;
+			if (sql.buf[k] != ';')
+				continue;
+			chunk = xstrndup(sql.buf + from, k + 1 - from);
+			if (sqlite3_complete(chunk)) {
+				for (a = from; a < k && isspace((unsigned char)sql.buf[a]); a++)
+					;
+				if (got >= st.n || st.v[got].off != a)
+					strbuf_addf(&why, "statement %zu: the shell starts one at '%.20s'", got, sql.buf + a);
+				got++;
+				from = k + 1;
+			}
+			free(chunk);
+		}
+		if (!why.len && got != st.n)
+			strbuf_addf(&why, "%zu statements, the shell has %zu", st.n, got);
+		sql_stmts_release(&st);
+		ck_assert_msg(!why.len, "%s in:\n%s", why.buf, sql.buf);
+		strbuf_release(&sql);
+		strbuf_release(&why);
+	}
+}
+END_TEST
+
 /* psql: a ';' inside parentheses never ends a statement (a multi-action rule). */
 START_TEST(postgres_rule_with_parenthesised_actions)
 {
@@ -880,6 +946,7 @@ Suite *sqllex_suite(void)
 	tcase_add_test(tc, mysql_backtick_identifiers);
 	tcase_add_test(tc, mysql_executable_comment_is_code);
 	tcase_add_test(tc, sqlite_trigger_with_a_column_named_end);
+	tcase_add_test(tc, sqlite_splits_where_sqlite3_complete_does);
 	tcase_add_test(tc, postgres_rule_with_parenthesised_actions);
 	tcase_add_test(tc, mysql_routine_with_columns_named_end_and_begin);
 	tcase_add_test(tc, cr_and_crlf_line_breaks);

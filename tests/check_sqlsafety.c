@@ -17,6 +17,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,6 +431,100 @@ START_TEST(statements_split_as_the_client_splits_them)
 }
 END_TEST
 
+/*
+ * psql is the reference for PostgreSQL: random files of tricky statements
+ * (parenthesised rule actions, BEGIN ATOMIC bodies with CASE, dollar
+ * quotes, strings and comments holding ';') must reach the server as the
+ * same statements, whether psql or migrate sends them. psql echoes what it
+ * sends (-e); migrate's dry run lists it.
+ */
+START_TEST(postgres_splits_as_psql_does)
+{
+	static const char *const parts[] = {
+		"CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (NEW.id); INSERT INTO b VALUES (NEW.id + 1))",
+		"CREATE OR REPLACE FUNCTION f(x int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN x > 0 THEN 1 ELSE 2 END; SELECT 3; END",
+		"CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO t VALUES (1); END",
+		"CREATE FUNCTION g() RETURNS int AS $$ BEGIN RETURN 1; END $$ LANGUAGE plpgsql",
+		"DO $d$ BEGIN PERFORM 1; END $d$",
+		"SELECT (1 + (2))",
+		"SELECT 'a;b', E'c\\';d', \"x;y\" FROM t",
+		"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION g()",
+		"CREATE TABLE t2 (id int, note text DEFAULT 'x;y', CHECK (id > 0))",
+		"SELECT CASE WHEN true THEN 1 END",
+		"CREATE VIEW v AS SELECT 1 /* ; */ AS x",
+	};
+	static const char *const ends[] = { ";\n", ";", " ;\n" };
+	unsigned seed = 11;
+	int trial;
+
+	if (!is("postgres"))
+		return;
+	for (trial = 0; trial < 25; trial++) {
+		struct strbuf sql = STRBUF_INIT, want = STRBUF_INIT, got = STRBUF_INIT;
+		size_t i, n = 1 + (size_t)(rand_r(&seed) % 5);
+		json_t *doc, *plan, *step, *stmts, *v;
+		json_error_t jerr;
+		char *cmd, *text, buf[4096];
+		struct run r;
+		FILE *p;
+
+		for (i = 0; i < n; i++) {
+			strbuf_addstr(&sql, parts[rand_r(&seed) % (sizeof(parts) / sizeof(parts[0]))]);
+			strbuf_addstr(&sql, ends[rand_r(&seed) % (sizeof(ends) / sizeof(ends[0]))]);
+		}
+		write_file(proj, "in.sql", sql.buf);
+		/* psql: the statements it sends, each echoed on its own lines; errors (no table t) do not matter */
+		cmd = xasprintf("psql '%s' -X -q -e -o /dev/null -v ON_ERROR_STOP=0 -f '%s/in.sql' 2>/dev/null", url, proj);
+		p = popen(cmd, "r");
+		ck_assert_ptr_nonnull(p);
+		while (fgets(buf, sizeof(buf), p))
+			strbuf_addstr(&want, buf);
+		ck_assert_int_eq(pclose(p), 0);
+		free(cmd);
+		/* migrate: the statements of its plan, as "statement;\n" with no blank before the ';' */
+		text = xasprintf("-- migrate:up\n%s", sql.buf);
+		mig("1_x.sql", text);
+		free(text);
+		r = CLI("--dry-run", "--format", "json", "up");
+		expect(&r, 0, "dry run");
+		doc = json_loads(r.out, 0, &jerr);
+		ck_assert_ptr_nonnull(doc);
+		plan = json_object_get(doc, "plan");
+		json_array_foreach(plan, i, step) {
+			size_t j;
+			if (strcmp(json_string_value(json_object_get(step, "action")), "up") != 0)
+				continue;
+			stmts = json_object_get(step, "sql");
+			json_array_foreach(stmts, j, v) {
+				const char *q = json_string_value(v);
+				if (strcmp(q, "BEGIN;") == 0 || strcmp(q, "COMMIT;") == 0 ||
+				    strncmp(q, "INSERT INTO \"schema_migrations\"", 31) == 0)
+					continue;
+				strbuf_addf(&got, "%s\n", q);
+			}
+		}
+		json_decref(doc);
+		run_free(&r);
+		/* psql echoes "stmt ;" as written: drop blanks before each line-ending ';' */
+		{
+			char *w = want.buf, *rd = want.buf;
+			for (; *rd; rd++) {
+				if (*rd == ';' && rd[1] == '\n')
+					while (w > want.buf && (w[-1] == ' ' || w[-1] == '\t'))
+						w--;
+				*w++ = *rd;
+			}
+			*w = '\0';
+		}
+		ck_assert_msg(strcmp(want.buf, got.buf) == 0, "psql sends:\n%s\nmigrate sends:\n%s\nfor:\n%s", want.buf,
+			      got.buf, sql.buf);
+		strbuf_release(&sql);
+		strbuf_release(&want);
+		strbuf_release(&got);
+	}
+}
+END_TEST
+
 /* ---- bytes: CR and the BOM ------------------------------------------------------------ */
 
 START_TEST(a_lone_cr_in_a_string_is_stored_as_cr)
@@ -719,6 +814,7 @@ Suite *sqlsafety_suite(void)
 	tcase_add_test(tc, commit_in_a_transactional_section_is_refused_before_anything_runs);
 	tcase_add_test(tc, bodies_and_savepoints_are_not_transaction_control);
 	tcase_add_test(tc, statements_split_as_the_client_splits_them);
+	tcase_add_test(tc, postgres_splits_as_psql_does);
 	tcase_add_test(tc, a_lone_cr_in_a_string_is_stored_as_cr);
 	tcase_add_test(tc, a_utf8_bom_before_the_marker_or_a_seed_is_skipped);
 	tcase_add_test(tc, rerun_with_a_bad_new_file_changes_nothing);

@@ -525,6 +525,102 @@ START_TEST(postgres_splits_as_psql_does)
 }
 END_TEST
 
+/*
+ * The mysql client is the reference for MySQL/MariaDB: with DELIMITER the
+ * delimiter alone ends a statement; strings and identifiers holding ';'
+ * (with backslash escapes) never do. (Without DELIMITER migrate goes
+ * further than the client, so routines need none; see sqllex.c.)
+ */
+START_TEST(mysql_splits_as_the_mysql_client_does)
+{
+	static const char *const parts[] = {
+		"CREATE TABLE tt (id INT, end INT, begin INT, note TEXT);\n",
+		"INSERT INTO tt (note) VALUES ('a;b'), (\"c\\\";d\"), ('e\\';f');\n",
+		"SELECT `x;y` FROM tt WHERE note = 'END;';\n",
+		"DELIMITER $$\nCREATE TRIGGER tr BEFORE INSERT ON tt FOR EACH ROW BEGIN SET NEW.end = CASE WHEN NEW.id > 0 THEN 1 END; SET NEW.begin = 2; END$$\nDELIMITER ;\n",
+		"DELIMITER //\nCREATE PROCEDURE pr() BEGIN IF 1 THEN SELECT 1; END IF; END //\nSELECT 2//\nDELIMITER ;\n",
+		"DO 1 ;\n",
+		"SET @a = 'x;y';SET @b = 2;\n",
+	};
+	unsigned seed = 5;
+	int trial;
+	const struct driver_settings *st = test_db_settings();
+
+	if (!is("mysql"))
+		return;
+	for (trial = 0; trial < 25; trial++) {
+		struct strbuf sql = STRBUF_INIT, echo = STRBUF_INIT, want = STRBUF_INIT, got = STRBUF_INIT;
+		size_t i, n = 1 + (size_t)(rand_r(&seed) % 5);
+		json_t *doc, *plan, *step, *stmts, *v;
+		json_error_t jerr;
+		char *cmd, *text, buf[4096];
+		const char *sep = "--------------\n", *p0, *p1;
+		struct run r;
+		FILE *p;
+
+		for (i = 0; i < n; i++)
+			strbuf_addstr(&sql, parts[rand_r(&seed) % (sizeof(parts) / sizeof(parts[0]))]);
+		write_file(proj, "in.sql", sql.buf);
+		/* the client, verbose: each statement it sends between two lines of dashes */
+		cmd = xasprintf("MYSQL_PWD='%s' mariadb -h '%s' -P %d -u '%s' '%s' -v -f < '%s/in.sql' 2>/dev/null",
+				st->password ? st->password : "", st->host, st->port, st->user, st->database, proj);
+		p = popen(cmd, "r");
+		ck_assert_ptr_nonnull(p);
+		while (fgets(buf, sizeof(buf), p))
+			strbuf_addstr(&echo, buf);
+		pclose(p);
+		free(cmd);
+		for (p0 = strstr(echo.buf ? echo.buf : "", sep); p0; p0 = strstr(p1 + strlen(sep), sep)) {
+			p0 += strlen(sep);
+			p1 = strstr(p0, sep);
+			if (!p1)
+				break;
+			strbuf_add(&want, p0, (size_t)(p1 - p0));
+		}
+		{
+			struct driver_conn *c = test_connect();
+			struct driver_error e;
+			test_driver()->exec(c, "DROP TABLE IF EXISTS tt", 23, NULL, &e);
+			test_driver()->exec(c, "DROP PROCEDURE IF EXISTS pr", 27, NULL, &e);
+			test_driver()->close(c);
+		}
+		/* migrate: the statements of its plan */
+		text = xasprintf("-- migrate:up\n%s", sql.buf);
+		mig("1_x.sql", text);
+		free(text);
+		r = CLI("--dry-run", "--format", "json", "up");
+		expect(&r, 0, "dry run");
+		doc = json_loads(r.out, 0, &jerr);
+		ck_assert_ptr_nonnull(doc);
+		plan = json_object_get(doc, "plan");
+		json_array_foreach(plan, i, step) {
+			size_t j;
+			if (strcmp(json_string_value(json_object_get(step, "action")), "up") != 0)
+				continue;
+			stmts = json_object_get(step, "sql");
+			json_array_foreach(stmts, j, v) {
+				const char *q = json_string_value(v);
+				size_t len = strlen(q);
+				if (strncmp(q, "INSERT INTO `schema_migrations`", 31) == 0 ||
+				    strncmp(q, "UPDATE `schema_migrations`", 26) == 0)
+					continue;
+				strbuf_add(&got, q, len && q[len - 1] == ';' ? len - 1 : len);
+				strbuf_addch(&got, '\n');
+			}
+		}
+		json_decref(doc);
+		run_free(&r);
+		ck_assert_msg(strcmp(strbuf_str(&want), strbuf_str(&got)) == 0,
+			      "the client sends:\n%s\nmigrate sends:\n%s\nfor:\n%s", strbuf_str(&want), strbuf_str(&got),
+			      sql.buf);
+		strbuf_release(&sql);
+		strbuf_release(&echo);
+		strbuf_release(&want);
+		strbuf_release(&got);
+	}
+}
+END_TEST
+
 /* ---- bytes: CR and the BOM ------------------------------------------------------------ */
 
 START_TEST(a_lone_cr_in_a_string_is_stored_as_cr)
@@ -815,6 +911,7 @@ Suite *sqlsafety_suite(void)
 	tcase_add_test(tc, bodies_and_savepoints_are_not_transaction_control);
 	tcase_add_test(tc, statements_split_as_the_client_splits_them);
 	tcase_add_test(tc, postgres_splits_as_psql_does);
+	tcase_add_test(tc, mysql_splits_as_the_mysql_client_does);
 	tcase_add_test(tc, a_lone_cr_in_a_string_is_stored_as_cr);
 	tcase_add_test(tc, a_utf8_bom_before_the_marker_or_a_seed_is_skipped);
 	tcase_add_test(tc, rerun_with_a_bad_new_file_changes_nothing);

@@ -467,8 +467,8 @@ static int header(struct load *L, long line, size_t n, char *const *fields)
 		emit(L->m, MIGRATE_EVENT_WARNING, L->s->version, L->s->filename, msg, 0, 0);
 		free(msg);
 	}
-	L->keys = tmpfile_open();
-	if (!L->keys) {
+	L->keys = L->npk ? tmpfile_open() : NULL; /* no key, nothing to spool */
+	if (L->npk && !L->keys) {
 		L->keys_errno = errno;
 		return spool_failed(L);
 	}

@@ -503,6 +503,11 @@ START_TEST(parse_keeps_a_lone_cr_and_skips_a_bom)
 	PARSE_OK(crlf, PG, &c, &err);
 	SECTION_IS(c, c.up, "SELECT 'a\r\nb';\r\n", 2);
 	ck_assert_str_eq(a.checksum, c.checksum);
+	migration_release(&a);
+	PARSE_OK(lf, PG, &a, &err); /* checksum_sql as before: every line ending read as LF */
+	ck_assert_str_eq(a.checksum_sql, c.checksum_sql);
+	migration_release(&a);
+	PARSE_OK(lf, SQLITE, &a, &err);
 	PARSE_OK(bom, SQLITE, &d, &err);
 	SECTION_IS(d, d.up, "SELECT 'a\nb';\n", 2);
 	ck_assert_str_eq(a.checksum_sql, d.checksum_sql);

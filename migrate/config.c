@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "config.h"
+#include "lint.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -772,6 +773,63 @@ static enum migrate_result load_placeholders(struct loader *ld)
 	return MIGRATE_OK;
 }
 
+/*
+ * [lint]: RULE-ID = error | warning | off, and enforce = true | false. Like
+ * [placeholders] it is global, and its values expand ${VAR}.
+ */
+static enum migrate_result load_lint(struct loader *ld)
+{
+	int nkeys = iniparser_getsecnkeys(ld->ini, "lint"), i, nrules = 0;
+	const struct migrate_lint_rule *rules = migrate_lint_rules();
+	const char **keys;
+	char msg[512];
+	enum migrate_result r = MIGRATE_OK;
+
+	while (rules[nrules].id)
+		nrules++;
+	ld->c->lint_enforce = 1;
+	ld->c->lint_severity = xmalloc((size_t)nrules);
+	memset(ld->c->lint_severity, -1, (size_t)nrules);
+	if (nkeys <= 0)
+		return MIGRATE_OK;
+	keys = xcalloc((size_t)nkeys, sizeof(*keys));
+	iniparser_getseckeys(ld->ini, "lint", keys);
+	for (i = 0; i < nkeys && r == MIGRATE_OK; i++) {
+		const char *key = strchr(keys[i], ':') ? strchr(keys[i], ':') + 1 : keys[i];
+		const char *raw = iniparser_getstring(ld->ini, keys[i], "");
+		int line = ini_line(ld->path, "lint", key), rule = lint_rule_index(key);
+		char *val = expand_vars(raw, getenv_lookup, NULL, msg, sizeof(msg));
+
+		if (!val) {
+			r = merr_set(ld->err, MIGRATE_EUSAGE, "%s:%d: in [lint] %s: %s", ld->path, line, key, msg);
+		} else if (strcmp(key, "enforce") == 0) {
+			if (strcasecmp(val, "true") == 0)
+				ld->c->lint_enforce = 1;
+			else if (strcasecmp(val, "false") == 0)
+				ld->c->lint_enforce = 0;
+			else
+				r = merr_set(ld->err, MIGRATE_EUSAGE, "%s:%d: [lint] enforce '%s' is not true or false",
+					     ld->path, line, val);
+		} else if (rule < 0) {
+			r = merr_set(ld->err, MIGRATE_EUSAGE,
+				     "%s:%d: unknown lint rule '%s' in [lint] (see 'migrate lint --rules')",
+				     ld->path, line, key);
+		} else if (strcasecmp(val, "error") == 0) {
+			ld->c->lint_severity[rule] = MIGRATE_LINT_ERROR;
+		} else if (strcasecmp(val, "warning") == 0) {
+			ld->c->lint_severity[rule] = MIGRATE_LINT_WARNING;
+		} else if (strcasecmp(val, "off") == 0) {
+			ld->c->lint_severity[rule] = MIGRATE_LINT_OFF;
+		} else {
+			r = merr_set(ld->err, MIGRATE_EUSAGE, "%s:%d: [lint] %s '%s' is not error, warning or off",
+				     ld->path, line, key, val);
+		}
+		free(val);
+	}
+	free(keys);
+	return r;
+}
+
 static int conn_index(const char *key)
 {
 	int k;
@@ -844,7 +902,7 @@ static void known_envs(dictionary *ini, struct strbuf *sb)
 
 	for (i = 0; i < n; i++) {
 		const char *s = iniparser_getsecname(ini, i);
-		if (!s || strcmp(s, "migrate") == 0 || strcmp(s, "placeholders") == 0)
+		if (!s || strcmp(s, "migrate") == 0 || strcmp(s, "placeholders") == 0 || strcmp(s, "lint") == 0)
 			continue;
 		strbuf_addf(sb, "%s%s", first ? "" : ", ", s);
 		first = 0;
@@ -897,6 +955,7 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 
 	out->env = lowercase(env);
 	out->lock_timeout = 60;
+	out->lint_enforce = 1;
 	have_file = file_exists(cfg_path);
 	if (!have_file && (explicit_cfg || (need_database && !url))) {
 		merr_set(err, MIGRATE_EUSAGE,
@@ -932,7 +991,7 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 		cfg_dir = path_dirname(cfg_path);
 		ld.path = out->path;
 		ld.section = out->env;
-		if (load_section(&ld, "migrate", 0) || load_placeholders(&ld))
+		if (load_section(&ld, "migrate", 0) || load_placeholders(&ld) || load_lint(&ld))
 			goto out;
 		if (iniparser_find_entry(ld.ini, out->env)) {
 			if (load_section(&ld, out->env, 1))
@@ -1098,6 +1157,7 @@ void config_release(struct config *c)
 	free(c->seeds_undo_table);
 	free(c->verify_url);
 	free(c->ignore);
+	free(c->lint_severity);
 	for (i = 0; i < c->nph; i++) {
 		free(c->ph_names[i]);
 		free(c->ph_values[i]);

@@ -70,6 +70,10 @@ struct config {
 	int lock_timeout;
 	int uuid_version;    /* ${uuid:KEY}: 1 (default), 4 or 7 */
 
+	/* [lint]: enforce (default 1) and each rule's severity as set (lint_severity[rule index], -1: default) */
+	int lint_enforce;
+	signed char *lint_severity;
+
 	/* [placeholders]: names (lowercase, as iniparser keeps keys) and expanded values */
 	char **ph_names;
 	char **ph_values;

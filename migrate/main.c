@@ -164,6 +164,9 @@ static int up_opt(struct cli *c, int ch, const char *arg, void *ctx)
 	case 's':
 		u->up.single_transaction = 1;
 		break;
+	case 'n':
+		u->up.no_lint = 1;
+		break;
 	}
 	return 0;
 }
@@ -174,9 +177,10 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 		{ "to", required_argument, NULL, 't' },
 		{ "out-of-order", no_argument, NULL, 'o' },
 		{ "single-transaction", no_argument, NULL, 's' },
+		{ "no-lint", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct up_ctx u = { { NULL, 0, 0 } };
+	struct up_ctx u = { { NULL, 0, 0, 0 } };
 	int r;
 
 	if ((r = parse_opts(c, argc, argv, "", longs, up_opt, &u)))
@@ -532,6 +536,58 @@ static int cmd_verify(struct cli *c, int argc, char **argv)
 	return r;
 }
 
+struct lint_ctx {
+	struct migrate_lint_options lo;
+	int rules;
+};
+
+static int lint_opt(struct cli *c, int ch, const char *arg, void *ctx)
+{
+	struct lint_ctx *l = ctx;
+
+	(void)c; (void)arg;
+	if (ch == 'a')
+		l->lo.all = 1;
+	else if (ch == 'r')
+		l->rules = 1;
+	return 0;
+}
+
+static int cmd_lint(struct cli *c, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "rules", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct lint_ctx l = { { 0, NULL, 0 }, 0 };
+	struct migrate_lint_report *rep = NULL;
+	int r;
+
+	if ((r = parse_opts(c, argc, argv, "", longs, lint_opt, &l)))
+		return r;
+	if (l.rules) {
+		if (optind < argc || l.lo.all)
+			return usage_error(c, "%s", "--rules takes nothing else");
+		output_begin(c->out, "lint");
+		output_lint_rules(c->out, migrate_lint_rules());
+		output_end(c->out, MIGRATE_OK);
+		return 0;
+	}
+	if (l.lo.all && optind < argc)
+		return usage_error(c, "%s", "give either --all or VERSION|FILE arguments");
+	l.lo.targets = (const char *const *)(argv + optind);
+	l.lo.ntargets = (size_t)(argc - optind);
+	if ((r = cli_open(c)))
+		return r;
+	output_begin(c->out, "lint");
+	r = migrate_lint(c->m, &l.lo, &rep, &c->err);
+	output_lint(c->out, rep);
+	output_end(c->out, r);
+	migrate_lint_report_free(rep);
+	return r ? fail(c) : 0;
+}
+
 static int cmd_create(struct cli *c, int argc, char **argv)
 {
 	int r;
@@ -652,11 +708,12 @@ static int cmd_help(struct cli *c, int argc, char **argv)
 }
 
 static const struct cmd commands[] = {
-	{ "up", cmd_up, NEEDS_DATABASE, "up [--to VERSION] [--out-of-order] [--single-transaction]",
+	{ "up", cmd_up, NEEDS_DATABASE, "up [--to VERSION] [--out-of-order] [--single-transaction] [--no-lint]",
 	  "apply pending migrations in version order",
 	  "  --to VERSION            apply pending migrations up to and including VERSION\n"
 	  "  --out-of-order          allow pending versions below the highest applied one\n"
-	  "  --single-transaction    apply them all in one transaction (not on MySQL)\n" },
+	  "  --single-transaction    apply them all in one transaction (not on MySQL)\n"
+	  "  --no-lint               apply even when lint finds an error-level hazard in them\n" },
 	{ "down", cmd_down, NEEDS_DATABASE, "down [N] [--to VERSION] [--all]",
 	  "roll back the last N applied migrations (default 1)",
 	  "  N                       how many to roll back, highest version first\n"
@@ -690,6 +747,12 @@ static const struct cmd commands[] = {
 	  "check that every pending migration rolls back and applies again to the same schema",
 	  "  --scratch-url URL       run on this database instead (created if missing); default:\n"
 	  "                          the environment's verify_url, else the configured database\n" },
+	{ "lint", cmd_lint, NEEDS_SETTINGS, "lint [--all] [VERSION|FILE...] | lint --rules",
+	  "check migrations for statements that lock, rewrite or break a live database",
+	  "  (none)                  the pending migrations (every one when the database is unreachable)\n"
+	  "  --all                   every migration\n"
+	  "  VERSION|FILE            only these migrations\n"
+	  "  --rules                 list the rules: id, databases, default severity\n" },
 	{ "create", cmd_create, NEEDS_SETTINGS, "create", "create the configured database", "" },
 	{ "drop", cmd_drop, NEEDS_SETTINGS, "drop --yes", "drop the configured database",
 	  "  --yes                   confirm: everything in the database is lost\n" },

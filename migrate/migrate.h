@@ -44,6 +44,8 @@ struct migrate_error {
 	char message[2048];       /* "file:line: what happened: the database's message" */
 };
 
+struct migrate_lint_finding;
+
 /* What the progress callback is told. */
 enum migrate_event_kind {
 	MIGRATE_EVENT_APPLYING,    /* a migration or seed is about to run */
@@ -60,6 +62,7 @@ enum migrate_event_kind {
 	MIGRATE_EVENT_PROBLEM,     /* the history is not sound: version and name say where, message what:
 				      "failed", "running", "missing", "changed" or "out_of_order";
 				      the error that follows says it all in words */
+	MIGRATE_EVENT_LINT,        /* up: a lint finding (finding is set; message is it as one line) */
 };
 
 struct migrate_event {
@@ -70,6 +73,7 @@ struct migrate_event {
 	long long duration_ms;
 	long long rows;
 	long long done, total; /* MIGRATE_EVENT_PROGRESS: bytes of the seed read, and its size */
+	const struct migrate_lint_finding *finding; /* MIGRATE_EVENT_LINT */
 };
 
 /* All pointers in an event are borrowed for the duration of the call. */
@@ -126,6 +130,13 @@ struct migrate_up_options {
 	const char *to;
 	int out_of_order;        /* allow pending versions below the highest applied one */
 	int single_transaction;  /* one transaction for all (transactional DDL only) */
+	/*
+	 * Skip lint. Otherwise up lints the migrations it is about to apply
+	 * and, unless [lint] enforce = false, refuses (MIGRATE_EFAIL, nothing
+	 * applied) when any has an error-level finding, telling each through a
+	 * MIGRATE_EVENT_LINT. With dry_run every finding is told.
+	 */
+	int no_lint;
 };
 
 struct migrate_down_options {
@@ -294,6 +305,65 @@ struct migrate_verify_report {
 enum migrate_result migrate_verify(migrate *m, const struct migrate_verify_options *opt,
 				   struct migrate_verify_report **report, struct migrate_error *err);
 void migrate_verify_report_free(struct migrate_verify_report *rep);
+
+/* ---- lint (SPEC section 12) ---- */
+
+enum migrate_lint_severity {
+	MIGRATE_LINT_OFF = 0,
+	MIGRATE_LINT_WARNING,
+	MIGRATE_LINT_ERROR,
+};
+
+/* "off", "warning" or "error". */
+const char *migrate_lint_severity_name(enum migrate_lint_severity s);
+
+struct migrate_lint_finding {
+	char *path;       /* the migration file */
+	int line;         /* the line of the statement (or of a bad ignore comment) */
+	char *version;    /* the migration's version and name */
+	char *name;
+	enum migrate_lint_severity severity; /* after [lint]; never OFF */
+	char *rule;       /* the rule's stable id, e.g. "pg-index-not-concurrent" */
+	char *message;    /* what happens */
+	char *fix;        /* the safe way to write it */
+};
+
+struct migrate_lint_options {
+	int all;                    /* the whole history; default: the pending migrations */
+	const char *const *targets; /* or only these: versions or migration files */
+	size_t ntargets;
+};
+
+struct migrate_lint_report {
+	struct migrate_lint_finding *findings; /* in file order */
+	size_t n;
+	size_t checked;   /* migrations linted */
+	size_t errors, warnings;
+	const char *scope; /* "pending", "all" (also when the database was unreachable) or "named"; static */
+};
+
+/*
+ * Lints migrations (SPEC section 12): the pending ones (connecting to read
+ * the history; when the database cannot be reached, every migration, with
+ * a warning saying so), every one with opt->all, or the named ones. Every
+ * migration before them is read too, so lint knows which tables existed.
+ * Needs no connection otherwise (open the handle with no_connect), and
+ * never returns MIGRATE_ECONNECT. *report is set whenever the lint ran (the
+ * caller frees it); MIGRATE_EFAIL when any finding is an error.
+ */
+enum migrate_result migrate_lint(migrate *m, const struct migrate_lint_options *opt,
+				 struct migrate_lint_report **report, struct migrate_error *err);
+void migrate_lint_report_free(struct migrate_lint_report *rep);
+
+struct migrate_lint_rule {
+	const char *id;
+	const char *dialects;   /* "postgres", "mysql", "sqlite", or several, comma-separated, or "all" */
+	enum migrate_lint_severity severity; /* the default */
+	const char *summary;
+};
+
+/* Every rule, ending with an entry whose id is NULL. Static. */
+const struct migrate_lint_rule *migrate_lint_rules(void);
 
 /* The names of the drivers this build has, NULL-terminated. Static. */
 const char *const *migrate_drivers(void);

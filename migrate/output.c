@@ -23,6 +23,7 @@ struct output {
 	json_t *events;  /* JSON mode: applied / rolled back / seeded items */
 	json_t *warnings;
 	json_t *problems; /* JSON mode: what is wrong with the history */
+	json_t *findings; /* JSON mode: lint findings (lint, and up when lint stops it) */
 	json_t *sql;     /* JSON mode with --dry-run: the statements */
 	json_t *plan;    /* JSON mode with --dry-run: one step per migration or seed, with its statements */
 	json_t *step;    /* the step being filled (borrowed from plan), NULL between steps */
@@ -77,6 +78,7 @@ void output_free(struct output *o)
 	json_decref(o->events);
 	json_decref(o->warnings);
 	json_decref(o->problems);
+	json_decref(o->findings);
 	json_decref(o->sql);
 	json_decref(o->plan);
 	free(o);
@@ -124,6 +126,16 @@ static void json_event(struct output *o, const char *action, const struct migrat
 	if (ev->kind == MIGRATE_EVENT_SEEDED)
 		json_object_set_new(item, "rows", json_integer(ev->rows));
 	json_array_append_new(o->events, item);
+}
+
+static void add_finding(struct output *o, const struct migrate_lint_finding *f)
+{
+	if (!o->findings)
+		o->findings = json_array();
+	json_array_append_new(o->findings,
+		json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:s}", "file", f->path, "line", f->line, "version", f->version,
+			  "name", f->name, "severity", migrate_lint_severity_name(f->severity), "rule", f->rule,
+			  "message", f->message, "fix", f->fix));
 }
 
 /* --dry-run in JSON: a step of the plan, to which the statements that follow belong. */
@@ -271,6 +283,14 @@ void output_event(void *ctx, const struct migrate_event *ev)
 			printf("%srecorded%s    %s %s (as applied, not run)\n", paint(o->color_out, GREEN),
 			       paint(o->color_out, RESET), ver, name);
 		break;
+	case MIGRATE_EVENT_LINT:
+		if (o->json) {
+			if (ev->finding)
+				add_finding(o, ev->finding);
+		} else if (!o->quiet || (ev->finding && ev->finding->severity == MIGRATE_LINT_ERROR)) {
+			fprintf(stderr, "%s\n", ev->message ? ev->message : "");
+		}
+		break;
 	case MIGRATE_EVENT_PROBLEM:
 		/* text mode: the error that follows names them all */
 		if (o->json) {
@@ -333,6 +353,8 @@ void output_end(struct output *o, enum migrate_result r)
 		json_object_set(o->doc, "warnings", o->warnings);
 	if (o->problems)
 		json_object_set(o->doc, "problems", o->problems);
+	if (o->findings)
+		json_object_set(o->doc, "findings", o->findings);
 	if (o->sql)
 		json_object_set(o->doc, "sql", o->sql);
 	if (o->dry_run)
@@ -486,4 +508,61 @@ void output_verify_diff(const struct output *o, const struct migrate_verify_repo
 	/* the details of the error just printed: on stderr with it, even when quiet */
 	if (rep && rep->diff && !o->json)
 		fprintf(stderr, "%s", rep->diff);
+}
+
+/* ---- lint ---- */
+
+void output_lint(struct output *o, const struct migrate_lint_report *rep)
+{
+	const char *what;
+	size_t i;
+
+	if (!rep)
+		return;
+	what = strcmp(rep->scope, "pending") == 0 ? "pending " : "";
+	if (o->json) {
+		json_object_set_new(o->doc, "scope", json_string(rep->scope));
+		json_object_set_new(o->doc, "checked", json_integer((json_int_t)rep->checked));
+		json_object_set_new(o->doc, "errors", json_integer((json_int_t)rep->errors));
+		json_object_set_new(o->doc, "warnings", json_integer((json_int_t)rep->warnings));
+		if (!o->findings)
+			o->findings = json_array();
+		for (i = 0; i < rep->n; i++)
+			add_finding(o, &rep->findings[i]);
+		return;
+	}
+	for (i = 0; i < rep->n; i++) {
+		const struct migrate_lint_finding *f = &rep->findings[i];
+		if (o->quiet && f->severity != MIGRATE_LINT_ERROR)
+			continue;
+		printf("%s:%d: %s%s%s: %s: %s; %s\n", f->path, f->line,
+		       paint(o->color_out, f->severity == MIGRATE_LINT_ERROR ? RED : YELLOW),
+		       migrate_lint_severity_name(f->severity), paint(o->color_out, RESET), f->rule, f->message, f->fix);
+	}
+	if (rep->checked == 0)
+		output_line(o, "nothing to lint: no %smigrations", what);
+	else if (rep->n == 0)
+		output_line(o, "no findings in %zu %smigration%s", rep->checked, what, rep->checked == 1 ? "" : "s");
+	else
+		output_line(o, "%zu error%s, %zu warning%s in %zu %smigration%s", rep->errors, rep->errors == 1 ? "" : "s",
+			    rep->warnings, rep->warnings == 1 ? "" : "s", rep->checked, what, rep->checked == 1 ? "" : "s");
+	fflush(stdout);
+}
+
+void output_lint_rules(struct output *o, const struct migrate_lint_rule *rules)
+{
+	json_t *a;
+
+	if (o->json) {
+		a = json_array();
+		for (; rules->id; rules++)
+			json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s}", "id", rules->id, "dialects", rules->dialects,
+							   "severity", migrate_lint_severity_name(rules->severity),
+							   "summary", rules->summary));
+		json_object_set_new(o->doc, "rules", a);
+		return;
+	}
+	for (; rules->id; rules++)
+		printf("%-37s %-16s %-8s %s\n", rules->id, rules->dialects, migrate_lint_severity_name(rules->severity),
+		       rules->summary);
 }

@@ -47,4 +47,14 @@ void output_verify(struct output *o, const struct migrate_verify_report *rep, en
 /* verify: the unified diff of a difference, on stderr (after the error line). */
 void output_verify_diff(const struct output *o, const struct migrate_verify_report *rep);
 
+/* lint: each finding and a summary line; JSON: scope, checked, errors, warnings, findings. */
+void output_lint(struct output *o, const struct migrate_lint_report *rep);
+/* lint --rules: the rule table (ends with an entry whose id is NULL). */
+void output_lint_rules(struct output *o, const struct migrate_lint_rule *rules);
+
+/* lint: each finding and a summary line; JSON: scope, checked, errors, warnings, findings. */
+void output_lint(struct output *o, const struct migrate_lint_report *rep);
+/* lint --rules: the rule table (ends with an entry whose id is NULL). */
+void output_lint_rules(struct output *o, const struct migrate_lint_rule *rules);
+
 #endif

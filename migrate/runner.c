@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "lint.h"
 
 /* ---- history checks ---------------------------------------------------------- */
 
@@ -263,6 +264,9 @@ static enum migrate_result up_locked(migrate *m, const struct migrate_up_options
 		if (db_check_section(m, todo[i]->path, todo[i]->text, &todo[i]->up, "up",
 				     opt->single_transaction || runs_in_transaction(m, &todo[i]->up), err))
 			goto out;
+	/* SPEC section 12: error-level lint findings stop the run before anything is applied */
+	if (lint_gate(m, todo, ntodo, opt->no_lint, err))
+		goto out;
 	if (opt->single_transaction) {
 		if (!(m->cfg.drv->caps & DRIVER_CAP_TRANSACTIONAL_DDL)) {
 			merr_set(err, MIGRATE_EUSAGE,
@@ -462,7 +466,7 @@ static enum migrate_result need_conn(migrate *m, struct migrate_error *err)
 enum migrate_result migrate_up(migrate *m, const struct migrate_up_options *opt,
 			       struct migrate_error *err)
 {
-	struct migrate_up_options none = { NULL, 0, 0 };
+	struct migrate_up_options none = { NULL, 0, 0, 0 };
 
 	if (need_conn(m, err))
 		return err->code;

@@ -312,7 +312,7 @@ static enum migrate_result verify_locked(migrate *m, struct migrate_verify_repor
 	before = xstrdup(start);
 	for (i = 0; i < ntodo; i++) {
 		const struct migration *mig = todo[i];
-		struct migrate_up_options up = { mig->version, 0, 0 };
+		struct migrate_up_options up = { mig->version, 0, 0, 1 };
 		struct migrate_down_options one = { 1, NULL, 0 };
 
 		if (runner_up_locked(m, &up, err) || db_dump_schema(m, &after, err))
@@ -347,7 +347,7 @@ static enum migrate_result verify_locked(migrate *m, struct migrate_verify_repor
 	/* SPEC's check: everything down to where we started, then everything up again */
 	{
 		struct migrate_down_options back = { 1, start_version, start_version == NULL };
-		struct migrate_up_options all = { NULL, 0, 0 };
+		struct migrate_up_options all = { NULL, 0, 0, 1 };
 
 		if (runner_down_locked(m, &back, err) || db_dump_schema(m, &now, err))
 			goto out;

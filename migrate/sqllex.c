@@ -56,6 +56,8 @@ struct lexer {
 
 	struct strbuf *norm;
 	int gap;            /* whitespace or a comment since the last token */
+	struct sql_tokens *toks; /* NULL unless sqllex_tokens */
+	size_t stmt_tok;    /* the current statement's first token */
 };
 
 static int is_word_start(unsigned char c)
@@ -111,6 +113,20 @@ static void norm_emit(struct lexer *lx, size_t from, size_t to)
 	}
 }
 
+static void tok_emit(struct lexer *lx, size_t from, int line, enum sql_token_kind kind)
+{
+	struct sql_tokens *t = lx->toks;
+
+	if (!t || from >= lx->i)
+		return;
+	xgrow(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
+	t->v[t->n].off = from;
+	t->v[t->n].len = lx->i - from;
+	t->v[t->n].line = line;
+	t->v[t->n].kind = kind;
+	t->n++;
+}
+
 static void count_lines(struct lexer *lx, size_t from, size_t to)
 {
 	size_t k;
@@ -123,6 +139,7 @@ static void count_lines(struct lexer *lx, size_t from, size_t to)
 static void reset_stmt(struct lexer *lx)
 {
 	lx->start = -1;
+	lx->stmt_tok = lx->toks ? lx->toks->n : 0;
 	lx->words = lx->deciding = lx->definer = lx->routine = 0;
 	lx->depth = lx->pending_end = 0;
 	lx->parens = lx->trigger = 0;
@@ -139,6 +156,11 @@ static void end_stmt(struct lexer *lx, struct sql_stmts *out)
 		st->off = (size_t)lx->start;
 		st->len = lx->sig_end - (size_t)lx->start;
 		st->line = lx->start_line;
+		st->tok = st->ntok = 0;
+		if (lx->toks) {
+			st->tok = lx->stmt_tok;
+			st->ntok = lx->toks->n - lx->stmt_tok;
+		}
 		if (lx->norm) {
 			strbuf_addstr(lx->norm, ";\n");
 			lx->gap = 0;
@@ -455,13 +477,15 @@ static void mark_start(struct lexer *lx)
 	}
 }
 
-int sqllex_split(const char *text, size_t len, enum sql_dialect dialect, int first_line,
-		 struct sql_stmts *out, struct strbuf *norm, char *errbuf, size_t errlen)
+static int scan(const char *text, size_t len, enum sql_dialect dialect, int first_line,
+		struct sql_stmts *out, struct strbuf *norm, struct sql_tokens *toks, char *errbuf,
+		size_t errlen)
 {
 	struct lexer lx;
 	int mysql = dialect == SQL_DIALECT_MYSQL;
 
 	memset(&lx, 0, sizeof(lx));
+	lx.toks = toks;
 	lx.s = text;
 	lx.len = len;
 	lx.line = first_line;
@@ -477,7 +501,8 @@ int sqllex_split(const char *text, size_t len, enum sql_dialect dialect, int fir
 		unsigned char c = (unsigned char)lx.s[lx.i];
 		unsigned char c1 = lx.i + 1 < lx.len ? (unsigned char)lx.s[lx.i + 1] : 0;
 		size_t from = lx.i, taglen;
-		int matched;
+		int matched, from_line = lx.line;
+		enum sql_token_kind kind = SQL_TOKEN_OTHER;
 
 		if (is_newline(lx.s, lx.i, lx.len)) {
 			lx.line++;
@@ -548,28 +573,35 @@ int sqllex_split(const char *text, size_t len, enum sql_dialect dialect, int fir
 			resolve_end(&lx);
 			if (skip_quoted(&lx, '\'', '\'', bs))
 				return -1;
+			kind = SQL_TOKEN_STRING;
 		} else if (c == '"') {
 			resolve_end(&lx);
 			if (skip_quoted(&lx, '"', '"', mysql))
 				return -1;
+			kind = mysql ? SQL_TOKEN_STRING : SQL_TOKEN_IDENT;
 		} else if (c == '`' && dialect != SQL_DIALECT_POSTGRES) {
 			resolve_end(&lx);
 			if (skip_quoted(&lx, '`', '`', 0))
 				return -1;
+			kind = SQL_TOKEN_IDENT;
 		} else if (c == '[' && dialect == SQL_DIALECT_SQLITE) {
 			resolve_end(&lx);
 			if (skip_quoted(&lx, '[', ']', 0))
 				return -1;
+			kind = SQL_TOKEN_IDENT;
 		} else if (c == '$' && dialect == SQL_DIALECT_POSTGRES && dollar_tag(&lx, lx.i, &taglen)) {
 			resolve_end(&lx);
 			if (skip_dollar(&lx, taglen))
 				return -1;
+			kind = SQL_TOKEN_STRING;
 		} else if (c == '/' && c1 == '*') {
 			/* MySQL's executable comment: code, kept whole */
 			resolve_end(&lx);
 			if (skip_block_comment(&lx))
 				return -1;
+			kind = SQL_TOKEN_CODE;
 		} else if (is_word_start(c)) {
+			kind = SQL_TOKEN_WORD;
 			size_t j = lx.i;
 			while (j < lx.len && is_word_char((unsigned char)lx.s[j])) {
 				if (custom_delimiter(&lx) && j + lx.dlen <= lx.len &&
@@ -591,10 +623,30 @@ int sqllex_split(const char *text, size_t len, enum sql_dialect dialect, int fir
 		if (!is_word_start(c))
 			set_prev(&lx, lx.s + from, lx.i - from == 1 ? 1 : 0);
 		lx.sig_end = lx.i;
+		tok_emit(&lx, from, from_line, kind);
 		norm_emit(&lx, from, lx.i);
 	}
 	end_stmt(&lx, out);
 	return 0;
+}
+
+int sqllex_split(const char *text, size_t len, enum sql_dialect dialect, int first_line,
+		 struct sql_stmts *out, struct strbuf *norm, char *errbuf, size_t errlen)
+{
+	return scan(text, len, dialect, first_line, out, norm, NULL, errbuf, errlen);
+}
+
+int sqllex_tokens(const char *text, size_t len, enum sql_dialect dialect, int first_line,
+		  struct sql_stmts *out, struct sql_tokens *toks, char *errbuf, size_t errlen)
+{
+	return scan(text, len, dialect, first_line, out, NULL, toks, errbuf, errlen);
+}
+
+void sql_tokens_release(struct sql_tokens *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->n = t->cap = 0;
 }
 
 void sql_stmts_release(struct sql_stmts *s)

@@ -30,6 +30,7 @@ struct sql_stmt {
 	size_t off;  /* into the scanned text */
 	size_t len;  /* without the terminator and trailing blanks */
 	int line;    /* 1-based line of the statement's first character */
+	size_t tok, ntok; /* its tokens in the sql_tokens given to sqllex_tokens (else 0) */
 };
 
 struct sql_stmts {
@@ -78,5 +79,39 @@ enum sql_stmt_kind {
  */
 enum sql_stmt_kind sqllex_classify(const char *stmt, size_t len, enum sql_dialect dialect,
 				   char *what, size_t whatlen);
+
+/*
+ * The significant tokens the scanner saw, for tools that read statements
+ * (lint): comments are never tokens, and a string or a quoted identifier is
+ * one token of its own kind, so a keyword inside one is never a word.
+ */
+enum sql_token_kind {
+	SQL_TOKEN_WORD,   /* a keyword or an unquoted identifier */
+	SQL_TOKEN_IDENT,  /* a quoted identifier: "x" (not MySQL), `x`, [x] */
+	SQL_TOKEN_STRING, /* '...', E'...', $tag$...$tag$, MySQL "..." */
+	SQL_TOKEN_CODE,   /* MySQL's executable comment, kept whole */
+	SQL_TOKEN_OTHER,  /* one character of anything else: digits, ( ) , . = ... */
+};
+
+struct sql_token {
+	size_t off, len;  /* into the scanned text */
+	int line;
+	enum sql_token_kind kind;
+};
+
+struct sql_tokens {
+	struct sql_token *v;
+	size_t n, cap;
+};
+
+/*
+ * sqllex_split, also appending every significant token to toks and setting
+ * each statement's tok/ntok range. The statements are exactly
+ * sqllex_split's.
+ */
+int sqllex_tokens(const char *text, size_t len, enum sql_dialect dialect, int first_line,
+		  struct sql_stmts *out, struct sql_tokens *toks, char *errbuf, size_t errlen);
+
+void sql_tokens_release(struct sql_tokens *t);
 
 #endif

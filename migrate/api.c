@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "lint.h"
 
 void emit(migrate *m, enum migrate_event_kind kind, const char *version, const char *name,
 	  const char *message, long long duration_ms, long long rows)
@@ -53,7 +54,7 @@ enum migrate_result migrate_open(const struct migrate_options *options, migrate 
 	*out = NULL;
 	m = xcalloc(1, sizeof(*m));
 	m->opt = options ? *options : none;
-	if (config_load(&m->opt, !m->opt.no_database, &m->cfg, err))
+	if (config_load(&m->opt, !m->opt.no_database, &m->cfg, err) || lint_check_config(&m->cfg, err))
 		goto fail;
 	m->ph.env = m->cfg.env;
 	m->ph.driver = m->cfg.driver_name;

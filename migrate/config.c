@@ -7,7 +7,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "config.h"
-#include "lint.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -775,30 +774,27 @@ static enum migrate_result load_placeholders(struct loader *ld)
 
 /*
  * [lint]: RULE-ID = error | warning | off, and enforce = true | false. Like
- * [placeholders] it is global, and its values expand ${VAR}.
+ * [placeholders] it is global, and its values expand ${VAR}. The rule ids
+ * are lint's to check (lint_check_config), so this file need not know them.
  */
 static enum migrate_result load_lint(struct loader *ld)
 {
-	int nkeys = iniparser_getsecnkeys(ld->ini, "lint"), i, nrules = 0;
-	const struct migrate_lint_rule *rules = migrate_lint_rules();
+	int nkeys = iniparser_getsecnkeys(ld->ini, "lint"), i;
 	const char **keys;
 	char msg[512];
 	enum migrate_result r = MIGRATE_OK;
 
-	while (rules[nrules].id)
-		nrules++;
-	ld->c->lint_enforce = 1;
-	ld->c->lint_severity = xmalloc((size_t)nrules);
-	memset(ld->c->lint_severity, -1, (size_t)nrules);
 	if (nkeys <= 0)
 		return MIGRATE_OK;
 	keys = xcalloc((size_t)nkeys, sizeof(*keys));
 	iniparser_getseckeys(ld->ini, "lint", keys);
+	ld->c->lint = xcalloc((size_t)nkeys, sizeof(*ld->c->lint));
 	for (i = 0; i < nkeys && r == MIGRATE_OK; i++) {
 		const char *key = strchr(keys[i], ':') ? strchr(keys[i], ':') + 1 : keys[i];
 		const char *raw = iniparser_getstring(ld->ini, keys[i], "");
-		int line = ini_line(ld->path, "lint", key), rule = lint_rule_index(key);
+		int line = ini_line(ld->path, "lint", key);
 		char *val = expand_vars(raw, getenv_lookup, NULL, msg, sizeof(msg));
+		enum migrate_lint_severity sev = MIGRATE_LINT_OFF;
 
 		if (!val) {
 			r = merr_set(ld->err, MIGRATE_EUSAGE, "%s:%d: in [lint] %s: %s", ld->path, line, key, msg);
@@ -810,16 +806,16 @@ static enum migrate_result load_lint(struct loader *ld)
 			else
 				r = merr_set(ld->err, MIGRATE_EUSAGE, "%s:%d: [lint] enforce '%s' is not true or false",
 					     ld->path, line, val);
-		} else if (rule < 0) {
-			r = merr_set(ld->err, MIGRATE_EUSAGE,
-				     "%s:%d: unknown lint rule '%s' in [lint] (see 'migrate lint --rules')",
-				     ld->path, line, key);
-		} else if (strcasecmp(val, "error") == 0) {
-			ld->c->lint_severity[rule] = MIGRATE_LINT_ERROR;
-		} else if (strcasecmp(val, "warning") == 0) {
-			ld->c->lint_severity[rule] = MIGRATE_LINT_WARNING;
-		} else if (strcasecmp(val, "off") == 0) {
-			ld->c->lint_severity[rule] = MIGRATE_LINT_OFF;
+		} else if (strcasecmp(val, "error") == 0 || strcasecmp(val, "warning") == 0 ||
+			   strcasecmp(val, "off") == 0) {
+			struct config_lint *cl = &ld->c->lint[ld->c->nlint++];
+			if (strcasecmp(val, "error") == 0)
+				sev = MIGRATE_LINT_ERROR;
+			else if (strcasecmp(val, "warning") == 0)
+				sev = MIGRATE_LINT_WARNING;
+			cl->rule = xstrdup(key);
+			cl->severity = sev;
+			cl->line = line;
 		} else {
 			r = merr_set(ld->err, MIGRATE_EUSAGE, "%s:%d: [lint] %s '%s' is not error, warning or off",
 				     ld->path, line, key, val);
@@ -1157,7 +1153,9 @@ void config_release(struct config *c)
 	free(c->seeds_undo_table);
 	free(c->verify_url);
 	free(c->ignore);
-	free(c->lint_severity);
+	for (i = 0; i < c->nlint; i++)
+		free(c->lint[i].rule);
+	free(c->lint);
 	for (i = 0; i < c->nph; i++) {
 		free(c->ph_names[i]);
 		free(c->ph_values[i]);

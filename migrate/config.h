@@ -70,9 +70,17 @@ struct config {
 	int lock_timeout;
 	int uuid_version;    /* ${uuid:KEY}: 1 (default), 4 or 7 */
 
-	/* [lint]: enforce (default 1) and each rule's severity as set (lint_severity[rule index], -1: default) */
+	/*
+	 * [lint]: enforce (default 1), and RULE-ID = severity lines as written
+	 * (lint.c knows the rules and checks the names, with line for messages).
+	 */
 	int lint_enforce;
-	signed char *lint_severity;
+	struct config_lint {
+		char *rule;
+		enum migrate_lint_severity severity;
+		int line;
+	} *lint;
+	size_t nlint;
 
 	/* [placeholders]: names (lowercase, as iniparser keeps keys) and expanded values */
 	char **ph_names;

@@ -65,86 +65,82 @@ enum rule_id {
 
 static const struct migrate_lint_rule rule_info[R_COUNT + 1] = {
 	[R_PG_INDEX] = { "pg-index-not-concurrent", "postgres", MIGRATE_LINT_ERROR,
-		"CREATE INDEX without CONCURRENTLY on an existing table" },
+		"CREATE INDEX without CONCURRENTLY on an existing table",
+		"use CREATE INDEX CONCURRENTLY, in a section marked '-- migrate:up transaction:false'" },
 	[R_PG_CONCURRENTLY_TX] = { "pg-concurrently-in-transaction", "postgres", MIGRATE_LINT_ERROR,
-		"CONCURRENTLY in a section that runs in a transaction" },
+		"CONCURRENTLY in a section that runs in a transaction",
+		"mark the section '-- migrate:up transaction:false' and keep the statement alone in it" },
 	[R_ADD_NOT_NULL] = { "add-column-not-null-without-default", "all", MIGRATE_LINT_ERROR,
-		"ADD COLUMN ... NOT NULL (or PRIMARY KEY) without a DEFAULT on an existing table" },
+		"ADD COLUMN ... NOT NULL (or PRIMARY KEY) without a DEFAULT on an existing table",
+		"add the column with a DEFAULT (instant on PostgreSQL 11+, MySQL 8.0 and MariaDB 10.3+), or add it "
+			   "nullable, backfill it, then make it NOT NULL in a later migration" },
 	[R_PG_SET_NOT_NULL] = { "pg-set-not-null", "postgres", MIGRATE_LINT_ERROR,
-		"ALTER COLUMN ... SET NOT NULL without a validated CHECK (column IS NOT NULL)" },
+		"ALTER COLUMN ... SET NOT NULL without a validated CHECK (column IS NOT NULL)",
+		"add CHECK (column IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in a later migration, "
+			      "then SET NOT NULL (PostgreSQL 12+ uses the check and skips the scan) and drop the check" },
 	[R_COLUMN_TYPE] = { "alter-column-type", "postgres, mysql", MIGRATE_LINT_ERROR,
-		"a column's type changed on an existing table (ALTER COLUMN ... TYPE, MODIFY, CHANGE)" },
+		"a column's type changed on an existing table (ALTER COLUMN ... TYPE, MODIFY, CHANGE)",
+		"add a new column, backfill it in batches, switch the application, then drop the old one; "
+			  "on MySQL, ALGORITHM=INPLACE, LOCK=NONE makes the server refuse rather than copy" },
 	[R_PG_VOLATILE_DEFAULT] = { "pg-volatile-default", "postgres", MIGRATE_LINT_ERROR,
 		"ADD COLUMN with a volatile default (random(), gen_random_uuid(), clock_timestamp(), serial, identity) "
-		"on an existing table" },
+		"on an existing table",
+		"add the column without the default (or with a constant one), set the default for new "
+				  "rows, and backfill existing rows in batches" },
 	[R_PG_FOREIGN_KEY] = { "pg-foreign-key-without-not-valid", "postgres", MIGRATE_LINT_ERROR,
-		"a foreign key added to an existing table without NOT VALID" },
+		"a foreign key added to an existing table without NOT VALID",
+		"add it with NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a later migration "
+			     "(that scan takes a lock that lets reads and writes go on)" },
 	[R_PG_CHECK] = { "pg-check-without-not-valid", "postgres", MIGRATE_LINT_ERROR,
-		"a CHECK constraint added to an existing table without NOT VALID" },
+		"a CHECK constraint added to an existing table without NOT VALID",
+		"add it with NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a later migration" },
 	[R_PG_UNIQUE] = { "pg-add-unique-constraint", "postgres", MIGRATE_LINT_ERROR,
-		"a UNIQUE or PRIMARY KEY constraint added to an existing table without USING INDEX" },
+		"a UNIQUE or PRIMARY KEY constraint added to an existing table without USING INDEX",
+		"CREATE UNIQUE INDEX CONCURRENTLY (transaction:false), then ADD CONSTRAINT ... UNIQUE USING INDEX "
+			"(or PRIMARY KEY USING INDEX) in a later migration" },
 	[R_DROP_COLUMN] = { "drop-column", "all", MIGRATE_LINT_WARNING,
-		"DROP COLUMN on an existing table" },
+		"DROP COLUMN on an existing table",
+		"first deploy code that no longer reads or writes the column, then drop it" },
 	[R_DROP_TABLE] = { "drop-table", "all", MIGRATE_LINT_WARNING,
-		"DROP TABLE of an existing table (not when the migration makes a table of that name again)" },
+		"DROP TABLE of an existing table (not when the migration makes a table of that name again)",
+		"first deploy code that no longer uses the table, then drop it" },
 	[R_RENAME_COLUMN] = { "rename-column", "all", MIGRATE_LINT_WARNING,
-		"a column of an existing table renamed" },
+		"a column of an existing table renamed",
+		"add the new column, write both, backfill, move the reads, then drop the old one "
+			    "(or deploy code that reads both names first)" },
 	[R_RENAME_TABLE] = { "rename-table", "all", MIGRATE_LINT_WARNING,
-		"an existing table renamed" },
+		"an existing table renamed",
+		"create the new table (or a view under the old name), move the code over, then drop the old one" },
 	[R_MYSQL_REFERENCES] = { "mysql-inline-references", "mysql", MIGRATE_LINT_ERROR,
-		"a column's inline REFERENCES, which MySQL ignores (MariaDB 10.5+ honours it)" },
+		"a column's inline REFERENCES, which MySQL ignores (MariaDB 10.5+ honours it)",
+		"declare the key as a table constraint: FOREIGN KEY (column) REFERENCES other (column)" },
 	[R_MYSQL_COPY] = { "mysql-algorithm-copy", "mysql", MIGRATE_LINT_ERROR,
-		"ALGORITHM=COPY on an existing table" },
+		"ALGORITHM=COPY on an existing table",
+		"leave ALGORITHM out or ask for ALGORITHM=INPLACE or INSTANT, which the server refuses rather "
+			 "than block writes" },
 	[R_MYSQL_LOCK] = { "mysql-lock-blocking", "mysql", MIGRATE_LINT_ERROR,
-		"LOCK=SHARED or LOCK=EXCLUSIVE on an existing table" },
+		"LOCK=SHARED or LOCK=EXCLUSIVE on an existing table",
+		"use LOCK=NONE (the server refuses an ALTER that cannot allow writes) or leave LOCK out" },
 	[R_SQLITE_PRAGMA_FK] = { "sqlite-pragma-foreign-keys", "sqlite", MIGRATE_LINT_WARNING,
-		"PRAGMA foreign_keys in a migration" },
+		"PRAGMA foreign_keys in a migration",
+		"nothing to change for the documented table rebuild: migrate runs the section with "
+			       "foreign keys off and checks them before the commit (PRAGMA foreign_key_check)" },
 	[R_UPDATE_NO_WHERE] = { "update-without-where", "all", MIGRATE_LINT_ERROR,
-		"UPDATE of an existing table without WHERE" },
+		"UPDATE of an existing table without WHERE",
+		"update in batches with a WHERE on the key, in a migration of its own (transaction:false)" },
 	[R_DELETE_NO_WHERE] = { "delete-without-where", "all", MIGRATE_LINT_ERROR,
-		"DELETE from an existing table without WHERE" },
+		"DELETE from an existing table without WHERE",
+		"delete in batches with a WHERE on the key, or TRUNCATE if emptying the table is meant" },
 	[R_PG_BACKFILL] = { "pg-backfill-in-ddl-transaction", "postgres", MIGRATE_LINT_ERROR,
-		"an UPDATE in the same transaction as ALTER TABLE or CREATE INDEX on that table" },
+		"an UPDATE in the same transaction as ALTER TABLE or CREATE INDEX on that table",
+		"put the backfill in a migration of its own after the DDL (transaction:false, in batches)" },
 	[R_IGNORE_NO_REASON] = { "lint-ignore-without-reason", "all", MIGRATE_LINT_ERROR,
-		"a '-- migrate:lint ignore RULE-ID' comment without a reason (it silences nothing)" },
+		"a '-- migrate:lint ignore RULE-ID' comment without a reason (it silences nothing)",
+		"say why: '-- migrate:lint ignore RULE-ID the reason'" },
 	[R_IGNORE_UNKNOWN] = { "lint-ignore-unknown-rule", "all", MIGRATE_LINT_ERROR,
-		"a '-- migrate:lint' comment that names no rule" },
-	[R_COUNT] = { NULL, NULL, MIGRATE_LINT_OFF, NULL },
-};
-
-/* The safe way, after "; " in each finding. */
-static const char *const rule_fix[R_COUNT] = {
-	[R_PG_INDEX] = "use CREATE INDEX CONCURRENTLY, in a section marked '-- migrate:up transaction:false'",
-	[R_PG_CONCURRENTLY_TX] = "mark the section '-- migrate:up transaction:false' and keep the statement alone in it",
-	[R_ADD_NOT_NULL] = "add the column with a DEFAULT (instant on PostgreSQL 11+, MySQL 8.0 and MariaDB 10.3+), or add it "
-			   "nullable, backfill it, then make it NOT NULL in a later migration",
-	[R_PG_SET_NOT_NULL] = "add CHECK (column IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in a later migration, "
-			      "then SET NOT NULL (PostgreSQL 12+ uses the check and skips the scan) and drop the check",
-	[R_COLUMN_TYPE] = "add a new column, backfill it in batches, switch the application, then drop the old one; "
-			  "on MySQL, ALGORITHM=INPLACE, LOCK=NONE makes the server refuse rather than copy",
-	[R_PG_VOLATILE_DEFAULT] = "add the column without the default (or with a constant one), set the default for new "
-				  "rows, and backfill existing rows in batches",
-	[R_PG_FOREIGN_KEY] = "add it with NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a later migration "
-			     "(that scan takes a lock that lets reads and writes go on)",
-	[R_PG_CHECK] = "add it with NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a later migration",
-	[R_PG_UNIQUE] = "CREATE UNIQUE INDEX CONCURRENTLY (transaction:false), then ADD CONSTRAINT ... UNIQUE USING INDEX "
-			"(or PRIMARY KEY USING INDEX) in a later migration",
-	[R_DROP_COLUMN] = "first deploy code that no longer reads or writes the column, then drop it",
-	[R_DROP_TABLE] = "first deploy code that no longer uses the table, then drop it",
-	[R_RENAME_COLUMN] = "add the new column, write both, backfill, move the reads, then drop the old one "
-			    "(or deploy code that reads both names first)",
-	[R_RENAME_TABLE] = "create the new table (or a view under the old name), move the code over, then drop the old one",
-	[R_MYSQL_REFERENCES] = "declare the key as a table constraint: FOREIGN KEY (column) REFERENCES other (column)",
-	[R_MYSQL_COPY] = "leave ALGORITHM out or ask for ALGORITHM=INPLACE or INSTANT, which the server refuses rather "
-			 "than block writes",
-	[R_MYSQL_LOCK] = "use LOCK=NONE (the server refuses an ALTER that cannot allow writes) or leave LOCK out",
-	[R_SQLITE_PRAGMA_FK] = "nothing to change for the documented table rebuild: migrate runs the section with "
-			       "foreign keys off and checks them before the commit (PRAGMA foreign_key_check)",
-	[R_UPDATE_NO_WHERE] = "update in batches with a WHERE on the key, in a migration of its own (transaction:false)",
-	[R_DELETE_NO_WHERE] = "delete in batches with a WHERE on the key, or TRUNCATE if emptying the table is meant",
-	[R_PG_BACKFILL] = "put the backfill in a migration of its own after the DDL (transaction:false, in batches)",
-	[R_IGNORE_NO_REASON] = "say why: '-- migrate:lint ignore RULE-ID the reason'",
-	[R_IGNORE_UNKNOWN] = "write '-- migrate:lint ignore RULE-ID reason' with a rule from 'migrate lint --rules'",
+		"a '-- migrate:lint' comment that names no rule",
+		"write '-- migrate:lint ignore RULE-ID reason' with a rule from 'migrate lint --rules'" },
+	[R_COUNT] = { NULL, NULL, MIGRATE_LINT_OFF, NULL, NULL },
 };
 
 static const unsigned rule_dialects[R_COUNT] = {
@@ -321,6 +317,7 @@ struct lint {
 	struct model md;
 	struct migrate_lint_report *rep;
 	size_t capfindings;
+	enum migrate_lint_severity severity[R_COUNT]; /* the defaults, as [lint] sets them */
 	enum server server;
 	int server_asked;
 
@@ -914,13 +911,21 @@ static void read_view(struct lint *l, struct view *v)
 
 /* ---- findings and ignore comments ------------------------------------------------------ */
 
+enum migrate_result lint_check_config(const struct config *c, struct migrate_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlint; i++)
+		if (lint_rule_index(c->lint[i].rule) < 0)
+			return merr_set(err, MIGRATE_EUSAGE,
+					"%s:%d: unknown lint rule '%s' in [lint] (see 'migrate lint --rules')",
+					c->path ? c->path : "config", c->lint[i].line, c->lint[i].rule);
+	return MIGRATE_OK;
+}
+
 static enum migrate_lint_severity severity_of(const struct lint *l, int rule)
 {
-	const signed char *sev = l->m->cfg.lint_severity;
-
-	if (sev && sev[rule] >= 0)
-		return (enum migrate_lint_severity)sev[rule];
-	return rule_info[rule].severity;
+	return l->severity[rule];
 }
 
 static void add_finding_at(struct lint *l, int rule, int line, uint64_t ignored, const char *fmt, ...)
@@ -948,7 +953,7 @@ static void add_finding_at(struct lint *l, int rule, int line, uint64_t ignored,
 	f->severity = sev;
 	f->rule = xstrdup(rule_info[rule].id);
 	f->message = strbuf_detach(&sb);
-	f->fix = xstrdup(rule_fix[rule]);
+	f->fix = xstrdup(rule_info[rule].fix);
 	if (sev == MIGRATE_LINT_ERROR)
 		rep->errors++;
 	else
@@ -1588,6 +1593,13 @@ static void lint_run(migrate *m, const unsigned char *want, struct migrate_lint_
 	l.m = m;
 	l.d = m->cfg.drv->dialect;
 	l.rep = rep;
+	for (i = 0; i < R_COUNT; i++)
+		l.severity[i] = rule_info[i].severity;
+	for (i = 0; i < m->cfg.nlint; i++) {
+		int k = lint_rule_index(m->cfg.lint[i].rule);
+		if (k >= 0)
+			l.severity[k] = m->cfg.lint[i].severity;
+	}
 	for (i = 0; i < m->migs.n; i++)
 		if (want[i]) {
 			last = i;

@@ -5,11 +5,15 @@
 #ifndef MIGRATE_LINT_H
 #define MIGRATE_LINT_H
 
+#include "config.h"
 #include "migrate.h"
 #include "migration.h"
 
 /* The rule's index in migrate_lint_rules(), or -1 when there is no such rule. */
 int lint_rule_index(const char *id);
+
+/* [lint] names only rules that exist: MIGRATE_EUSAGE with file:line otherwise. */
+enum migrate_result lint_check_config(const struct config *c, struct migrate_error *err);
 
 /*
  * up's gate: lints the migrations about to be applied (todo, in order),

@@ -359,7 +359,8 @@ struct migrate_lint_rule {
 	const char *id;
 	const char *dialects;   /* "postgres", "mysql", "sqlite", or several, comma-separated, or "all" */
 	enum migrate_lint_severity severity; /* the default */
-	const char *summary;
+	const char *summary;    /* what it finds */
+	const char *fix;        /* the safe way to write it */
 };
 
 /* Every rule, ending with an entry whose id is NULL. Static. */

@@ -556,9 +556,9 @@ void output_lint_rules(struct output *o, const struct migrate_lint_rule *rules)
 	if (o->json) {
 		a = json_array();
 		for (; rules->id; rules++)
-			json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s}", "id", rules->id, "dialects", rules->dialects,
-							   "severity", migrate_lint_severity_name(rules->severity),
-							   "summary", rules->summary));
+			json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", rules->id, "dialects",
+							   rules->dialects, "severity", migrate_lint_severity_name(rules->severity),
+							   "summary", rules->summary, "fix", rules->fix));
 		json_object_set_new(o->doc, "rules", a);
 		return;
 	}

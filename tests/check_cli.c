@@ -1475,6 +1475,245 @@ START_TEST(create_wait_and_drop)
 }
 END_TEST
 
+/* ---- lint (SPEC section 12) ------------------------------------------------------- */
+
+static const char lint_base[] =
+	"-- migrate:up\nCREATE TABLE lt (id INTEGER PRIMARY KEY, a INTEGER);\n-- migrate:down\nDROP TABLE lt;\n";
+/* an error on every database: fails (PostgreSQL, SQLite) or fills 0 (MySQL) on a table with rows */
+static const char lint_hazard[] =
+	"-- migrate:up\nALTER TABLE lt ADD COLUMN b INTEGER NOT NULL;\n-- migrate:down\n";
+
+START_TEST(lint_checks_the_pending_migrations_and_exits_1_on_an_error)
+{
+	struct run r;
+	json_t *doc, *f;
+
+	mig("1_base.sql", lint_base);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	mig("2_hazard.sql", lint_hazard);
+	mig("3_rename.sql", "-- migrate:up\nALTER TABLE lt RENAME COLUMN a TO a2;\n-- migrate:down\n");
+	r = CLI("lint");
+	expect(&r, 1, "lint");
+	expect_in(r.out, "2_hazard.sql:2: error: add-column-not-null-without-default: column 'b' is added to existing table 'lt'",
+		  "stdout");
+	expect_in(r.out, "3_rename.sql:2: warning: rename-column: ", "stdout");
+	expect_in(r.out, "1 error, 1 warning in 2 pending migrations", "stdout");
+	expect_in(r.err, "migrate: error: lint: 1 error-level finding in 2 migrations", "stderr");
+	ck_assert_ptr_null(strstr(r.out, "1_base.sql"));
+	run_free(&r);
+	/* lint changes nothing */
+	ck_assert_int_eq(db_count("schema_migrations"), 1);
+
+	r = CLI("--format", "json", "lint");
+	expect(&r, 1, "lint --format json");
+	doc = json_loads(r.out, 0, NULL);
+	ck_assert_msg(doc != NULL, "not JSON: %s", r.out);
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "command")), "lint");
+	ck_assert(json_is_false(json_object_get(doc, "ok")));
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "scope")), "pending");
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "checked")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "errors")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "warnings")), 1);
+	f = json_array_get(json_object_get(doc, "findings"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(f, "rule")), "add-column-not-null-without-default");
+	ck_assert_str_eq(json_string_value(json_object_get(f, "severity")), "error");
+	ck_assert_str_eq(json_string_value(json_object_get(f, "version")), "2");
+	ck_assert_int_eq(json_integer_value(json_object_get(f, "line")), 2);
+	expect_in(json_string_value(json_object_get(f, "fix")), "DEFAULT", "fix");
+	json_decref(doc);
+	run_free(&r);
+
+	/* --all reads the applied one too; a warning alone exits 0 */
+	r = CLI("lint", "--all");
+	expect(&r, 1, "lint --all");
+	expect_in(r.out, "in 3 migrations", "stdout");
+	run_free(&r);
+	mig("2_hazard.sql", "-- migrate:up\nALTER TABLE lt ADD COLUMN b INTEGER NOT NULL DEFAULT 0;\n-- migrate:down\n");
+	r = CLI("lint");
+	expect(&r, 0, "lint of the safe form");
+	expect_in(r.out, "0 errors, 1 warning in 2 pending migrations", "stdout");
+	run_free(&r);
+	r = CLI("lint", "3");
+	expect(&r, 0, "lint 3");
+	expect_in(r.out, "in 1 migration", "stdout");
+	run_free(&r);
+	r = CLI("lint", "9");
+	expect(&r, 2, "lint of a version that is not there");
+	expect_in(r.err, "'9' names no migration", "stderr");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(up_refuses_an_error_level_finding_and_applies_nothing)
+{
+	struct run r;
+
+	mig("1_base.sql", lint_base);
+	mig("2_hazard.sql", lint_hazard);
+	r = CLI("up");
+	expect(&r, 1, "up");
+	expect_in(r.err, "2_hazard.sql:2: error: add-column-not-null-without-default:", "stderr");
+	expect_in(r.err, "migrate: error: lint: ", "stderr");
+	expect_in(r.err, "nothing was applied", "stderr");
+	expect_in(r.err, "migrate up --no-lint", "stderr");
+	ck_assert_ptr_null(strstr(r.out, "applied"));
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 0);
+	ck_assert(!db_table_exists("lt"));
+
+	/* a dry run shows the findings and refuses as the real run would */
+	r = CLI("up", "--dry-run");
+	expect(&r, 1, "up --dry-run");
+	expect_in(r.err, "2_hazard.sql:2: error: add-column-not-null-without-default:", "stderr");
+	run_free(&r);
+
+	r = CLI("--format", "json", "up");
+	expect(&r, 1, "up --format json");
+	{
+		json_t *doc = json_loads(r.out, 0, NULL), *f;
+		ck_assert_msg(doc != NULL, "not JSON: %s", r.out);
+		ck_assert(json_is_false(json_object_get(doc, "ok")));
+		f = json_array_get(json_object_get(doc, "findings"), 0);
+		ck_assert_str_eq(json_string_value(json_object_get(f, "rule")), "add-column-not-null-without-default");
+		json_decref(doc);
+	}
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 0);
+
+	r = CLI("up", "--no-lint");
+	expect(&r, 0, "up --no-lint");
+	expect_in(r.out, "applied     2 hazard", "stdout");
+	ck_assert_ptr_null(strstr(r.err, "add-column-not-null-without-default"));
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 2);
+}
+END_TEST
+
+START_TEST(up_with_enforce_false_reports_and_applies)
+{
+	struct run r;
+
+	write_config("[lint]\nenforce = false\n");
+	mig("1_base.sql", lint_base);
+	mig("2_hazard.sql", lint_hazard);
+	r = CLI("up");
+	expect(&r, 0, "up with enforce = false");
+	expect_in(r.err, "2_hazard.sql:2: error: add-column-not-null-without-default:", "stderr");
+	expect_in(r.out, "applied     2 hazard", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 2);
+}
+END_TEST
+
+START_TEST(up_applies_what_an_ignore_comment_with_a_reason_silences)
+{
+	struct run r;
+
+	mig("1_base.sql", lint_base);
+	mig("2_hazard.sql", "-- migrate:up\n-- migrate:lint ignore add-column-not-null-without-default\n"
+	    "ALTER TABLE lt ADD COLUMN b INTEGER NOT NULL;\n-- migrate:down\n");
+	r = CLI("up");
+	expect(&r, 1, "up with an ignore without a reason");
+	expect_in(r.err, "2_hazard.sql:2: error: lint-ignore-without-reason:", "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 0);
+	mig("2_hazard.sql", "-- migrate:up\n-- migrate:lint ignore add-column-not-null-without-default lt is empty here\n"
+	    "ALTER TABLE lt ADD COLUMN b INTEGER NOT NULL;\n-- migrate:down\n");
+	r = CLI("up");
+	expect(&r, 0, "up with an ignore");
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 2);
+	/* the comment does not change the statements: only the file's checksum */
+	r = CLI("lint", "--all");
+	expect(&r, 0, "lint --all");
+	expect_in(r.out, "no findings in 2 migrations", "stdout");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(up_dry_run_shows_warnings_and_up_does_not)
+{
+	struct run r;
+
+	mig("1_base.sql", lint_base);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	mig("2_rename.sql", "-- migrate:up\nALTER TABLE lt RENAME TO lt2;\n-- migrate:down\nALTER TABLE lt2 RENAME TO lt;\n");
+	r = CLI("up", "--dry-run");
+	expect(&r, 0, "up --dry-run");
+	expect_in(r.err, "2_rename.sql:2: warning: rename-table:", "stderr");
+	expect_in(r.out, "RENAME TO lt2", "stdout");
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 1);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	ck_assert_ptr_null(strstr(r.err, "rename-table"));
+	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 2);
+	ck_assert(db_table_exists("lt2"));
+}
+END_TEST
+
+START_TEST(lint_config_mistakes_stop_up_too)
+{
+	struct run r;
+
+	write_config("[lint]\ndrop-table = warning\nno-such-rule = off\n");
+	mig("1_base.sql", lint_base);
+	r = CLI("up");
+	expect(&r, 2, "up with an unknown rule in [lint]");
+	expect_in(r.err, "config.ini:5: unknown lint rule 'no-such-rule' in [lint]", "stderr");
+	run_free(&r);
+	ck_assert(!db_table_exists("lt"));
+}
+END_TEST
+
+/* SPEC 12: MySQL ignores inline REFERENCES, MariaDB 10.5+ honours them; lint asks the server. */
+START_TEST(lint_asks_the_server_about_inline_references)
+{
+	struct run r;
+	char *v;
+
+	mig("1_refs.sql", "-- migrate:up\nCREATE TABLE p (id INTEGER PRIMARY KEY);\n"
+	    "CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p (id));\n-- migrate:down\n");
+	v = test_driver()->dialect == SQL_DIALECT_MYSQL ? db_scalar("SELECT VERSION()") : xstrdup("");
+	r = CLI("lint");
+	if (test_driver()->dialect == SQL_DIALECT_MYSQL && !strstr(v, "MariaDB")) {
+		expect(&r, 1, "lint on MySQL");
+		expect_in(r.out, "mysql-inline-references", "stdout");
+		ck_assert_ptr_null(strstr(r.out, "lint assumed MySQL"));
+	} else {
+		/* MariaDB 10.5+ (the test server), PostgreSQL and SQLite make the key */
+		expect(&r, 0, "lint");
+		expect_in(r.out, "no findings in 1 pending migration", "stdout");
+	}
+	run_free(&r);
+	r = CLI("lint", "--all");
+	if (test_driver()->dialect == SQL_DIALECT_MYSQL) {
+		/* the server is not asked: lint assumes MySQL and says so */
+		expect(&r, 1, "lint --all on the mysql dialect");
+		expect_in(r.out, "1_refs.sql:3: error: mysql-inline-references:", "stdout");
+		expect_in(r.out, "lint assumed MySQL: the server was not asked", "stdout");
+	} else {
+		expect(&r, 0, "lint --all");
+	}
+	run_free(&r);
+	r = CLI("up", "--no-lint");
+	expect(&r, 0, "up");
+	run_free(&r);
+	if (test_driver()->dialect == SQL_DIALECT_MYSQL && strstr(v, "MariaDB")) {
+		char *n = db_scalar("SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS "
+				    "WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = 'c'");
+		ck_assert_msg(strcmp(n, "1") == 0, "MariaDB %s made %s foreign keys from the inline REFERENCES", v, n);
+		free(n);
+	}
+	free(v);
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -1483,6 +1722,13 @@ Suite *cli_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, up_applies_the_example_and_records_it);
+	tcase_add_test(tc, lint_checks_the_pending_migrations_and_exits_1_on_an_error);
+	tcase_add_test(tc, up_refuses_an_error_level_finding_and_applies_nothing);
+	tcase_add_test(tc, up_with_enforce_false_reports_and_applies);
+	tcase_add_test(tc, up_applies_what_an_ignore_comment_with_a_reason_silences);
+	tcase_add_test(tc, up_dry_run_shows_warnings_and_up_does_not);
+	tcase_add_test(tc, lint_config_mistakes_stop_up_too);
+	tcase_add_test(tc, lint_asks_the_server_about_inline_references);
 	tcase_add_test(tc, seed_links_every_address_to_a_customer);
 	tcase_add_test(tc, down_all_restores_the_empty_schema);
 	tcase_add_test(tc, up_to_stops_at_the_version);

@@ -24,6 +24,7 @@ Suite *dump_suite(void);
 Suite *reliability_suite(void);
 Suite *output_suite(void);
 Suite *seed_unit_suite(void);
+Suite *lint_suite(void);
 Suite *seed_suite(void);
 Suite *sqlsafety_suite(void);
 
@@ -51,6 +52,7 @@ int main(void)
 		srunner_add_suite(sr, sqllex_suite());
 		srunner_add_suite(sr, migration_suite());
 		srunner_add_suite(sr, seed_unit_suite());
+		srunner_add_suite(sr, lint_suite()); /* the CLI, with no database */
 		srunner_add_suite(sr, output_suite()); /* the CLI on SQLite: no server needed */
 	}
 	srunner_run_all(sr, getenv("CK_VERBOSITY") ? CK_ENV : CK_NORMAL);

@@ -73,24 +73,24 @@ static const struct migrate_lint_rule rule_info[R_COUNT + 1] = {
 	[R_ADD_NOT_NULL] = { "add-column-not-null-without-default", "all", MIGRATE_LINT_ERROR,
 		"ADD COLUMN ... NOT NULL (or PRIMARY KEY) without a DEFAULT on an existing table",
 		"add the column with a DEFAULT (instant on PostgreSQL 11+, MySQL 8.0 and MariaDB 10.3+), or add it "
-			   "nullable, backfill it, then make it NOT NULL in a later migration" },
+			"nullable, backfill it, then make it NOT NULL in a later migration" },
 	[R_PG_SET_NOT_NULL] = { "pg-set-not-null", "postgres", MIGRATE_LINT_ERROR,
 		"ALTER COLUMN ... SET NOT NULL without a validated CHECK (column IS NOT NULL)",
 		"add CHECK (column IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in a later migration, "
-			      "then SET NOT NULL (PostgreSQL 12+ uses the check and skips the scan) and drop the check" },
+			"then SET NOT NULL (PostgreSQL 12+ uses the check and skips the scan) and drop the check" },
 	[R_COLUMN_TYPE] = { "alter-column-type", "postgres, mysql", MIGRATE_LINT_ERROR,
 		"a column's type changed on an existing table (ALTER COLUMN ... TYPE, MODIFY, CHANGE)",
 		"add a new column, backfill it in batches, switch the application, then drop the old one; "
-			  "on MySQL, ALGORITHM=INPLACE, LOCK=NONE makes the server refuse rather than copy" },
+			"on MySQL, ALGORITHM=INPLACE, LOCK=NONE makes the server refuse rather than copy" },
 	[R_PG_VOLATILE_DEFAULT] = { "pg-volatile-default", "postgres", MIGRATE_LINT_ERROR,
 		"ADD COLUMN with a volatile default (random(), gen_random_uuid(), clock_timestamp(), serial, identity) "
 		"on an existing table",
 		"add the column without the default (or with a constant one), set the default for new "
-				  "rows, and backfill existing rows in batches" },
+			"rows, and backfill existing rows in batches" },
 	[R_PG_FOREIGN_KEY] = { "pg-foreign-key-without-not-valid", "postgres", MIGRATE_LINT_ERROR,
 		"a foreign key added to an existing table without NOT VALID",
 		"add it with NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a later migration "
-			     "(that scan takes a lock that lets reads and writes go on)" },
+			"(that scan takes a lock that lets reads and writes go on)" },
 	[R_PG_CHECK] = { "pg-check-without-not-valid", "postgres", MIGRATE_LINT_ERROR,
 		"a CHECK constraint added to an existing table without NOT VALID",
 		"add it with NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a later migration" },
@@ -107,7 +107,7 @@ static const struct migrate_lint_rule rule_info[R_COUNT + 1] = {
 	[R_RENAME_COLUMN] = { "rename-column", "all", MIGRATE_LINT_WARNING,
 		"a column of an existing table renamed",
 		"add the new column, write both, backfill, move the reads, then drop the old one "
-			    "(or deploy code that reads both names first)" },
+			"(or deploy code that reads both names first)" },
 	[R_RENAME_TABLE] = { "rename-table", "all", MIGRATE_LINT_WARNING,
 		"an existing table renamed",
 		"create the new table (or a view under the old name), move the code over, then drop the old one" },
@@ -117,14 +117,14 @@ static const struct migrate_lint_rule rule_info[R_COUNT + 1] = {
 	[R_MYSQL_COPY] = { "mysql-algorithm-copy", "mysql", MIGRATE_LINT_ERROR,
 		"ALGORITHM=COPY on an existing table",
 		"leave ALGORITHM out or ask for ALGORITHM=INPLACE or INSTANT, which the server refuses rather "
-			 "than block writes" },
+			"than block writes" },
 	[R_MYSQL_LOCK] = { "mysql-lock-blocking", "mysql", MIGRATE_LINT_ERROR,
 		"LOCK=SHARED or LOCK=EXCLUSIVE on an existing table",
 		"use LOCK=NONE (the server refuses an ALTER that cannot allow writes) or leave LOCK out" },
 	[R_SQLITE_PRAGMA_FK] = { "sqlite-pragma-foreign-keys", "sqlite", MIGRATE_LINT_WARNING,
 		"PRAGMA foreign_keys in a migration",
 		"nothing to change for the documented table rebuild: migrate runs the section with "
-			       "foreign keys off and checks them before the commit (PRAGMA foreign_key_check)" },
+			"foreign keys off and checks them before the commit (PRAGMA foreign_key_check)" },
 	[R_UPDATE_NO_WHERE] = { "update-without-where", "all", MIGRATE_LINT_ERROR,
 		"UPDATE of an existing table without WHERE",
 		"update in batches with a WHERE on the key, in a migration of its own (transaction:false)" },

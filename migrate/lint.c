@@ -1666,7 +1666,7 @@ enum migrate_result migrate_lint(migrate *m, const struct migrate_lint_options *
 	struct migrate_lint_options none = { 0, NULL, 0 };
 	struct migrate_lint_report *rep;
 	unsigned char *want = NULL;
-	int opened = 0;
+	int opened = 0, ran = 0;
 	size_t i;
 
 	merr_clear(err);
@@ -1730,6 +1730,7 @@ enum migrate_result migrate_lint(migrate *m, const struct migrate_lint_options *
 		}
 	}
 	lint_run(m, want, rep);
+	ran = 1;
 	if (rep->errors)
 		merr_set(err, MIGRATE_EFAIL, "lint: %zu error-level finding%s in %zu migration%s", rep->errors,
 			 rep->errors == 1 ? "" : "s", rep->checked, rep->checked == 1 ? "" : "s");
@@ -1737,7 +1738,7 @@ out:
 	if (opened)
 		db_close(m);
 	free(want);
-	if (err->code == MIGRATE_EUSAGE && !rep->checked) {
+	if (!ran) {
 		migrate_lint_report_free(rep);
 		return err->code;
 	}

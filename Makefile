@@ -86,11 +86,13 @@ LIB_CFLAGS += -DHAVE_MYSQL $(call pc_cflags,mysqlclient)
 # Not linked either: drivers/mysql_lib.c loads it on first use.
 MY_LIBNAME := $(patsubst -l%,%,$(firstword $(filter -l%,$(call pc_libs,mysqlclient))))
 LIB_CFLAGS += -DMYDRV_LIBMYSQL=\"$(or $(call so_name,$(MY_LIBNAME)),libmariadb.so.3)\"
-# a thread sends one chunk of a CSV seed while the next is read (drivers/mysql.c)
+endif
+# threads: the MySQL driver sends one chunk of a CSV seed while the next is
+# read; migrate_interrupt() comes from another thread (the CLI's signal
+# watcher), and a mutex keeps it from a connection being closed
 LIB_CFLAGS += -pthread
 LIB_LIBS   += -pthread
 PC_LIBS    += -pthread
-endif
 
 CLI_CFLAGS := $(call pc_cflags,jansson)
 CLI_LIBS := $(call pc_libs,jansson)
@@ -104,7 +106,7 @@ LIB_SRC := migrate/util.c migrate/error.c migrate/sqllex.c migrate/migration.c m
            $(addprefix drivers/,$(addsuffix .c,$(DRIVERS)))
 # the trampolines into the client libraries (drivers/dynlib.h)
 LIB_SRC += drivers/dynlib.c $(patsubst %,drivers/%_lib.c,$(filter-out sqlite,$(DRIVERS)))
-CLI_SRC := migrate/main.c migrate/output.c
+CLI_SRC := migrate/main.c migrate/output.c migrate/signals.c
 TEST_SRC := $(wildcard tests/check_*.c) tests/testutil.c tests/test_main.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

@@ -107,6 +107,12 @@ struct driver_settings {
 	 * Servers make the session read-only, so a write is refused there too.
 	 */
 	int read_only;
+	/*
+	 * The database must exist already (the commands that only read):
+	 * SQLite never creates the file, and a missing one is DRIVER_ECONNECT,
+	 * as the servers' "unknown database" is.
+	 */
+	int must_exist;
 };
 
 /*
@@ -283,6 +289,48 @@ struct driver {
 
 	/* Gives the load up and frees it. load_abort(NULL) is a no-op. */
 	void (*load_abort)(struct driver_load *ld);
+
+	/*
+	 * Optional (NULL: an interrupt waits for the statement to end). Asks
+	 * the database to stop the statement running on conn. Called from
+	 * another thread while conn's own thread waits in exec(), query(),
+	 * lock() or a load, and never at the same time as close(): it touches
+	 * nothing of conn that its thread uses (PostgreSQL's cancel request
+	 * with the cancel object made at connect, MySQL's KILL QUERY over a
+	 * second connection, sqlite3_interrupt). The waiting operation then
+	 * fails with the database's message; a wait in lock() gives up. A
+	 * statement that has not reached the server yet may still run: the
+	 * core calls cancel() again while it does.
+	 */
+	enum driver_result (*cancel)(struct driver_conn *conn, struct driver_error *err);
+
+	/*
+	 * Optional (NULL: one namespace per connection, as SQLite). Sets *out
+	 * (the caller frees) to the schema (PostgreSQL) or database (MySQL)
+	 * that unqualified names resolve to on conn now, or NULL when there is
+	 * none. The core asks once, right after connect(), and qualifies the
+	 * tracking tables with it, so a migration that moves its session (SET
+	 * search_path, USE) never moves the history.
+	 */
+	enum driver_result (*current_schema)(struct driver_conn *conn, char **out,
+					     struct driver_error *err);
+
+	/*
+	 * Optional. Puts the session's name resolution back as it was at
+	 * connect (PostgreSQL: RESET search_path; MySQL: the settings'
+	 * database again), so each migration starts where the first did, as
+	 * if each file ran in a session of its own. Called outside any
+	 * transaction.
+	 */
+	enum driver_result (*reset_session)(struct driver_conn *conn, struct driver_error *err);
+
+	/*
+	 * The number of rows the last successful query() inserted, updated or
+	 * deleted (rows matched, for an UPDATE that changed nothing, may count
+	 * 0 on MySQL). The core checks that each write to a tracking table
+	 * touched the row it meant to.
+	 */
+	long long (*changes)(struct driver_conn *conn);
 
 	/* New operations go here, at the end. */
 };

@@ -56,6 +56,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,10 @@ struct mydrv_conn {
 	struct driver_conn base;
 	MYSQL *db;
 	const char *database; /* borrowed from the settings, for the lock name */
+	const struct driver_settings *settings; /* borrowed until close, for cancel()'s connection */
+	unsigned long thread_id; /* this session's id on the server, for KILL QUERY */
+	atomic_int cancelled;    /* cancel() was called */
+	long long last_changes;  /* rows the last query() wrote */
 	char *lock_name;      /* the GET_LOCK held, or NULL */
 	int local_infile;     /* 0: the options forbid LOAD DATA LOCAL INFILE */
 	/*
@@ -419,6 +424,9 @@ static enum driver_result mydrv_connect(const struct driver_settings *s, struct 
 	c->base.drv = &mysql_driver;
 	c->db = db;
 	c->database = s->database;
+	c->settings = s;
+	c->thread_id = mysql_thread_id(db);
+	atomic_init(&c->cancelled, 0);
 	c->local_infile = o.local_infile != 0;
 	mysql_set_local_infile_handler(db, mydrv_infile_init, mydrv_infile_read, mydrv_infile_end,
 				       mydrv_infile_error, c);
@@ -680,6 +688,8 @@ static enum driver_result mydrv_query_stmt(struct mydrv_conn *c, const char *sql
 		r = mydrv_stmt_fail(st, err);
 		goto out;
 	}
+	if (mysql_stmt_field_count(st) == 0 && mysql_stmt_affected_rows(st) != (unsigned long long)-1)
+		c->last_changes = (long long)mysql_stmt_affected_rows(st);
 	do {
 		int ncols = (int)mysql_stmt_field_count(st);
 
@@ -709,6 +719,7 @@ static enum driver_result mydrv_query(struct driver_conn *conn, const char *sql,
 {
 	struct mydrv_conn *c = (struct mydrv_conn *)conn;
 
+	c->last_changes = 0;
 	if (nparams <= 0)
 		return mydrv_query_text(c, sql, fn, ctx, err);
 	return mydrv_query_stmt(c, sql, nparams, params, fn, ctx, err);
@@ -831,6 +842,62 @@ static enum driver_result mydrv_unlock(struct driver_conn *conn, struct driver_e
 	free(c->lock_name);
 	c->lock_name = NULL;
 	return r;
+}
+
+/* ---- interrupts and the session ---------------------------------------------- */
+
+/*
+ * KILL QUERY over a connection of its own, as the mysql client does on
+ * Ctrl-C: the statement stops with "Query execution was interrupted", the
+ * session stays (and with it the run-wide lock, until the core releases it).
+ */
+static enum driver_result mydrv_cancel(struct driver_conn *conn, struct driver_error *err)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)conn;
+	struct driver_conn *k;
+	struct mydrv_conn *kc;
+	enum driver_result r;
+	char sql[64];
+
+	atomic_store(&c->cancelled, 1);
+	r = mydrv_connect(c->settings, &k, err);
+	if (r != DRIVER_OK)
+		return r;
+	kc = (struct mydrv_conn *)k;
+	snprintf(sql, sizeof(sql), "KILL QUERY %lu", c->thread_id);
+	r = DRIVER_OK;
+	if (mysql_real_query(kc->db, sql, (unsigned long)strlen(sql)) && mysql_errno(kc->db) != ER_NO_SUCH_THREAD)
+		r = mydrv_fail(kc->db, err);
+	mydrv_close(k);
+	return r;
+}
+
+static enum driver_result mydrv_current_schema(struct driver_conn *conn, char **out,
+					       struct driver_error *err)
+{
+	struct mydrv_value v = { 0, NULL };
+	enum driver_result r = mydrv_query(conn, "SELECT DATABASE()", 0, NULL, mydrv_first_value, &v, err);
+
+	*out = r == DRIVER_OK ? v.text : NULL;
+	if (r != DRIVER_OK)
+		free(v.text);
+	return r;
+}
+
+static enum driver_result mydrv_reset_session(struct driver_conn *conn, struct driver_error *err)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)conn;
+
+	if (!c->database || !*c->database)
+		return DRIVER_OK;
+	if (mysql_select_db(c->db, c->database))
+		return mydrv_fail(c->db, err);
+	return DRIVER_OK;
+}
+
+static long long mydrv_last_changes(struct driver_conn *conn)
+{
+	return ((struct mydrv_conn *)conn)->last_changes;
 }
 
 /* ---- databases -------------------------------------------------------------- */
@@ -1926,4 +1993,8 @@ const struct driver mysql_driver = {
 	.load_row = mydrv_load_row,
 	.load_end = mydrv_load_end,
 	.load_abort = mydrv_load_abort,
+	.cancel = mydrv_cancel,
+	.current_schema = mydrv_current_schema,
+	.reset_session = mydrv_reset_session,
+	.changes = mydrv_last_changes,
 };

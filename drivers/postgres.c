@@ -23,6 +23,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <libpq-fe.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,9 @@ struct pgdrv_conn {
 	struct driver_conn base;
 	PGconn *pg;
 	char *lock_key; /* the advisory lock key as decimal text while held, else NULL */
+	PGcancel *cancel;       /* made at connect, for cancel() from another thread */
+	atomic_int cancelled;   /* cancel() was called: a lock wait gives up */
+	long long last_changes; /* rows the last query() wrote */
 };
 
 static void pgdrv_notice_ignore(void *arg, const char *message)
@@ -200,6 +204,8 @@ static enum driver_result pgdrv_connect(const struct driver_settings *s, struct 
 	c = xcalloc(1, sizeof(*c));
 	c->base.drv = &postgres_driver;
 	c->pg = pg;
+	c->cancel = PQgetCancel(pg);
+	atomic_init(&c->cancelled, 0);
 	*out = &c->base;
 	return DRIVER_OK;
 }
@@ -211,6 +217,8 @@ static void pgdrv_close(struct driver_conn *conn)
 	if (!c)
 		return;
 	PQfinish(c->pg); /* the server releases the session's advisory lock */
+	if (c->cancel)
+		PQfreeCancel(c->cancel);
 	free(c->lock_key);
 	free(c);
 }
@@ -409,11 +417,17 @@ static enum driver_result pgdrv_query(struct driver_conn *conn, const char *sql,
 				      struct driver_error *err)
 {
 	struct pgdrv_conn *c = (struct pgdrv_conn *)conn;
+	enum driver_result r;
+	long long n = 0;
 
+	c->last_changes = 0;
 	/* text parameters, types left to the server (NULL paramTypes) */
 	if (!PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0))
 		return pgdrv_send_failed(c, err);
-	return pgdrv_results(c, sql, strlen(sql), fn, ctx, NULL, err);
+	r = pgdrv_results(c, sql, strlen(sql), fn, ctx, &n, err);
+	if (r == DRIVER_OK)
+		c->last_changes = n;
+	return r;
 }
 
 /* Keeps the first column of the first row, for one-value queries. */
@@ -523,6 +537,11 @@ static enum driver_result pgdrv_lock(struct driver_conn *conn, const char *name,
 			return DRIVER_OK;
 		}
 		free(got);
+		if (atomic_load(&c->cancelled)) {
+			driver_error_set(err, "interrupted while waiting for advisory lock %s", key);
+			free(key);
+			return DRIVER_ELOCK;
+		}
 		if (now_ms() >= deadline) {
 			char *pid = pgdrv_lock_holder(c, key);
 			if (pid && *pid)
@@ -562,6 +581,45 @@ static enum driver_result pgdrv_unlock(struct driver_conn *conn, struct driver_e
 	}
 	free(released);
 	return r;
+}
+
+/* ---- interrupts and the session ---------------------------------------------- */
+
+static enum driver_result pgdrv_cancel(struct driver_conn *conn, struct driver_error *err)
+{
+	struct pgdrv_conn *c = (struct pgdrv_conn *)conn;
+	char msg[256];
+
+	atomic_store(&c->cancelled, 1);
+	/* PQcancel is safe from another thread: it opens a connection of its own */
+	if (c->cancel && !PQcancel(c->cancel, msg, sizeof(msg))) {
+		pgdrv_error_text(err, "cannot send a cancel request: ", msg);
+		return DRIVER_ECONNECT;
+	}
+	return DRIVER_OK;
+}
+
+static enum driver_result pgdrv_current_schema(struct driver_conn *conn, char **out,
+					       struct driver_error *err)
+{
+	enum driver_result r = pgdrv_value((struct pgdrv_conn *)conn, "SELECT pg_catalog.current_schema()",
+					   0, NULL, out, err);
+
+	if (r == DRIVER_OK && *out && !**out) { /* NULL: no schema of the search path exists */
+		free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+static enum driver_result pgdrv_reset_session(struct driver_conn *conn, struct driver_error *err)
+{
+	return pgdrv_exec(conn, "RESET search_path", 17, NULL, err);
+}
+
+static long long pgdrv_last_changes(struct driver_conn *conn)
+{
+	return ((struct pgdrv_conn *)conn)->last_changes;
 }
 
 /*
@@ -1164,4 +1222,8 @@ const struct driver postgres_driver = {
 	.load_row = pgdrv_load_row,
 	.load_end = pgdrv_load_end,
 	.load_abort = pgdrv_load_abort,
+	.cancel = pgdrv_cancel,
+	.current_schema = pgdrv_current_schema,
+	.reset_session = pgdrv_reset_session,
+	.changes = pgdrv_last_changes,
 };

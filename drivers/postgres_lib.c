@@ -25,6 +25,9 @@ PQ_FN(const char *, PQparameterStatus, (const PGconn *c, const char *p), (c, p))
 PQ_FN(int, PQserverVersion, (const PGconn *c), (c))
 PQ_FN(char *, PQerrorMessage, (const PGconn *c), (c))
 PQ_FN(int, PQsetClientEncoding, (PGconn *c, const char *e), (c, e))
+PQ_FN(PGcancel *, PQgetCancel, (PGconn *c), (c))
+PQ_VOID(PQfreeCancel, (PGcancel *c), (c))
+PQ_FN(int, PQcancel, (PGcancel *c, char *b, int n), (c, b, n))
 PQ_FN(PQnoticeProcessor, PQsetNoticeProcessor, (PGconn *c, PQnoticeProcessor p, void *a), (c, p, a))
 
 /* queries */

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,10 @@ struct litedrv_conn {
 	sqlite3 *db;
 	char *path;
 	int lock_fd;
+	atomic_int cancelled; /* cancel() was called: a lock wait gives up */
+	long busy_ms;         /* how long a statement waits for a locked database */
+	long long busy_since; /* when the current wait began */
+	long long last_changes; /* rows the last query() wrote */
 };
 
 static int litedrv_memory(const char *path)
@@ -46,6 +51,25 @@ static enum driver_result litedrv_fail(sqlite3 *db, struct driver_error *err)
 {
 	driver_error_set(err, "%s", sqlite3_errmsg(db));
 	return DRIVER_ESQL;
+}
+
+static void litedrv_sleep_ms(long ms);
+
+/*
+ * The busy handler: sqlite3_busy_timeout's wait, in short sleeps, that
+ * also gives up when cancel() is called (sqlite3_interrupt does not end a
+ * wait for a lock, only a running statement).
+ */
+static int litedrv_busy(void *arg, int count)
+{
+	struct litedrv_conn *c = arg;
+
+	if (count == 0)
+		c->busy_since = now_ms();
+	if (atomic_load(&c->cancelled) || now_ms() - c->busy_since >= c->busy_ms)
+		return 0;
+	litedrv_sleep_ms(count < 10 ? 1 + count : 20);
+	return 1;
 }
 
 static enum driver_result litedrv_connect(const struct driver_settings *s, struct driver_conn **out,
@@ -60,6 +84,12 @@ static enum driver_result litedrv_connect(const struct driver_settings *s, struc
 		driver_error_set(err, "the sqlite driver takes no options");
 		return DRIVER_ECONFIG;
 	}
+	if (s->must_exist && !litedrv_memory(s->database) && access(s->database, F_OK) != 0 && errno == ENOENT) {
+		/* as the servers' "unknown database": a command that only reads creates nothing */
+		driver_error_set(err, "no database: '%s' does not exist (run 'migrate up' or 'migrate create' to create it)",
+				 s->database);
+		return DRIVER_ECONNECT;
+	}
 	if (s->read_only && !litedrv_memory(s->database) && access(s->database, F_OK) != 0 && errno == ENOENT)
 		rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	else /* NOMUTEX: a connection is only ever used by one thread */
@@ -73,20 +103,23 @@ static enum driver_result litedrv_connect(const struct driver_settings *s, struc
 		return DRIVER_ECONNECT;
 	}
 	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, s->connect_timeout > 0 ? s->connect_timeout * 1000 : LITEDRV_BUSY_MS);
+	c = xcalloc(1, sizeof(*c));
+	c->base.drv = &sqlite_driver;
+	c->db = db;
+	c->lock_fd = -1;
+	atomic_init(&c->cancelled, 0);
+	c->busy_ms = s->connect_timeout > 0 ? s->connect_timeout * 1000L : LITEDRV_BUSY_MS;
+	sqlite3_busy_handler(db, litedrv_busy, c);
 	/* foreign keys are off by default in SQLite; migrations must see them enforced */
 	rc = sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		/* a file that is not a database fails here, on first read */
 		driver_error_set(err, "%s", sqlite3_errmsg(db));
 		sqlite3_close(db);
+		free(c);
 		return DRIVER_ECONNECT;
 	}
-	c = xcalloc(1, sizeof(*c));
-	c->base.drv = &sqlite_driver;
-	c->db = db;
 	c->path = xstrdup(s->database);
-	c->lock_fd = -1;
 	*out = &c->base;
 	return DRIVER_OK;
 }
@@ -150,6 +183,13 @@ static enum driver_result litedrv_query(struct driver_conn *conn, const char *sq
 	sqlite3_stmt *st;
 	int rc, i, ncols, stop = 0;
 
+	c->last_changes = 0;
+	/*
+	 * The core's own statements are never cancelled (it cancels only a
+	 * user's statement or a lock wait): after an interrupt, recording the
+	 * failure waits for a locked database as long as any statement.
+	 */
+	atomic_store(&c->cancelled, 0);
 	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return litedrv_fail(c->db, err);
 	for (i = 0; i < nparams; i++) {
@@ -175,6 +215,8 @@ static enum driver_result litedrv_query(struct driver_conn *conn, const char *sq
 		sqlite3_finalize(st);
 		return DRIVER_ESQL;
 	}
+	if (!sqlite3_stmt_readonly(st))
+		c->last_changes = sqlite3_changes64(c->db);
 	sqlite3_finalize(st);
 	return DRIVER_OK;
 }
@@ -236,6 +278,12 @@ static enum driver_result litedrv_lock(struct driver_conn *conn, const char *nam
 			free(lockpath);
 			return DRIVER_ECONFIG;
 		}
+		if (atomic_load(&c->cancelled)) {
+			driver_error_set(err, "interrupted while waiting for the lock on '%s'", lockpath);
+			close(fd);
+			free(lockpath);
+			return DRIVER_ELOCK;
+		}
 		if (waited >= limit) {
 			driver_error_set(err, "'%s' is locked by another process", lockpath);
 			close(fd);
@@ -260,6 +308,22 @@ static enum driver_result litedrv_unlock(struct driver_conn *conn, struct driver
 		c->lock_fd = -1;
 	}
 	return DRIVER_OK;
+}
+
+/* sqlite3_interrupt may be called from any thread while the connection is open. */
+static enum driver_result litedrv_cancel(struct driver_conn *conn, struct driver_error *err)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)conn;
+
+	(void)err;
+	atomic_store(&c->cancelled, 1);
+	sqlite3_interrupt(c->db);
+	return DRIVER_OK;
+}
+
+static long long litedrv_last_changes(struct driver_conn *conn)
+{
+	return ((struct litedrv_conn *)conn)->last_changes;
 }
 
 static enum driver_result litedrv_create_database(const struct driver_settings *s,
@@ -758,4 +822,6 @@ const struct driver sqlite_driver = {
 	.load_row = litedrv_load_row,
 	.load_end = litedrv_load_end,
 	.load_abort = litedrv_load_abort,
+	.cancel = litedrv_cancel,
+	.changes = litedrv_last_changes,
 };

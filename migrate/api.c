@@ -53,6 +53,8 @@ enum migrate_result migrate_open(const struct migrate_options *options, migrate 
 	merr_clear(err);
 	*out = NULL;
 	m = xcalloc(1, sizeof(*m));
+	pthread_mutex_init(&m->mu, NULL);
+	atomic_init(&m->interrupted, 0);
 	m->opt = options ? *options : none;
 	if (config_load(&m->opt, !m->opt.no_database, &m->cfg, err) || lint_check_config(&m->cfg, err))
 		goto fail;
@@ -92,6 +94,8 @@ void migrate_close(migrate *m)
 	migration_set_release(&m->migs);
 	placeholders_release(&m->ph);
 	config_release(&m->cfg);
+	free(m->schema);
+	pthread_mutex_destroy(&m->mu);
 	free(m);
 }
 
@@ -253,7 +257,11 @@ enum migrate_result migrate_wait(migrate *m, int timeout_s, struct migrate_error
 	if (need_settings(m, err))
 		return err->code;
 	for (;;) {
-		enum driver_result r = db_try_connect(m, &derr);
+		enum driver_result r;
+
+		if (db_interrupted(m))
+			return merr_set(err, MIGRATE_EINTR, "interrupted while waiting for %s", m->cfg.display_url);
+		r = db_try_connect(m, &derr);
 		if (r == DRIVER_OK)
 			return MIGRATE_OK;
 		if (r != DRIVER_ECONNECT) /* settings that can never work: no use waiting */

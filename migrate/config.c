@@ -267,6 +267,15 @@ int url_parse(const char *url, struct db_url *out, char *errbuf, size_t errlen)
 	for (hostp = p; *hostp && *hostp != '?'; hostp++)
 		if (*hostp == '@')
 			at = hostp;
+	/*
+	 * An @ after the ? means a ? in the user name or password: the query
+	 * string would hold part of the password, and its errors quote it.
+	 */
+	if (*hostp == '?' && strchr(hostp, '@')) {
+		url_fail(errbuf, errlen,
+			 "the URL has an '@' after its '?': percent-encode '?' as %%3F and '@' as %%40 in the user name and password");
+		goto done;
+	}
 	auth_end = (at ? at + 1 : p) + strcspn(at ? at + 1 : p, "/?");
 	if (at) {
 		const char *pc = memchr(p, ':', (size_t)(at - p));
@@ -473,8 +482,13 @@ char *expand_vars(const char *value, expand_lookup_fn lookup, void *ctx, char *e
 			dflt = NULL;
 		nlen = dflt ? (size_t)(dflt - body) : (size_t)close;
 		if (!valid_var_name(body, nlen)) {
-			snprintf(errbuf, errlen, "'${%.*s}' is not a variable name (letters, digits and _)",
-				 (int)(nlen > 60 ? 60 : nlen), body);
+			/*
+			 * The text is not quoted: it may be part of a password that
+			 * happens to hold "${" (a value's text is never echoed).
+			 */
+			snprintf(errbuf, errlen,
+				 "'${' is not followed by a variable name (letters, digits and _) and '}'"
+				 " (write $${ for a literal ${)");
 			goto fail;
 		}
 		name = xstrndup(body, nlen);
@@ -572,24 +586,86 @@ static int ini_error_cb(const char *fmt, ...)
 }
 
 /*
- * iniparser 4.1 takes "[section] ; comment" for a syntax error, though it
- * accepts comments after values. When a file has such lines, load a private
- * copy with those comments cut (same lines, so line numbers hold).
+ * iniparser 4.1 reads lines into a 1,024-byte buffer: a longer line (a
+ * cloud provider's token as a password, a long URL) is an error there.
+ * Such a line of the form "key = value" is loaded through a short stand-in
+ * value, and the real value is put in after iniparser has read the file.
+ */
+#define INI_LONG_LINE 1000 /* below iniparser's limit (1,023 with the newline) */
+#define INI_LONG_MARK "__migrate_long_value_"
+
+struct ini_long {
+	char **values; /* values[i] stands for INI_LONG_MARK "<i>__" */
+	size_t n, cap;
+};
+
+/*
+ * The value of a "key = value" line as iniparser 4.1 reads it: the text
+ * between quotes when quoted, else up to a ; or # comment, trimmed.
+ */
+static char *ini_line_value(const char *v, const char *e)
+{
+	const char *close;
+
+	while (v < e && isspace((unsigned char)*v))
+		v++;
+	while (e > v && isspace((unsigned char)e[-1]))
+		e--;
+	if (v < e && (*v == '"' || *v == '\'')) {
+		close = memchr(v + 1, *v, (size_t)(e - v - 1));
+		return xstrndup(v + 1, (size_t)((close ? close : e) - v - 1));
+	}
+	close = v + strcspn(v, ";#");
+	if (close < e)
+		e = close;
+	while (e > v && isspace((unsigned char)e[-1]))
+		e--;
+	return xstrndup(v, (size_t)(e - v));
+}
+
+/* Puts the long values back in place of their stand-ins. */
+static void ini_long_restore(dictionary *d, const struct ini_long *lv)
+{
+	size_t mark = strlen(INI_LONG_MARK);
+	int i;
+
+	for (i = 0; d && lv->n && i < d->size; i++) {
+		char *key;
+		size_t k;
+
+		if (!d->key[i] || !d->val[i] || strncmp(d->val[i], INI_LONG_MARK, mark) != 0)
+			continue;
+		k = strtoul(d->val[i] + mark, NULL, 10);
+		if (k >= lv->n)
+			continue;
+		key = xstrdup(d->key[i]);
+		iniparser_set(d, key, lv->values[k]);
+		free(key);
+	}
+}
+
+/*
+ * Loads path. iniparser 4.1 also takes "[section] ; comment" for a syntax
+ * error, though it accepts comments after values. When a file has such
+ * lines or long lines, a private copy is loaded instead, with those
+ * comments cut and long values stood in for (same lines, so line numbers
+ * hold).
  */
 static dictionary *ini_load(const char *path)
 {
 	char *text, *p, *e, tmpl[] = "/tmp/migrate-ini-XXXXXX";
 	const char *tmpdir = getenv("TMPDIR");
 	struct strbuf clean = STRBUF_INIT;
+	struct ini_long lv = { NULL, 0, 0 };
 	char *tmp;
 	dictionary *d = NULL;
-	size_t len;
+	size_t len, i;
 	int fd, changed = 0;
 
 	if (read_file(path, &text, &len))
 		return iniparser_load(path); /* let iniparser report it */
 	for (p = text; *p; p = *e ? e + 1 : e) {
-		const char *q = p, *close;
+		const char *q = p, *close, *eq;
 		e = p + strcspn(p, "\n");
 		while (q < e && isspace((unsigned char)*q))
 			q++;
@@ -606,6 +682,24 @@ static dictionary *ini_load(const char *path)
 				continue;
 			}
 		}
+		eq = memchr(q, '=', (size_t)(e - q));
+		if ((size_t)(e - p) >= INI_LONG_LINE && (*q == ';' || *q == '#')) {
+			strbuf_addstr(&clean, ";");
+			changed = 1;
+			if (*e)
+				strbuf_addch(&clean, '\n');
+			continue;
+		}
+		if ((size_t)(e - p) >= INI_LONG_LINE && *q != '[' && eq && eq - q < INI_LONG_LINE / 2) {
+			xgrow(&lv.values, &lv.cap, lv.n + 1, sizeof(*lv.values));
+			lv.values[lv.n] = ini_line_value(eq + 1, e);
+			strbuf_add(&clean, q, (size_t)(eq - q));
+			strbuf_addf(&clean, "= " INI_LONG_MARK "%zu__", lv.n++);
+			changed = 1;
+			if (*e)
+				strbuf_addch(&clean, '\n');
+			continue;
+		}
 		strbuf_add(&clean, p, (size_t)(e - p) + (*e ? 1 : 0));
 	}
 	free(text);
@@ -614,7 +708,7 @@ static dictionary *ini_load(const char *path)
 		return iniparser_load(path);
 	}
 	tmp = tmpdir && *tmpdir ? xasprintf("%s/migrate-ini-XXXXXX", tmpdir) : xstrdup(tmpl);
-	fd = mkstemp(tmp);
+	fd = mkstemp(tmp); /* 0600: the copy may hold a password */
 	if (fd >= 0) {
 		int werr = write_all(fd, clean.buf, clean.len);
 		if (close(fd) != 0 && !werr)
@@ -628,6 +722,10 @@ static dictionary *ini_load(const char *path)
 	} else {
 		d = iniparser_load(path);
 	}
+	ini_long_restore(d, &lv);
+	for (i = 0; i < lv.n; i++)
+		free(lv.values[i]);
+	free(lv.values);
 	free(tmp);
 	strbuf_release(&clean);
 	return d;
@@ -965,19 +1063,20 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 		ld.ini = ini_load(cfg_path);
 		iniparser_set_error_callback(NULL);
 		if (!ld.ini || ini_error[0]) {
-			/* "iniparser: syntax error in FILE (LINE):\n-> TEXT" */
+			/*
+			 * "iniparser: syntax error in FILE (LINE):\n-> TEXT". The
+			 * line's text is not shown: it may hold a password.
+			 */
 			char *p = strstr(ini_error, " (");
 			int line = p ? atoi(p + 2) : 0;
-			char *arrow = strstr(ini_error, "-> ");
-			size_t alen;
-			if (arrow) {
-				arrow += 3;
-				alen = strcspn(arrow, "\n");
-				arrow[alen] = '\0';
-			}
-			if (line > 0)
-				merr_set(err, MIGRATE_EUSAGE, "%s:%d: syntax error in config file%s%s%s", cfg_path,
-					 line, arrow ? ": '" : "", arrow ? arrow : "", arrow ? "'" : "");
+			if (line > 0 && strstr(ini_error, "too long"))
+				merr_set(err, MIGRATE_EUSAGE,
+					 "%s:%d: line longer than 1,023 characters: only a 'key = value' line may be that long",
+					 cfg_path, line);
+			else if (line > 0)
+				merr_set(err, MIGRATE_EUSAGE,
+					 "%s:%d: syntax error in config file: expected 'key = value', '[section]' or a ; comment",
+					 cfg_path, line);
 			else
 				merr_set(err, MIGRATE_EUSAGE, "cannot read config file '%s': %s", cfg_path,
 					 ini_error[0] ? ini_error : strerror(errno));

@@ -30,17 +30,81 @@ enum migrate_result db_map_result(enum driver_result r)
 	}
 }
 
+/* ---- interrupts ---------------------------------------------------------------- */
+
+int db_interrupted(migrate *m)
+{
+	return atomic_load(&m->interrupted);
+}
+
+int db_cancelable_begin(migrate *m)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&m->mu);
+	if (atomic_load(&m->interrupted))
+		r = -1;
+	else
+		m->in_statement = 1;
+	pthread_mutex_unlock(&m->mu);
+	return r;
+}
+
+void db_cancelable_end(migrate *m)
+{
+	pthread_mutex_lock(&m->mu);
+	m->in_statement = 0;
+	pthread_mutex_unlock(&m->mu);
+}
+
+enum migrate_result db_fail_code(migrate *m, enum driver_result r)
+{
+	if (db_interrupted(m))
+		return MIGRATE_EINTR;
+	return r == DRIVER_ECONNECT ? MIGRATE_EFAIL : db_map_result(r);
+}
+
+void migrate_interrupt(migrate *m)
+{
+	struct driver_error derr = { "", -1 };
+
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->mu);
+	atomic_store(&m->interrupted, 1);
+	/* only a user's statement is cancelled, never migrate's own tracking writes */
+	if (m->in_statement && m->conn && m->cfg.drv->cancel)
+		m->cfg.drv->cancel(m->conn, &derr);
+	if (m->sub)
+		migrate_interrupt(m->sub);
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* ---- connecting ------------------------------------------------------------------ */
+
 enum migrate_result db_connect(migrate *m, struct migrate_error *err)
 {
 	struct driver_error derr = { "", -1 };
+	struct driver_conn *conn = NULL;
 	enum driver_result r;
 
 	m->cfg.settings.read_only = m->opt.dry_run;
-	r = m->cfg.drv->connect(&m->cfg.settings, &m->conn, &derr);
-	if (r != DRIVER_OK) {
-		m->conn = NULL;
+	m->cfg.settings.must_exist = m->opt.existing_only;
+	r = m->cfg.drv->connect(&m->cfg.settings, &conn, &derr);
+	if (r != DRIVER_OK)
 		return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_ECONNECT : db_map_result(r),
 				"cannot connect to %s: %s", m->cfg.display_url, derr.message);
+	pthread_mutex_lock(&m->mu);
+	m->conn = conn;
+	pthread_mutex_unlock(&m->mu);
+	/* where the tracking tables are, whatever a migration does to its session later */
+	free(m->schema);
+	m->schema = NULL;
+	if (m->cfg.drv->current_schema) {
+		r = m->cfg.drv->current_schema(m->conn, &m->schema, &derr);
+		if (r != DRIVER_OK)
+			return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_ECONNECT : db_map_result(r),
+					"cannot tell the current schema of %s: %s", m->cfg.display_url, derr.message);
 	}
 	return MIGRATE_OK;
 }
@@ -56,17 +120,23 @@ enum migrate_result db_lock(migrate *m, struct migrate_error *err)
 	 */
 	if (m->locked || m->opt.dry_run || !(m->cfg.drv->caps & DRIVER_CAP_LOCK))
 		return MIGRATE_OK;
+	if (db_cancelable_begin(m))
+		return merr_set(err, MIGRATE_EINTR, "interrupted before the migration lock was taken");
 	/*
 	 * One try first, so that a run that has to wait says so, and whom it
 	 * waits for, rather than hanging silently for lock_timeout seconds.
 	 */
 	r = m->cfg.drv->lock(m->conn, m->cfg.table, 0, &derr);
-	if (r == DRIVER_ELOCK && m->cfg.lock_timeout > 0) {
+	if (r == DRIVER_ELOCK && m->cfg.lock_timeout > 0 && !db_interrupted(m)) {
 		emitf(m, MIGRATE_EVENT_WARNING, "waiting up to %d s (lock_timeout) for the migration lock on %s: %s",
 		      m->cfg.lock_timeout, m->cfg.display_url, derr.message);
 		derr = (struct driver_error){ "", -1 };
 		r = m->cfg.drv->lock(m->conn, m->cfg.table, m->cfg.lock_timeout, &derr);
 	}
+	db_cancelable_end(m);
+	if (r != DRIVER_OK && db_interrupted(m))
+		return merr_set(err, MIGRATE_EINTR, "interrupted while waiting for the migration lock: %s",
+				derr.message);
 	if (r == DRIVER_ELOCK)
 		return merr_set(err, MIGRATE_ELOCK,
 				"another migrate holds the lock on %s; gave up after %d s (lock_timeout): %s",
@@ -97,6 +167,24 @@ void db_quote_ident(const migrate *m, struct strbuf *sb, const char *name)
 		strbuf_addch(sb, *name);
 	}
 	strbuf_addch(sb, q);
+}
+
+void db_quote_table(const migrate *m, struct strbuf *sb, const char *table)
+{
+	if (m->schema) {
+		db_quote_ident(m, sb, m->schema);
+		strbuf_addch(sb, '.');
+	}
+	db_quote_ident(m, sb, table);
+}
+
+void db_reset_session(migrate *m)
+{
+	struct driver_error derr = { "", -1 };
+
+	/* a failure shows in the next statement, with its own message */
+	if (m->conn && !m->opt.dry_run && m->cfg.drv->reset_session)
+		m->cfg.drv->reset_session(m->conn, &derr);
 }
 
 void db_param(const migrate *m, struct strbuf *sb, int n)
@@ -144,6 +232,52 @@ static void report_sql(migrate *m, const char *sql, size_t len, int nparams,
 	strbuf_release(&sb);
 }
 
+/*
+ * What one of migrate's own statements does, for a message: its verb and
+ * the table it names ("INSERT INTO "schema_migrations""), never its
+ * columns, values or parameter list.
+ */
+static void sql_summary(struct strbuf *sb, const char *sql)
+{
+	static const char *const kw[] = { " INTO ", " FROM ", "UPDATE ", " TABLE ", NULL };
+	size_t verb = strcspn(sql, " ");
+	const char *t = NULL;
+	size_t i;
+
+	for (i = 0; kw[i] && !t; i++)
+		if ((t = strstr(sql, kw[i])) != NULL)
+			t += strlen(kw[i]);
+	strbuf_add(sb, sql, verb > 20 ? 20 : verb);
+	if (t && strncmp(sql, "UPDATE ", 7) != 0) {
+		const char *k = t - 1;
+		while (k > sql && k[-1] != ' ')
+			k--;
+		strbuf_addch(sb, ' ');
+		strbuf_add(sb, k, (size_t)(t - 1 - k));
+	}
+	if (t)
+		strbuf_addf(sb, " %.*s", (int)(strcspn(t, " (") > 140 ? 140 : strcspn(t, " (")), t);
+}
+
+/*
+ * The database's message first, then which of migrate's statements it was
+ * about, in a few words: never the SQL's column or parameter lists.
+ */
+static enum migrate_result query_failed(migrate *m, enum driver_result r, const char *sql,
+					const struct driver_error *derr, struct migrate_error *err)
+{
+	struct strbuf what = STRBUF_INIT;
+	enum migrate_result res;
+
+	sql_summary(&what, sql);
+	res = merr_set(err, db_fail_code(m, r), "%s%s (in migrate's own %s)",
+		       r == DRIVER_ECONNECT && strncmp(derr->message, "connection lost", 15) != 0
+			       ? "connection lost: " : "",
+		       derr->message, strbuf_str(&what));
+	strbuf_release(&what);
+	return res;
+}
+
 enum migrate_result db_query(migrate *m, const char *sql, int nparams, const char *const *params,
 			     driver_row_fn fn, void *ctx, struct migrate_error *err)
 {
@@ -156,14 +290,44 @@ enum migrate_result db_query(migrate *m, const char *sql, int nparams, const cha
 	}
 	r = m->cfg.drv->query(m->conn, sql, nparams, params, fn, ctx, &derr);
 	if (r != DRIVER_OK)
-		return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : db_map_result(r),
-				"%s: %s", sql, derr.message);
+		return query_failed(m, r, sql, &derr, err);
+	return MIGRATE_OK;
+}
+
+enum migrate_result db_write(migrate *m, const char *sql, int nparams, const char *const *params,
+			     long long *changed, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+
+	*changed = 0;
+	if (m->opt.dry_run) {
+		report_sql(m, sql, strlen(sql), nparams, params);
+		*changed = 1; /* what a real run would have done */
+		return MIGRATE_OK;
+	}
+	r = m->cfg.drv->query(m->conn, sql, nparams, params, NULL, NULL, &derr);
+	if (r != DRIVER_OK)
+		return query_failed(m, r, sql, &derr, err);
+	*changed = m->cfg.drv->changes(m->conn);
 	return MIGRATE_OK;
 }
 
 enum migrate_result db_exec_sql(migrate *m, const char *sql, struct migrate_error *err)
 {
 	return db_query(m, sql, 0, NULL, NULL, NULL, err);
+}
+
+struct first_row {
+	int seen;
+};
+
+static int saw_row(void *ctx, int ncols, const char *const *values)
+{
+	(void)ncols;
+	(void)values;
+	((struct first_row *)ctx)->seen = 1;
+	return 1;
 }
 
 enum migrate_result db_table_exists(migrate *m, const char *table, int *exists,
@@ -173,6 +337,22 @@ enum migrate_result db_table_exists(migrate *m, const char *table, int *exists,
 	enum driver_result r;
 
 	*exists = 0;
+	if (m->schema) {
+		/* in the schema resolved at connect, wherever the session looks now */
+		struct strbuf sb = STRBUF_INIT;
+		const char *params[2] = { m->schema, table };
+		struct first_row fr = { 0 };
+		enum migrate_result res;
+
+		strbuf_addstr(&sb, "SELECT 1 FROM information_schema.tables WHERE table_schema = ");
+		db_param(m, &sb, 1);
+		strbuf_addstr(&sb, " AND table_name = ");
+		db_param(m, &sb, 2);
+		res = db_query(m, strbuf_str(&sb), 2, params, saw_row, &fr, err);
+		strbuf_release(&sb);
+		*exists = fr.seen;
+		return res;
+	}
 	r = m->cfg.drv->table_exists(m->conn, table, exists, &derr);
 	if (r != DRIVER_OK)
 		return merr_set(err, db_map_result(r), "cannot look for table '%s': %s", table, derr.message);
@@ -448,8 +628,10 @@ void db_close(migrate *m)
 	if (!m->conn)
 		return;
 	db_unlock(m);
+	pthread_mutex_lock(&m->mu);
 	m->cfg.drv->close(m->conn);
 	m->conn = NULL;
+	pthread_mutex_unlock(&m->mu);
 }
 
 /* create (1) or drop (0) the configured database */
@@ -565,14 +747,29 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 		}
 		derr.message[0] = '\0';
 		derr.offset = -1;
+		if (db_cancelable_begin(m)) {
+			res = merr_set(err, MIGRATE_EINTR, "%s:%d: interrupted before this statement ran", label,
+				       st->line);
+			free(expanded);
+			break;
+		}
 		r = m->cfg.drv->exec(m->conn, sql, len, &n, &derr);
+		db_cancelable_end(m);
 		if (r != DRIVER_OK) {
-			res = merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : db_map_result(r), "%s:%d: %s",
-				       label, offset_line(sql, len, derr.offset, st->line), derr.message);
+			res = merr_set(err, db_fail_code(m, r), "%s:%d: %s%s", label,
+				       offset_line(sql, len, derr.offset, st->line),
+				       db_interrupted(m) ? "interrupted: the statement was cancelled: " : "",
+				       derr.message);
 			free(expanded);
 			break;
 		}
 		free(expanded);
+		if (db_interrupted(m)) {
+			/* it ended anyway (MySQL's GET_LOCK returns NULL when killed): stop here */
+			res = merr_set(err, MIGRATE_EINTR, "%s:%d: interrupted during this statement", label,
+				       st->line);
+			break;
+		}
 		total_changes += n;
 		if (changes)
 			*changes += n;

@@ -43,7 +43,7 @@ enum migrate_result history_ensure(migrate *m, struct migrate_error *err)
 	if (exists)
 		return MIGRATE_OK;
 	strbuf_addstr(&sb, "CREATE TABLE ");
-	db_quote_ident(m, &sb, m->cfg.table);
+	db_quote_table(m, &sb, m->cfg.table);
 	strbuf_addstr(&sb, " (");
 #define COL(name, type) do { db_quote_ident(m, &sb, name); strbuf_addf(&sb, " %s, ", type); } while (0)
 	COL("version", "VARCHAR(255) NOT NULL PRIMARY KEY");
@@ -103,6 +103,69 @@ static int cmp_row(const void *a, const void *b)
 	return strcmp(x->version, y->version);
 }
 
+/* Rows in canonical version order ("03" and "3" are one version). */
+static int cmp_canonical(const void *a, const void *b)
+{
+	const struct history_row *x = *(const struct history_row *const *)a;
+	const struct history_row *y = *(const struct history_row *const *)b;
+
+	if (x->parsed != y->parsed)
+		return x->parsed ? -1 : 1;
+	if (x->parsed)
+		return version_cmp(x->v, y->v);
+	return strcmp(x->version, y->version);
+}
+
+/*
+ * A history edited by hand may hold what migrate never writes: a status
+ * other than applied, running and failed, or one version twice ("3" and
+ * "03"). Acting on it would mean guessing (which row is the real one, is
+ * "done" applied?), so every command that reads the history refuses and
+ * names the rows.
+ */
+static enum migrate_result history_check_rows(migrate *m, const struct history *h,
+					      struct migrate_error *err)
+{
+	struct strbuf bad = STRBUF_INIT, table = STRBUF_INIT;
+	const struct history_row **by = NULL;
+	size_t i, j;
+
+	for (i = 0; i < h->n; i++) {
+		const char *st = h->v[i].status;
+		if (strcmp(st, "applied") && strcmp(st, "running") && strcmp(st, "failed"))
+			strbuf_addf(&bad, "%sversion %s (%s) has status '%s', which is not applied, running or failed",
+				    bad.len ? "; " : "", h->v[i].version, h->v[i].name, st);
+	}
+	if (h->n > 1) {
+		by = xcalloc(h->n, sizeof(*by));
+		for (i = 0; i < h->n; i++)
+			by[i] = &h->v[i];
+		qsort(by, h->n, sizeof(*by), cmp_canonical);
+		for (i = 0; i < h->n; i = j) {
+			for (j = i + 1; j < h->n && cmp_canonical(&by[i], &by[j]) == 0; j++)
+				;
+			if (j - i > 1) {
+				size_t k;
+				strbuf_addf(&bad, "%sone migration is recorded %zu times, as version ", bad.len ? "; " : "", j - i);
+				for (k = i; k < j; k++)
+					strbuf_addf(&bad, "%s'%s' (%s, %s)", k > i ? (k + 1 < j ? ", " : " and ") : "",
+						    by[k]->version, by[k]->name, by[k]->status);
+			}
+		}
+		free(by);
+	}
+	if (bad.len) {
+		db_quote_table(m, &table, m->cfg.table);
+		merr_set(err, MIGRATE_EFAIL,
+			 "the history in %s holds rows migrate never writes: %s; put them right by hand (migrate never guesses which row is meant)",
+			 strbuf_str(&table), strbuf_str(&bad));
+	}
+	i = bad.len;
+	strbuf_release(&bad);
+	strbuf_release(&table);
+	return i ? MIGRATE_EFAIL : MIGRATE_OK;
+}
+
 enum migrate_result history_load(migrate *m, struct history *out, struct migrate_error *err)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -117,7 +180,7 @@ enum migrate_result history_load(migrate *m, struct history *out, struct migrate
 	strbuf_addstr(&sb, "SELECT ");
 	add_columns(m, &sb, mig_cols);
 	strbuf_addstr(&sb, " FROM ");
-	db_quote_ident(m, &sb, m->cfg.table);
+	db_quote_table(m, &sb, m->cfg.table);
 	r = db_query(m, strbuf_str(&sb), 0, NULL, add_history_row, out, err);
 	strbuf_release(&sb);
 	if (r) {
@@ -126,6 +189,10 @@ enum migrate_result history_load(migrate *m, struct history *out, struct migrate
 	}
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_row);
+	if (history_check_rows(m, out, err)) {
+		history_release(out);
+		return err->code;
+	}
 	return MIGRATE_OK;
 }
 
@@ -167,7 +234,7 @@ static void build_insert(const migrate *m, struct strbuf *sb, const char *table,
 	int i;
 
 	strbuf_addstr(sb, "INSERT INTO ");
-	db_quote_ident(m, sb, table);
+	db_quote_table(m, sb, table);
 	strbuf_addstr(sb, " (");
 	add_columns(m, sb, cols);
 	strbuf_addstr(sb, ") VALUES (");
@@ -179,14 +246,40 @@ static void build_insert(const migrate *m, struct strbuf *sb, const char *table,
 	strbuf_addch(sb, ')');
 }
 
+/*
+ * A write to the tracking table failed (local has the database's words),
+ * or touched no row: err says which migration, what migrate meant to
+ * record, and why it could not.
+ */
+static enum migrate_result tracking_failed(migrate *m, struct migrate_error *err,
+					   const struct migrate_error *local, const char *what,
+					   const char *version, const char *name)
+{
+	struct strbuf t = STRBUF_INIT;
+	enum migrate_result r;
+
+	db_quote_table(m, &t, m->cfg.table);
+	if (local->code)
+		r = merr_set(err, local->code, "cannot %s migration %s (%s) in %s: %s", what, version,
+			     name && *name ? name : "?", strbuf_str(&t), local->message);
+	else
+		r = merr_set(err, MIGRATE_EFAIL,
+			     "cannot %s migration %s (%s) in %s: its row is not there (0 rows changed): the history was changed during the run",
+			     what, version, name && *name ? name : "?", strbuf_str(&t));
+	strbuf_release(&t);
+	return r;
+}
+
 enum migrate_result history_insert(migrate *m, const struct migration *mig, const char *status,
 				   long long duration_ms, struct migrate_error *err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char now[20], dur[24];
+	struct migrate_error local;
+	char now[20], dur[24], *what;
 	char *down = migration_down_text(mig);
 	const char *params[8];
-	enum migrate_result r;
+	enum migrate_result r = MIGRATE_OK;
+	long long changed;
 
 	utc_timestamp(now);
 	snprintf(dur, sizeof(dur), "%lld", duration_ms);
@@ -199,19 +292,26 @@ enum migrate_result history_insert(migrate *m, const struct migration *mig, cons
 	params[6] = dur;
 	params[7] = status;
 	build_insert(m, &sb, m->cfg.table, mig_cols);
-	r = db_query(m, strbuf_str(&sb), 8, params, NULL, NULL, err);
+	merr_clear(&local);
+	if (db_write(m, strbuf_str(&sb), 8, params, &changed, &local) || changed != 1) {
+		what = xasprintf("record as %s", status);
+		r = tracking_failed(m, err, &local, what, mig->version, mig->name);
+		free(what);
+	}
 	strbuf_release(&sb);
 	free(down);
 	return r;
 }
 
-enum migrate_result history_set_status(migrate *m, const char *version, const char *status,
-				       long long duration_ms, struct migrate_error *err)
+enum migrate_result history_set_status(migrate *m, const char *version, const char *name,
+				       const char *status, long long duration_ms, struct migrate_error *err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char now[20], dur[24];
+	struct migrate_error local;
+	char now[20], dur[24], *what;
 	const char *params[4];
-	enum migrate_result r;
+	enum migrate_result r = MIGRATE_OK;
+	long long changed;
 
 	utc_timestamp(now);
 	snprintf(dur, sizeof(dur), "%lld", duration_ms);
@@ -220,7 +320,7 @@ enum migrate_result history_set_status(migrate *m, const char *version, const ch
 	params[2] = now;
 	params[3] = version;
 	strbuf_addstr(&sb, "UPDATE ");
-	db_quote_ident(m, &sb, m->cfg.table);
+	db_quote_table(m, &sb, m->cfg.table);
 	strbuf_addstr(&sb, " SET ");
 	db_quote_ident(m, &sb, "status");
 	strbuf_addstr(&sb, " = ");
@@ -237,32 +337,45 @@ enum migrate_result history_set_status(migrate *m, const char *version, const ch
 	db_quote_ident(m, &sb, "version");
 	strbuf_addstr(&sb, " = ");
 	db_param(m, &sb, 4);
-	r = db_query(m, strbuf_str(&sb), 4, params, NULL, NULL, err);
+	merr_clear(&local);
+	if (db_write(m, strbuf_str(&sb), 4, params, &changed, &local) || changed != 1) {
+		what = xasprintf("record as %s", status);
+		r = tracking_failed(m, err, &local, what, version, name);
+		free(what);
+	}
 	strbuf_release(&sb);
 	return r;
 }
 
+/* DELETE FROM table WHERE col = value; *changed: the rows deleted. */
 static enum migrate_result delete_where(migrate *m, const char *table, const char *col,
-					const char *value, struct migrate_error *err)
+					const char *value, long long *changed, struct migrate_error *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const char *params[1] = { value };
 	enum migrate_result r;
 
 	strbuf_addstr(&sb, "DELETE FROM ");
-	db_quote_ident(m, &sb, table);
+	db_quote_table(m, &sb, table);
 	strbuf_addstr(&sb, " WHERE ");
 	db_quote_ident(m, &sb, col);
 	strbuf_addstr(&sb, " = ");
 	db_param(m, &sb, 1);
-	r = db_query(m, strbuf_str(&sb), 1, params, NULL, NULL, err);
+	r = db_write(m, strbuf_str(&sb), 1, params, changed, err);
 	strbuf_release(&sb);
 	return r;
 }
 
-enum migrate_result history_delete(migrate *m, const char *version, struct migrate_error *err)
+enum migrate_result history_delete(migrate *m, const char *version, const char *name,
+				   struct migrate_error *err)
 {
-	return delete_where(m, m->cfg.table, "version", version, err);
+	struct migrate_error local;
+	long long changed;
+
+	merr_clear(&local);
+	if (delete_where(m, m->cfg.table, "version", version, &changed, &local) || changed != 1)
+		return tracking_failed(m, err, &local, "remove the row of", version, name);
+	return MIGRATE_OK;
 }
 
 /* ---- seeds -------------------------------------------------------------------- */
@@ -278,7 +391,7 @@ enum migrate_result seed_history_ensure(migrate *m, struct migrate_error *err)
 	if (exists)
 		return MIGRATE_OK;
 	strbuf_addstr(&sb, "CREATE TABLE ");
-	db_quote_ident(m, &sb, m->cfg.seeds_table);
+	db_quote_table(m, &sb, m->cfg.seeds_table);
 	strbuf_addstr(&sb, " (");
 	db_quote_ident(m, &sb, "name");
 	strbuf_addstr(&sb, " VARCHAR(255) NOT NULL PRIMARY KEY, ");
@@ -325,7 +438,7 @@ enum migrate_result seed_history_load(migrate *m, struct seed_history *out, stru
 	strbuf_addstr(&sb, "SELECT ");
 	add_columns(m, &sb, seed_cols);
 	strbuf_addstr(&sb, " FROM ");
-	db_quote_ident(m, &sb, m->cfg.seeds_table);
+	db_quote_table(m, &sb, m->cfg.seeds_table);
 	r = db_query(m, strbuf_str(&sb), 0, NULL, add_seed_row, out, err);
 	strbuf_release(&sb);
 	if (r)
@@ -397,7 +510,7 @@ enum migrate_result seed_undo_ensure(migrate *m, struct migrate_error *err)
 	if (exists)
 		return MIGRATE_OK;
 	strbuf_addstr(&sb, "CREATE TABLE ");
-	db_quote_ident(m, &sb, m->cfg.seeds_undo_table);
+	db_quote_table(m, &sb, m->cfg.seeds_undo_table);
 	strbuf_addstr(&sb, " (");
 	db_quote_ident(m, &sb, "name");
 	strbuf_addstr(&sb, " VARCHAR(255) NOT NULL, ");
@@ -468,7 +581,7 @@ enum migrate_result seed_undo_get(migrate *m, const char *name, long part, char 
 	strbuf_addstr(&sb, "SELECT ");
 	db_quote_ident(m, &sb, "data");
 	strbuf_addstr(&sb, " FROM ");
-	db_quote_ident(m, &sb, m->cfg.seeds_undo_table);
+	db_quote_table(m, &sb, m->cfg.seeds_undo_table);
 	strbuf_addstr(&sb, " WHERE ");
 	db_quote_ident(m, &sb, "name");
 	strbuf_addstr(&sb, " = ");
@@ -488,16 +601,29 @@ enum migrate_result seed_undo_get(migrate *m, const char *name, long part, char 
 
 enum migrate_result seed_undo_delete(migrate *m, const char *name, struct migrate_error *err)
 {
+	long long changed;
 	int exists;
 
 	if (db_table_exists(m, m->cfg.seeds_undo_table, &exists, err))
 		return err->code;
 	if (!exists)
 		return MIGRATE_OK;
-	return delete_where(m, m->cfg.seeds_undo_table, "name", name, err);
+	return delete_where(m, m->cfg.seeds_undo_table, "name", name, &changed, err);
 }
 
 enum migrate_result seed_history_delete(migrate *m, const char *name, struct migrate_error *err)
 {
-	return delete_where(m, m->cfg.seeds_table, "name", name, err);
+	struct strbuf t = STRBUF_INIT;
+	long long changed;
+
+	if (delete_where(m, m->cfg.seeds_table, "name", name, &changed, err))
+		return err->code;
+	if (changed != 1) {
+		db_quote_table(m, &t, m->cfg.seeds_table);
+		merr_set(err, MIGRATE_EFAIL,
+			 "cannot remove the row of seed %s from %s: it is not there (0 rows deleted): the history was changed during the run",
+			 name, strbuf_str(&t));
+		strbuf_release(&t);
+	}
+	return err->code;
 }

@@ -12,6 +12,9 @@
 #ifndef MIGRATE_INTERNAL_H
 #define MIGRATE_INTERNAL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "../drivers/driver.h"
 #include "config.h"
 #include "error.h"
@@ -27,6 +30,22 @@ struct migrate {
 	struct migration_set migs;  /* parsed for the configured dialect */
 	int locked;
 	struct placeholders ph;     /* ${...}: the config's values and this run's UUIDs */
+	/*
+	 * The schema or database the tracking tables live in, resolved at
+	 * connect (driver current_schema); NULL where there is one namespace.
+	 */
+	char *schema;
+	/*
+	 * migrate_interrupt(), from another thread: interrupted is set once;
+	 * in_statement says a user's statement (or a lock wait, or a load) is
+	 * running, which is what cancel() may stop. mu is held while either
+	 * changes and while conn is cancelled or closed, so a cancel never
+	 * meets a closed connection nor hits migrate's own tracking writes.
+	 */
+	atomic_int interrupted;
+	int in_statement;
+	pthread_mutex_t mu;
+	struct migrate *sub;        /* verify's scratch handle while it runs (under mu) */
 };
 
 /* ---- events (api.c) ---- */
@@ -35,6 +54,17 @@ void emit(migrate *m, enum migrate_event_kind kind, const char *version, const c
 void emitf(migrate *m, enum migrate_event_kind kind, const char *fmt, ...) MIGRATE_PRINTF(3, 4);
 
 /* ---- db.c ---- */
+/* Has migrate_interrupt() been called? */
+int db_interrupted(migrate *m);
+/*
+ * Brackets work that an interrupt may cancel on the server (a statement of
+ * a migration or seed, a load). db_cancelable_begin returns -1, and starts
+ * nothing, when the run is interrupted already.
+ */
+int db_cancelable_begin(migrate *m);
+void db_cancelable_end(migrate *m);
+/* MIGRATE_EINTR when interrupted, else the migrate result for r. */
+enum migrate_result db_fail_code(migrate *m, enum driver_result r);
 /* The migrate result (and exit code) for a driver result. */
 enum migrate_result db_map_result(enum driver_result r);
 enum migrate_result db_connect(migrate *m, struct migrate_error *err);
@@ -69,6 +99,16 @@ enum migrate_result db_commit(migrate *m, struct migrate_error *err);
 void db_rollback(migrate *m);
 /* Appends name quoted as an identifier for this driver. */
 void db_quote_ident(const migrate *m, struct strbuf *sb, const char *name);
+/* Appends a tracking table's name, qualified with m->schema when there is one. */
+void db_quote_table(const migrate *m, struct strbuf *sb, const char *table);
+/*
+ * Runs one of migrate's own writes (sql with parameters) and sets *changed
+ * to the rows it inserted, updated or deleted.
+ */
+enum migrate_result db_write(migrate *m, const char *sql, int nparams, const char *const *params,
+			     long long *changed, struct migrate_error *err);
+/* Puts the session's name resolution back after a migration (driver reset_session). */
+void db_reset_session(migrate *m);
 /* Unlocks and closes the connection, if there is one. */
 void db_close(migrate *m);
 /* create / drop: the configured database, through the driver's server connection. */
@@ -182,9 +222,14 @@ enum migrate_result history_load(migrate *m, struct history *out, struct migrate
 void history_release(struct history *h);
 enum migrate_result history_insert(migrate *m, const struct migration *mig, const char *status,
 				   long long duration_ms, struct migrate_error *err);
-enum migrate_result history_set_status(migrate *m, const char *version, const char *status,
-				       long long duration_ms, struct migrate_error *err);
-enum migrate_result history_delete(migrate *m, const char *version, struct migrate_error *err);
+/*
+ * The writes check that they touched exactly the row meant (0 rows is an
+ * error naming the migration); name is for messages.
+ */
+enum migrate_result history_set_status(migrate *m, const char *version, const char *name,
+				       const char *status, long long duration_ms, struct migrate_error *err);
+enum migrate_result history_delete(migrate *m, const char *version, const char *name,
+				   struct migrate_error *err);
 /* The row of that canonical version, or NULL. */
 struct history_row *history_find(const struct history *h, const char *version);
 

@@ -19,16 +19,20 @@
 
 #include "migrate.h"
 #include "output.h"
+#include "signals.h"
 
 enum cmd_needs {
 	NEEDS_NOTHING,   /* help, drivers */
 	NEEDS_CONFIG,    /* new: the config if there is one, no database */
 	NEEDS_SETTINGS,  /* create, drop, wait: connection settings, no connection yet */
 	NEEDS_DATABASE,  /* everything else */
+	NEEDS_EXISTING,  /* status, version, validate, dump: a database that exists (never created) */
 };
 
 struct cli {
 	struct migrate_options opt;
+	char *url;          /* --url's value, copied before argv's copy is blanked */
+	char *scratch_url;  /* verify --scratch-url's, likewise */
 	int json, quiet, verbose;
 	const struct cmd *cmd;
 	struct output *out;
@@ -61,6 +65,18 @@ static const char global_help[] =
 	"      --version           print migrate's version\n";
 
 static void print_usage(FILE *f);
+
+/* strdup for the CLI, which does not link the library's xmalloc family. */
+static char *xstrdup_or_exit(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d) {
+		fprintf(stderr, "migrate: error: out of memory\n");
+		exit(70);
+	}
+	return d;
+}
 static void print_cmd_usage(FILE *f, const struct cmd *c);
 static const struct cmd *find_cmd(const char *name);
 
@@ -83,6 +99,33 @@ static int usage_error(struct cli *c, const char *fmt, ...)
 	return MIGRATE_EUSAGE;
 }
 
+/*
+ * Overwrites the password of a URL given on the command line, in argv
+ * itself, as the mariadb client does for -p, so that ps and
+ * /proc/PID/cmdline show "postgres://user:xxxx@host/db". The caller has
+ * copied the URL first. Everything from the ':' after the user name to
+ * the last '@' is blanked, so a password holding '@', '/' or '?' is
+ * covered whatever the parser makes of it; a URL without user:password@
+ * is left alone. (Environment variables and the config file never show in
+ * ps: they are the safe route.)
+ */
+static void hide_url_password(char *url)
+{
+	char *p = strstr(url, "://"), *at, *colon;
+
+	if (!p)
+		return;
+	p += 3;
+	at = strrchr(p, '@');
+	if (!at)
+		return;
+	colon = memchr(p, ':', (size_t)(at - p));
+	if (!colon)
+		return;
+	for (colon++; colon < at; colon++)
+		*colon = 'x';
+}
+
 /* Reports a library error and returns its exit code. */
 static int fail(struct cli *c)
 {
@@ -95,10 +138,12 @@ static int cli_open(struct cli *c)
 {
 	c->opt.no_database = c->cmd->needs == NEEDS_CONFIG;
 	c->opt.no_connect = c->cmd->needs == NEEDS_SETTINGS;
+	c->opt.existing_only = c->cmd->needs == NEEDS_EXISTING;
 	c->opt.progress = output_event;
 	c->opt.progress_ctx = c->out;
 	if (migrate_open(&c->opt, &c->m, &c->err))
 		return fail(c);
+	signals_watch(c->m); /* from now on a signal cancels, rolls back and unlocks */
 	return MIGRATE_OK;
 }
 
@@ -501,9 +546,12 @@ static int cmd_dump(struct cli *c, int argc, char **argv)
 
 static int scratch_opt(struct cli *c, int ch, const char *arg, void *ctx)
 {
-	(void)c;
-	if (ch == 's')
-		((struct migrate_verify_options *)ctx)->scratch_url = arg;
+	if (ch == 's') {
+		free(c->scratch_url);
+		c->scratch_url = xstrdup_or_exit(arg);
+		hide_url_password((char *)arg); /* arg is argv's */
+		((struct migrate_verify_options *)ctx)->scratch_url = c->scratch_url;
+	}
 	return 0;
 }
 
@@ -720,14 +768,14 @@ static const struct cmd commands[] = {
 	  "  --to VERSION            roll back every applied migration above VERSION\n"
 	  "  --all                   roll back every applied migration\n" },
 	{ "redo", cmd_redo, NEEDS_DATABASE, "redo", "roll back the last applied migration and apply it again", "" },
-	{ "status", cmd_status, NEEDS_DATABASE, "status [--check]",
+	{ "status", cmd_status, NEEDS_EXISTING, "status [--check]",
 	  "list every migration: applied, pending, changed, missing, failed or running",
 	  "  --check                 exit 1 unless every migration is applied and clean\n" },
-	{ "version", cmd_version, NEEDS_DATABASE, "version", "print the highest applied version, or 'none'", "" },
+	{ "version", cmd_version, NEEDS_EXISTING, "version", "print the highest applied version, or 'none'", "" },
 	{ "new", cmd_new, NEEDS_CONFIG, "new NAME",
 	  "create migrations/<UTC timestamp>_<NAME>.sql from a template and print its path",
 	  "  NAME                    letters, digits, _, - and . (e.g. add_orders)\n" },
-	{ "validate", cmd_validate, NEEDS_DATABASE, "validate",
+	{ "validate", cmd_validate, NEEDS_EXISTING, "validate",
 	  "check that applied migrations match their files; change nothing", "" },
 	{ "repair", cmd_repair, NEEDS_DATABASE, "repair",
 	  "forget failed migrations and re-record the checksums of changed files", "" },
@@ -740,7 +788,7 @@ static const struct cmd commands[] = {
 	  "  --undo [N]              undo the last N applied seeds (default 1), or the named ones\n"
 	  "  --undo-all              undo every applied seed, latest first\n"
 	  "  --rerun                 undo and apply again the seeds whose files changed (or the named ones)\n" },
-	{ "dump", cmd_dump, NEEDS_DATABASE, "dump [-o FILE]",
+	{ "dump", cmd_dump, NEEDS_EXISTING, "dump [-o FILE]",
 	  "print the schema as deterministic text (tracking tables left out), for diffs in CI",
 	  "  -o, --output FILE       write it to FILE instead of stdout\n" },
 	{ "verify", cmd_verify, NEEDS_SETTINGS, "verify [--scratch-url URL]",
@@ -845,7 +893,12 @@ static int take_global(struct cli *c, struct globals *g, int argc, char **argv, 
 		switch (opts[k].id) {
 		case 'c': c->opt.config_path = val; break;
 		case 'e': c->opt.env = val; break;
-		case 'u': c->opt.url = val; break;
+		case 'u':
+			free(c->url);
+			c->url = xstrdup_or_exit(val);
+			c->opt.url = c->url;
+			hide_url_password((char *)val); /* val is argv's */
+			break;
 		case 'M': c->opt.migrations_dir = val; break;
 		case 'S': c->opt.seeds_dir = val; break;
 		case 'f': g->format = val; break;
@@ -872,6 +925,8 @@ int main(int argc, char **argv)
 
 	if (!rest)
 		return 70;
+	/* before anything starts a thread, so that every thread blocks them */
+	signals_start();
 	memset(&c, 0, sizeof(c));
 	c.opt = init;
 	/* a provisional output, so option errors print; replaced once --format is known */
@@ -938,8 +993,13 @@ out:
 		output_error(c.out, MIGRATE_EFAIL, msg);
 		r = MIGRATE_EFAIL;
 	}
+	signals_watch(NULL);
 	migrate_close(c.m);
+	if (signals_exit_code())
+		r = signals_exit_code();
 	output_free(c.out);
+	free(c.url);
+	free(c.scratch_url);
 	free(rest);
 	return r;
 }

@@ -37,6 +37,13 @@ enum migrate_result {
 	MIGRATE_EUSAGE = 2,   /* usage or configuration error: flags, config, file names */
 	MIGRATE_ECONNECT = 3, /* cannot connect: unreachable, authentication, no database */
 	MIGRATE_ELOCK = 4,    /* the lock was not acquired within lock_timeout */
+	/*
+	 * migrate_interrupt() stopped the command: the running statement was
+	 * cancelled, what the database can roll back was, a migration that ran
+	 * outside a transaction is recorded as failed, and the lock is released.
+	 * The CLI exits 130 for SIGINT, 143 for SIGTERM and SIGHUP.
+	 */
+	MIGRATE_EINTR = 130,
 };
 
 struct migrate_error {
@@ -98,9 +105,15 @@ struct migrate_options {
 	int no_connect;
 	migrate_progress_fn progress;
 	void *progress_ctx;
+	/*
+	 * When set, the database must exist already: opening never creates it
+	 * (a SQLite file), and a missing one is MIGRATE_ECONNECT, as on the
+	 * servers. For commands that only read (status, validate, version).
+	 */
+	int existing_only;
 };
 
-#define MIGRATE_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, -1, 0, 0, 0, NULL, NULL }
+#define MIGRATE_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, -1, 0, 0, 0, NULL, NULL, 0 }
 
 typedef struct migrate migrate;
 
@@ -114,6 +127,21 @@ enum migrate_result migrate_open(const struct migrate_options *options, migrate 
 
 /* Closes the connection and frees the handle. migrate_close(NULL) is a no-op. */
 void migrate_close(migrate *m);
+
+/*
+ * Asks the command running on m to stop, as psql and mysql do on Ctrl-C:
+ * the statement running on the server is cancelled (PostgreSQL's cancel
+ * request, MySQL's KILL QUERY over a second connection, sqlite3_interrupt),
+ * no further statement starts, and the command returns MIGRATE_EINTR after
+ * rolling back what the database can, recording a migration that ran
+ * outside a transaction as failed, and releasing the lock. Call it from
+ * another thread while the command runs (not from a signal handler: the
+ * MySQL cancel connects to the server); calling it again re-sends the
+ * cancel, for a statement that had not reached the server the first time.
+ * It must not race with migrate_close(m). Once called, every later command
+ * on m returns MIGRATE_EINTR.
+ */
+void migrate_interrupt(migrate *m);
 
 /* The driver's name ("sqlite", ...) and the connection as a URL with the password as ****. */
 const char *migrate_driver_name(const migrate *m);

@@ -163,12 +163,13 @@ static void merr_append(struct migrate_error *err, const char *fmt, ...)
  * stays 'running'; either way 'up' refuses until 'repair', and the message
  * says which it is.
  */
-static void record_failure(migrate *m, const char *version, long long t0, struct migrate_error *err)
+static void record_failure(migrate *m, const char *version, const char *name, long long t0,
+			   struct migrate_error *err)
 {
 	struct migrate_error ignored;
 
 	merr_clear(&ignored);
-	if (history_set_status(m, version, "failed", now_ms() - t0, &ignored) == MIGRATE_OK)
+	if (history_set_status(m, version, name, "failed", now_ms() - t0, &ignored) == MIGRATE_OK)
 		merr_append(err, "; migration %s is recorded as failed: put the database right by hand, then run 'migrate repair'",
 			    version);
 	else
@@ -179,6 +180,28 @@ static void record_failure(migrate *m, const char *version, long long t0, struct
 static int runs_in_transaction(const migrate *m, const struct section *sec)
 {
 	return (m->cfg.drv->caps & DRIVER_CAP_TRANSACTIONAL_DDL) && sec->transaction;
+}
+
+/* Did the connection go while the error in err happened? */
+static int connection_lost(const struct migrate_error *err)
+{
+	return strstr(err->message, "connection lost") != NULL;
+}
+
+/*
+ * A transaction around a migration (or its rollback) failed at the tracking
+ * row or at COMMIT: say in which state the migration is left.
+ */
+static void after_failed_transaction(migrate *m, struct db_tx *t, const char *version, const char *name,
+				     int at_commit, const char *undone, const char *kept,
+				     struct migrate_error *err)
+{
+	db_tx_rollback(m, t);
+	if (at_commit && connection_lost(err))
+		merr_append(err, "; the connection was lost during the COMMIT of migration %s (%s), so whether it is %s is unknown: see 'migrate status'",
+			    version, name, undone);
+	else
+		merr_append(err, "; migration %s (%s) was rolled back: it is still %s", version, name, kept);
 }
 
 /* Applies one migration; in_outer: inside --single-transaction's transaction. */
@@ -198,24 +221,41 @@ static enum migrate_result apply_one(migrate *m, const struct migration *mig, in
 		db_tx_add(m, &t, mig->path, mig->text, &mig->up);
 		if (db_tx_begin(m, &t, 1, err))
 			return err->code;
-		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, NULL, NULL, err) ||
-		    history_insert(m, mig, "applied", now_ms() - t0, err) || db_tx_commit(m, &t, err)) {
+		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, NULL, NULL, err)) {
 			db_tx_rollback(m, &t);
+			return err->code;
+		}
+		if (history_insert(m, mig, "applied", now_ms() - t0, err)) {
+			after_failed_transaction(m, &t, mig->version, mig->name, 0, "applied", "pending", err);
+			return err->code;
+		}
+		if (db_tx_commit(m, &t, err)) {
+			after_failed_transaction(m, &t, mig->version, mig->name, 1, "applied", "pending", err);
 			return err->code;
 		}
 	} else {
 		db_tx_add(m, &t, mig->path, mig->text, &mig->up);
-		if (history_insert(m, mig, "running", 0, err) || db_tx_begin(m, &t, 0, err))
+		if (history_insert(m, mig, "running", 0, err)) {
+			merr_append(err, "; none of its statements ran%s",
+				    connection_lost(err) ? " (if the row was written before the connection was lost, it shows as running: then run 'migrate repair')" : "");
+			return err->code;
+		}
+		if (db_tx_begin(m, &t, 0, err))
 			return err->code;
 		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, NULL, NULL, err)) {
 			db_tx_rollback(m, &t);
-			record_failure(m, mig->version, t0, err);
+			record_failure(m, mig->version, mig->name, t0, err);
 			return err->code;
 		}
 		db_tx_rollback(m, &t); /* outside a transaction: only puts settings back */
-		if (history_set_status(m, mig->version, "applied", now_ms() - t0, err))
+		if (history_set_status(m, mig->version, mig->name, "applied", now_ms() - t0, err)) {
+			merr_append(err, "; every statement of migration %s ran, but it stays recorded as running: check the database, then run 'migrate repair'",
+				    mig->version);
 			return err->code;
+		}
 	}
+	/* the next migration starts where this one did, whatever it did to the session */
+	db_reset_session(m);
 	dur = now_ms() - t0;
 	emit(m, MIGRATE_EVENT_APPLIED, mig->version, mig->name, mig->path, dur, 0);
 	return MIGRATE_OK;
@@ -361,25 +401,41 @@ static enum migrate_result rollback_one(migrate *m, const struct history_row *r,
 	if (tx) {
 		if (db_tx_begin(m, &t, 1, err))
 			return err->code;
-		if (db_run_section(m, mig->path, mig->text, &mig->down, NULL, NULL, NULL, err) ||
-		    history_delete(m, r->version, err) || db_tx_commit(m, &t, err)) {
+		if (db_run_section(m, mig->path, mig->text, &mig->down, NULL, NULL, NULL, err)) {
 			db_tx_rollback(m, &t);
 			return err->code;
 		}
+		if (history_delete(m, r->version, r->name, err)) {
+			after_failed_transaction(m, &t, r->version, r->name, 0, "rolled back", "applied", err);
+			return err->code;
+		}
+		if (db_tx_commit(m, &t, err)) {
+			after_failed_transaction(m, &t, r->version, r->name, 1, "rolled back", "applied", err);
+			return err->code;
+		}
 	} else {
-		if (history_set_status(m, r->version, "running", 0, err) || db_tx_begin(m, &t, 0, err)) {
+		if (history_set_status(m, r->version, r->name, "running", 0, err)) {
+			db_tx_rollback(m, &t);
+			merr_append(err, "; none of its down statements ran");
+			return err->code;
+		}
+		if (db_tx_begin(m, &t, 0, err)) {
 			db_tx_rollback(m, &t);
 			return err->code;
 		}
 		if (db_run_section(m, mig->path, mig->text, &mig->down, NULL, NULL, NULL, err)) {
 			db_tx_rollback(m, &t);
-			record_failure(m, r->version, t0, err);
+			record_failure(m, r->version, r->name, t0, err);
 			return err->code;
 		}
 		db_tx_rollback(m, &t); /* outside a transaction: only puts settings back */
-		if (history_delete(m, r->version, err))
+		if (history_delete(m, r->version, r->name, err)) {
+			merr_append(err, "; every down statement of migration %s ran, but it stays recorded as running: check the database, then run 'migrate repair'",
+				    r->version);
 			return err->code;
+		}
 	}
+	db_reset_session(m);
 	emit(m, MIGRATE_EVENT_ROLLED_BACK, r->version, r->name, mig->path, now_ms() - t0, 0);
 	return MIGRATE_OK;
 }
@@ -573,15 +629,16 @@ enum migrate_result migrate_repair(migrate *m, struct migrate_error *err)
 		char *msg = NULL;
 
 		if (st == MIGRATE_STATE_FAILED || st == MIGRATE_STATE_RUNNING) {
-			if (history_delete(m, r->version, err))
+			if (history_delete(m, r->version, r->name, err))
 				break;
 			msg = xasprintf("forgot %s migration %s (%s): it is pending again", r->status, r->version,
 					row_label(r));
 		} else if (st == MIGRATE_STATE_CHANGED || (st == MIGRATE_STATE_APPLIED && cosmetic)) {
 			struct strbuf sb = STRBUF_INIT;
 			const char *params[3] = { mig->checksum, mig->checksum_sql, r->version };
+			long long changed;
 			strbuf_addstr(&sb, "UPDATE ");
-			db_quote_ident(m, &sb, m->cfg.table);
+			db_quote_table(m, &sb, m->cfg.table);
 			strbuf_addstr(&sb, " SET ");
 			db_quote_ident(m, &sb, "checksum");
 			strbuf_addstr(&sb, " = ");
@@ -594,7 +651,10 @@ enum migrate_result migrate_repair(migrate *m, struct migrate_error *err)
 			db_quote_ident(m, &sb, "version");
 			strbuf_addstr(&sb, " = ");
 			db_param(m, &sb, 3);
-			db_query(m, strbuf_str(&sb), 3, params, NULL, NULL, err);
+			if (db_write(m, strbuf_str(&sb), 3, params, &changed, err) == MIGRATE_OK && changed != 1)
+				merr_set(err, MIGRATE_EFAIL,
+					 "cannot record the new checksum of migration %s (%s): its row is not there (0 rows changed): the history was changed during the run",
+					 r->version, row_label(r));
 			strbuf_release(&sb);
 			if (err->code)
 				break;

@@ -423,11 +423,22 @@ enum migrate_result migrate_verify(migrate *m, const struct migrate_verify_optio
 		return err->code;
 	rep = xcalloc(1, sizeof(*rep));
 	rep->database = xstrdup(migrate_display_url(t));
+	if (t != m) { /* an interrupt reaches the scratch database's statements too */
+		pthread_mutex_lock(&m->mu);
+		m->sub = t;
+		pthread_mutex_unlock(&m->mu);
+		if (db_interrupted(m))
+			migrate_interrupt(t);
+	}
 	if (db_lock(t, err) == MIGRATE_OK)
 		verify_locked(t, rep, err);
 	db_unlock(t);
-	if (t != m)
+	if (t != m) {
+		pthread_mutex_lock(&m->mu);
+		m->sub = NULL;
+		pthread_mutex_unlock(&m->mu);
 		migrate_close(t);
+	}
 	*report = rep;
 	return err->code;
 }

@@ -384,12 +384,12 @@ static int load_failed(struct load *L, enum driver_result r, const struct driver
 {
 	long line = derr->offset > 0 ? row_line(L, derr->offset) : fallback_line;
 
+	const char *why = db_interrupted(L->m) ? "interrupted: the load was cancelled: " : "";
+
 	if (line > 0)
-		merr_set(L->err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : db_map_result(r), "%s:%ld: %s",
-			 L->s->path, line, derr->message);
+		merr_set(L->err, db_fail_code(L->m, r), "%s:%ld: %s%s", L->s->path, line, why, derr->message);
 	else
-		merr_set(L->err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : db_map_result(r), "%s: %s",
-			 L->s->path, derr->message);
+		merr_set(L->err, db_fail_code(L->m, r), "%s: %s%s", L->s->path, why, derr->message);
 	return 1;
 }
 
@@ -492,6 +492,11 @@ static int csv_row(void *ctx, long line, size_t n, char *const *fields, const si
 
 	if (!L->cols)
 		return header(L, line, n, fields);
+	if (db_interrupted(L->m)) {
+		merr_set(L->err, MIGRATE_EINTR, "%s:%ld: interrupted: the load stopped before this row", L->s->path,
+			 line);
+		return 1;
+	}
 	if (n != L->ncols) {
 		merr_set(L->err, MIGRATE_EFAIL, "%s:%ld: %zu field%s, but the header names %zu column%s",
 			 L->s->path, line, n, n == 1 ? "" : "s", L->ncols, L->ncols == 1 ? "" : "s");
@@ -626,6 +631,11 @@ static enum migrate_result apply_csv(migrate *m, const struct migration *s, long
 	L.t0 = L.last_progress = t0;
 	if (!outer && db_begin(m, err))
 		return err->code;
+	/* from the first row to the end of the load, an interrupt cancels it on the server */
+	if (db_cancelable_begin(m)) {
+		merr_set(err, MIGRATE_EINTR, "%s: interrupted before the load began", s->path);
+		goto fail;
+	}
 	res = csvread_file(s->path, csv_row, progress, &L, &line, msg, sizeof(msg));
 	if (res < 0) {
 		merr_set(err, line ? MIGRATE_EFAIL : MIGRATE_EUSAGE, "%s:%s", s->path, line ? msg + 5 : msg);
@@ -659,6 +669,11 @@ static enum migrate_result apply_csv(migrate *m, const struct migration *s, long
 			goto fail;
 		}
 	}
+	db_cancelable_end(m);
+	if (db_interrupted(m)) {
+		merr_set(err, MIGRATE_EINTR, "%s: interrupted", s->path);
+		goto fail;
+	}
 	if (L.keys_errno) {
 		spool_failed(&L);
 		goto fail;
@@ -682,6 +697,7 @@ static enum migrate_result apply_csv(migrate *m, const struct migration *s, long
 	emit(m, MIGRATE_EVENT_SEEDED, s->version, s->filename, s->path, now_ms() - t0, rows);
 	return MIGRATE_OK;
 fail:
+	db_cancelable_end(m);
 	if (L.ld) {
 		db_load_abort(m, L.ld);
 		L.ld = NULL;

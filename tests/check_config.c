@@ -280,7 +280,9 @@ START_TEST(url_unencoded_slash_in_password)
 	ck_assert_str_eq(u.sslmode, "disable");
 	db_url_release(&u);
 	/* a '?' cannot be told from the query string: refused, without the password */
-	URL_ERR("postgres://app:" PW "?x@h/db", "port is not a number");
+	URL_ERR("postgres://app:" PW "?x@h/db", "'@' after its '?'");
+	/* a '?' in the user name would put the password in the query string, whose errors quote it */
+	URL_ERR("postgres://ap?p:" PW "@h/db", "'@' after its '?'");
 }
 END_TEST
 
@@ -469,10 +471,11 @@ END_TEST
 
 START_TEST(expand_invalid_name)
 {
-	EXPAND_FAILS("${1A}", "'${1A}' is not a variable name");
-	EXPAND_FAILS("${}", "is not a variable name");
-	EXPAND_FAILS("${A B}", "'${A B}' is not a variable name");
-	EXPAND_FAILS("${A-def}", "is not a variable name");
+	/* the text is never quoted: it may be part of a password */
+	EXPAND_FAILS("${1A}", "'${' is not followed by a variable name");
+	EXPAND_FAILS("${}", "is not followed by a variable name");
+	EXPAND_FAILS("${A B}", "is not followed by a variable name");
+	EXPAND_FAILS("${A-def}", "is not followed by a variable name");
 }
 END_TEST
 
@@ -1166,7 +1169,8 @@ START_TEST(config_syntax_error_names_line)
 		   "database = dev.db\n");
 	opt.config_path = cfg;
 	LOAD_FAILS(&opt, 1, &c, &err, "config.ini:5: syntax error");
-	ck_assert_msg(strstr(err.message, "this line is not a key") != NULL, "%s", err.message);
+	/* the line is not shown: it may hold a password */
+	ck_assert_msg(strstr(err.message, "this line is not a key") == NULL, "%s", err.message);
 }
 END_TEST
 

@@ -922,8 +922,9 @@ END_TEST
 START_TEST(dry_run_prints_every_write_and_changes_nothing)
 {
 	const char *q = test_driver()->dialect == SQL_DIALECT_MYSQL ? "`" : "\"";
-	char *create_tracking = xasprintf("CREATE TABLE %sschema_migrations%s", q, q);
-	char *create_seeds = xasprintf("CREATE TABLE %sschema_seeds%s", q, q);
+	/* qualified with the schema on the servers: "public"."schema_migrations" */
+	char *create_tracking = xasprintf("%sschema_migrations%s (%sversion%s", q, q, q, q);
+	char *create_seeds = xasprintf("%sschema_seeds%s (%sname%s", q, q, q, q);
 	char *dbfile = xasprintf("%s/test.db", proj);
 	struct driver_conn *holder;
 	struct driver_error derr;
@@ -933,6 +934,7 @@ START_TEST(dry_run_prints_every_write_and_changes_nothing)
 	size_t i;
 	int found = 0;
 
+	unlink(dbfile); /* the file the harness made: a dry run must not make it again */
 	mig("1_one.sql", "-- migrate:up\nCREATE TABLE one (id INTEGER);\n-- migrate:down\nDROP TABLE one;\n");
 	mig("2_two.sql", "-- migrate:up transaction:false\nCREATE TABLE two (id INTEGER);\n-- migrate:down\nDROP TABLE two;\n");
 	write_file(proj, "seeds/01_rows.sql", "INSERT INTO one (id) VALUES (1);\n");

@@ -27,6 +27,7 @@ Suite *seed_unit_suite(void);
 Suite *lint_suite(void);
 Suite *seed_suite(void);
 Suite *sqlsafety_suite(void);
+Suite *hostile_suite(void);
 
 int main(void)
 {
@@ -46,6 +47,7 @@ int main(void)
 		srunner_add_suite(sr, reliability_suite());
 		srunner_add_suite(sr, seed_suite());
 		srunner_add_suite(sr, sqlsafety_suite());
+		srunner_add_suite(sr, hostile_suite());
 	} else {
 		sr = srunner_create(util_suite());
 		srunner_add_suite(sr, config_suite());

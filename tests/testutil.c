@@ -247,6 +247,8 @@ void test_db_create(const char *dir, char **url)
 		current.driver = xstrdup("sqlite");
 		current.database = path_join(dir, "test.db");
 		*url = xasprintf("sqlite://%s", current.database);
+		/* an empty file is an empty database, as the servers' new database is */
+		write_file(dir, "test.db", "");
 	} else {
 		current.driver = xstrdup(server.driver);
 		current.host = xstrdup(server.host);

@@ -1,0 +1,93 @@
+/*
+ * signals.c - SIGINT, SIGTERM and SIGHUP for the command line (signals.h).
+ *
+ * No signal handler runs: the signals are blocked in every thread, and one
+ * thread of ours takes them with sigwait(), so it may do what a handler
+ * may not (lock a mutex, connect to MySQL to send KILL QUERY). The first
+ * signal calls migrate_interrupt(); while the command cleans up, the
+ * cancel is sent again each second (a statement that had not reached the
+ * server the first time is stopped too); a second signal ends the process
+ * at once with the first one's exit code.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "signals.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <time.h>
+#include <unistd.h>
+
+static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+static migrate *watched;      /* under watch_mu */
+static atomic_int first_code; /* 0 until a signal came */
+static sigset_t watched_set;
+
+static int code_for(int sig)
+{
+	return sig == SIGINT ? 130 : 143;
+}
+
+static void interrupt_watched(int exit_if_none)
+{
+	pthread_mutex_lock(&watch_mu);
+	if (!watched && exit_if_none)
+		_exit(atomic_load(&first_code));
+	if (watched)
+		migrate_interrupt(watched);
+	pthread_mutex_unlock(&watch_mu);
+}
+
+static void *signals_thread(void *arg)
+{
+	struct timespec second = { 1, 0 };
+	int sig;
+
+	(void)arg;
+	while (sigwait(&watched_set, &sig) != 0)
+		;
+	atomic_store(&first_code, code_for(sig));
+	interrupt_watched(1);
+	for (;;) {
+		if (sigtimedwait(&watched_set, NULL, &second) > 0)
+			_exit(atomic_load(&first_code));
+		interrupt_watched(0);
+	}
+	return NULL;
+}
+
+int signals_start(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	sigemptyset(&watched_set);
+	sigaddset(&watched_set, SIGINT);
+	sigaddset(&watched_set, SIGTERM);
+	sigaddset(&watched_set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &watched_set, NULL) != 0)
+		return -1;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&t, &attr, signals_thread, NULL);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		pthread_sigmask(SIG_UNBLOCK, &watched_set, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void signals_watch(migrate *m)
+{
+	pthread_mutex_lock(&watch_mu);
+	watched = m;
+	pthread_mutex_unlock(&watch_mu);
+}
+
+int signals_exit_code(void)
+{
+	return atomic_load(&first_code);
+}

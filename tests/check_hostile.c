@@ -1,0 +1,673 @@
+/*
+ * check_hostile.c - migrate under a hostile user, on the driver under test
+ * (SPEC sections 4, 5 and 7; issue 12): secrets that must never show,
+ * signals in the middle of a statement, migrations that move their
+ * session, and history tables edited by hand.
+ *
+ * Nothing here depends on the machine's speed: a statement is held on a
+ * lock the test holds (PostgreSQL advisory lock, MySQL GET_LOCK) or never
+ * ends by itself (SQLite: an endless recursive CTE), and the test polls,
+ * with a timeout, for what it waits for.
+ *
+ * Divisions: helpers; secrets; signals; the session moved; hand-edited
+ * history.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../migrate/util.h"
+#include "testutil.h"
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static char *proj;
+static char *url;
+
+static void setup(void)
+{
+	project_new(&proj, &url);
+	project_config(proj, url, 20, NULL, NULL);
+}
+
+static void teardown(void)
+{
+	project_free(&proj, &url);
+}
+
+#define CLI(...) run_migrate(proj, NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define CLI_ENV(env, ...) run_migrate(proj, (env), (const char *const[]){ __VA_ARGS__, NULL })
+
+static int is_sqlite(void)
+{
+	return test_driver()->dialect == SQL_DIALECT_SQLITE;
+}
+
+static int is_mysql(void)
+{
+	return test_driver()->dialect == SQL_DIALECT_MYSQL;
+}
+
+/* Starts the binary in proj without waiting, stderr into proj/<errname>. */
+static pid_t spawn_migrate(const char *errname, const char *const *argv)
+{
+	const char *bin = getenv("MIGRATE_BIN");
+	size_t n = 0, i;
+	char **args;
+	pid_t pid;
+
+	ck_assert_msg(bin && *bin, "MIGRATE_BIN is not set (run the tests through tests/run.sh)");
+	while (argv[n])
+		n++;
+	args = xcalloc(n + 2, sizeof(*args));
+	args[0] = (char *)bin;
+	for (i = 0; i < n; i++)
+		args[i + 1] = (char *)argv[i];
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY), errfd;
+		sigset_t none;
+		if (chdir(proj) != 0)
+			_exit(126);
+		errfd = open(errname, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (devnull < 0 || errfd < 0)
+			_exit(126);
+		dup2(devnull, 1);
+		dup2(errfd, 2);
+		/* the child starts with the signals at their defaults, as from a shell */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		setenv("NO_COLOR", "1", 1);
+		unsetenv("DATABASE_URL");
+		unsetenv("MIGRATE_ENV");
+		unsetenv("MIGRATE_CONFIG");
+		execv(bin, args);
+		_exit(127);
+	}
+	free(args);
+	return pid;
+}
+
+#define SPAWN(errname, ...) spawn_migrate(errname, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Waits for pid up to timeout_s; returns its exit code, or 128+signal. */
+static int wait_exit(pid_t pid, int timeout_s)
+{
+	long long until = mono_ms() + timeout_s * 1000LL;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		ck_assert_msg(r == 0, "waitpid: %s", strerror(errno));
+		if (mono_ms() > until) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			ck_abort_msg("migrate (pid %d) still running after %d s", (int)pid, timeout_s);
+		}
+		sleep_ms(20);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Polls sql (on a connection of its own each time) until it returns want, up to timeout_s. */
+static void wait_for_value(const char *sql, const char *want, int timeout_s, const char *what)
+{
+	long long until = mono_ms() + timeout_s * 1000LL;
+	char *v = NULL;
+
+	for (;;) {
+		v = db_scalar(sql);
+		if (v && strcmp(v, want) == 0)
+			break;
+		ck_assert_msg(mono_ms() < until, "%s: '%s' gave '%s', not '%s', for %d s", what, sql,
+			      v ? v : "(null)", want, timeout_s);
+		free(v);
+		sleep_ms(50);
+	}
+	free(v);
+}
+
+static void wait_for_file(const char *path, int timeout_s)
+{
+	long long until = mono_ms() + timeout_s * 1000LL;
+
+	while (access(path, F_OK) != 0) {
+		ck_assert_msg(mono_ms() < until, "'%s' did not appear within %d s", path, timeout_s);
+		sleep_ms(20);
+	}
+}
+
+static char *read_text(const char *name)
+{
+	char *t = slurp(proj, name);
+
+	return t ? t : xstrdup("");
+}
+
+static char *history_status(const char *version)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT status FROM schema_migrations WHERE version = '%s'", version);
+	return db_scalar(sql);
+}
+
+/* ---- secrets ---------------------------------------------------------------------- */
+
+/* Passwords a user may really have, each one hostile to some parser. */
+static const char *const hostile_pw[] = {
+	"Xq${ecr3t p4rt}9", /* "${" with no variable name after it */
+	"Zk9${Wv7",         /* "${" never closed */
+	"Jj4?Qx8@Rr",       /* '?' and '@' unencoded */
+	"Ww3%zzPp",         /* a bad percent escape */
+	"Hh6:Kk2/Mm",       /* ':' and '/' unencoded */
+	NULL,
+};
+
+/* Fails unless no 3-character piece of pw is in the run's output. */
+static void expect_no_password(const struct run *r, const char *pw, const char *what)
+{
+	size_t i, n = strlen(pw);
+	char piece[4];
+
+	for (i = 0; i + 3 <= n; i++) {
+		memcpy(piece, pw + i, 3);
+		piece[3] = '\0';
+		ck_assert_msg(!strstr(r->out, piece) && !strstr(r->err, piece),
+			      "%s: the output shows '%s' of the password '%s' (exit %d)\nstdout: %s\nstderr: %s", what,
+			      piece, pw, r->status, r->out, r->err);
+	}
+}
+
+/* A config whose [development] has these lines (the test database's own settings are not used). */
+static void env_config(const char *lines)
+{
+	char *text = xasprintf("[migrate]\nlock_timeout = 5\n\n[development]\n%s", lines);
+
+	write_file(proj, "config.ini", text);
+	free(text);
+}
+
+START_TEST(no_message_shows_any_part_of_a_password)
+{
+	const char *drv = test_driver_name();
+	size_t i;
+
+	for (i = 0; hostile_pw[i]; i++) {
+		const char *pw = hostile_pw[i];
+		char *lines, *u, *env[2] = { NULL, NULL };
+		struct run r;
+
+		/* the password key: with a bad port, an unknown key, an unset variable, a bad line */
+		lines = xasprintf("driver = %s\nhost = 127.0.0.1\nport = notaport\nuser = app\npassword = %s\ndatabase = d.db\n",
+				  drv, pw);
+		env_config(lines);
+		free(lines);
+		r = CLI("status");
+		ck_assert_msg(r.status == 2, "bad port: exit %d: %s", r.status, r.err);
+		expect_no_password(&r, pw, "config password, bad port");
+		run_free(&r);
+
+		lines = xasprintf("driver = %s\nuser = app\npassword = %s\ncolour = blue\ndatabase = d.db\n", drv, pw);
+		env_config(lines);
+		free(lines);
+		r = CLI("status");
+		ck_assert_msg(r.status == 2, "unknown key: exit %d: %s", r.status, r.err);
+		expect_no_password(&r, pw, "config password, unknown key");
+		run_free(&r);
+
+		lines = xasprintf("driver = %s\nuser = app\npassword = %s${MIGRATE_TEST_NOT_SET}\ndatabase = d.db\n", drv, pw);
+		env_config(lines);
+		free(lines);
+		r = CLI("status");
+		ck_assert_msg(r.status == 2, "expansion: exit %d: %s", r.status, r.err);
+		expect_no_password(&r, pw, "config password, expansion error");
+		run_free(&r);
+
+		lines = xasprintf("driver = %s\nuser = app\npassword %s\ndatabase = d.db\n", drv, pw);
+		env_config(lines);
+		free(lines);
+		r = CLI("status");
+		ck_assert_msg(r.status == 2, "syntax error: exit %d: %s", r.status, r.err);
+		expect_no_password(&r, pw, "config password, syntax error");
+		run_free(&r);
+
+		/* the URL, in the config, on the command line and in DATABASE_URL */
+		u = xasprintf("%s://app:%s@127.0.0.1:notaport/db?colour=blue", is_mysql() ? "mysql" : "postgres", pw);
+		lines = xasprintf("url = %s\n", u);
+		env_config(lines);
+		free(lines);
+		r = CLI("status");
+		ck_assert_msg(r.status == 2, "config url: exit %d: %s", r.status, r.err);
+		expect_no_password(&r, pw, "config url");
+		run_free(&r);
+		r = CLI("--url", u, "status");
+		ck_assert_msg(r.status == 2, "--url: exit %d: %s", r.status, r.err);
+		expect_no_password(&r, pw, "--url");
+		run_free(&r);
+		env[0] = xasprintf("DATABASE_URL=%s", u);
+		r = CLI_ENV((const char *const *)env, "status");
+		ck_assert_msg(r.status == 2, "DATABASE_URL: exit %d: %s", r.status, r.err);
+		expect_no_password(&r, pw, "DATABASE_URL");
+		run_free(&r);
+		free(env[0]);
+		free(u);
+
+		/* a server that refuses the password, or is not there */
+		if (!is_sqlite()) {
+			struct driver_settings *s = test_db_settings();
+			struct strbuf lit = STRBUF_INIT; /* "${" written as the literal "$${" */
+			const char *p;
+			for (p = pw; *p; p++) {
+				if (p[0] == '$' && p[1] == '{')
+					strbuf_addch(&lit, '$');
+				strbuf_addch(&lit, *p);
+			}
+			lines = xasprintf("driver = %s\nhost = %s\nport = %d\nuser = %s\npassword = \"%s\"\ndatabase = %s\n",
+					  drv, s->host ? s->host : "127.0.0.1", s->port, s->user, strbuf_str(&lit), s->database);
+			env_config(lines);
+			free(lines);
+			r = CLI("status");
+			ck_assert_msg(r.status == 3, "wrong password: exit %d: %s", r.status, r.err);
+			expect_no_password(&r, pw, "authentication failed");
+			run_free(&r);
+			lines = xasprintf("driver = %s\nhost = 127.0.0.1\nport = 1\nuser = app\npassword = \"%s\"\ndatabase = db\n",
+					  drv, strbuf_str(&lit));
+			strbuf_release(&lit);
+			env_config(lines);
+			free(lines);
+			r = CLI("status");
+			ck_assert_msg(r.status == 3, "unreachable: exit %d: %s", r.status, r.err);
+			expect_no_password(&r, pw, "server unreachable");
+			run_free(&r);
+		}
+	}
+}
+END_TEST
+
+/* Is pid's command line (argv joined by spaces) free of needle, and already migrate's? */
+static int cmdline_hides(pid_t pid, const char *needle, char *shown, size_t len)
+{
+	char path[64], buf[4096];
+	ssize_t n, i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	snprintf(shown, len, "%s", buf);
+	return strstr(buf, " wait") && !strstr(buf, needle);
+}
+
+START_TEST(a_url_password_is_blanked_in_the_command_line)
+{
+	static const char *const forms[][3] = {
+		{ "--url", "postgres://app:Pq7secretWord@127.0.0.1:1/db", NULL },
+		{ "--url=mysql://app:Pq7secretWord@127.0.0.1:1/db", NULL, NULL },
+		{ "-u", "mysql://app:Pq7secretWord@127.0.0.1:1/db", NULL },
+		{ "-upostgres://app:Pq7se@cr/etWord@127.0.0.1:1/db", NULL, NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		const char *argv[8] = { forms[i][0] };
+		char shown[4096] = "";
+		long long until;
+		size_t n = 1;
+		pid_t pid;
+		int code;
+
+		if (forms[i][1])
+			argv[n++] = forms[i][1];
+		argv[n++] = "wait";
+		argv[n++] = "--timeout";
+		argv[n++] = "60";
+		argv[n] = NULL;
+		pid = spawn_migrate("wait.err", argv);
+		until = mono_ms() + 10000;
+		/* deterministic: the port is closed, so 'wait' retries until the signal */
+		while (!cmdline_hides(pid, "etWord", shown, sizeof(shown))) {
+			if (mono_ms() > until) {
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
+				ck_abort_msg("form %zu: /proc/%d/cmdline still shows the password: %s", i, (int)pid, shown);
+			}
+			sleep_ms(20);
+		}
+		expect_in(shown, "app:xxxx", "cmdline");
+		ck_assert_int_eq(kill(pid, SIGTERM), 0);
+		code = wait_exit(pid, 20);
+		ck_assert_msg(code == 143, "form %zu: exit %d", i, code);
+	}
+	/* the copy kept for the run still connects */
+	if (!is_sqlite()) {
+		struct run r = CLI("--url", url, "status");
+		expect(&r, 0, "status with the password in --url");
+		run_free(&r);
+	}
+}
+END_TEST
+
+/* ---- signals ----------------------------------------------------------------------- */
+
+/* Polls until pid has taken sig (it is no longer pending), so a second one is not merged with it. */
+static void wait_signal_taken(pid_t pid, int sig)
+{
+	long long until = mono_ms() + 10000;
+	char path[64], buf[4096], *p;
+	unsigned long long pending;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	for (;;) {
+		fd = open(path, O_RDONLY);
+		ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		ck_assert(n > 0);
+		buf[n] = '\0';
+		p = strstr(buf, "ShdPnd:");
+		ck_assert(p != NULL);
+		pending = strtoull(p + 7, NULL, 16);
+		if (!(pending & (1ULL << (sig - 1))))
+			return;
+		ck_assert_msg(mono_ms() < until, "migrate did not take signal %d within 10 s", sig);
+		sleep_ms(10);
+	}
+}
+
+/*
+ * The holder of what the migration waits for, on its own connection: PG's
+ * pg_advisory_lock(key), MySQL's GET_LOCK(name). NULL on SQLite, whose
+ * migration never ends by itself.
+ */
+struct hold {
+	struct driver_conn *c;
+	char *id;      /* the holder's server session (pid / connection id) */
+	char key[64];  /* the lock key or name */
+};
+
+static void hold_take(struct hold *g)
+{
+	char sql[256];
+
+	memset(g, 0, sizeof(*g));
+	if (is_sqlite())
+		return;
+	g->c = test_connect();
+	if (is_mysql()) {
+		snprintf(g->key, sizeof(g->key), "gate_%d", (int)getpid());
+		snprintf(sql, sizeof(sql), "SELECT GET_LOCK('%s', 0)", g->key);
+		g->id = test_scalar(g->c, "SELECT CONNECTION_ID()");
+	} else {
+		snprintf(g->key, sizeof(g->key), "%d", 424200 + (int)(getpid() % 1000));
+		snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%s)", g->key);
+		g->id = test_scalar(g->c, "SELECT pg_backend_pid()");
+	}
+	free(test_scalar(g->c, sql));
+}
+
+static void hold_free(struct hold *g)
+{
+	if (g->c)
+		test_driver()->close(g->c);
+	free(g->id);
+	memset(g, 0, sizeof(*g));
+}
+
+/* The statement of a migration that waits for the gate (or never ends, on SQLite). */
+static char *held_statement(const struct hold *g)
+{
+	if (is_mysql())
+		return xasprintf("DO GET_LOCK('%s', 60);", g->key);
+	if (!is_sqlite())
+		return xasprintf("SELECT pg_advisory_xact_lock(%s);", g->key);
+	return xstrdup("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;");
+}
+
+/* Polls until the migration's statement is running on the server. */
+static void wait_until_held(const struct hold *g, int transactional)
+{
+	char *sql, *journal;
+
+	if (is_mysql()) {
+		sql = xasprintf("SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() "
+				"AND id <> CONNECTION_ID() AND info LIKE 'DO GET_LOCK(''%s''%%'", g->key);
+	} else if (!is_sqlite()) {
+		sql = xasprintf("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+				"AND wait_event_type = 'Lock' AND query LIKE 'SELECT pg_advisory_xact_lock(%s)%%'", g->key);
+	} else if (!transactional) {
+		/* the row is written running, then t_held is made: the endless statement is next */
+		wait_for_value("SELECT COUNT(*) FROM sqlite_master WHERE name = 't_held'", "1", 20, "t_held");
+		return;
+	} else {
+		/* the migration's transaction has written: its journal is there until it ends */
+		wait_for_value("SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'", "1", 20,
+			       "tracking table");
+		journal = xasprintf("%s/test.db-journal", proj);
+		wait_for_file(journal, 20);
+		free(journal);
+		return;
+	}
+	wait_for_value(sql, "1", 20, "the migration's statement waiting for the gate");
+	free(sql);
+}
+
+/* After migrate exited: no session of it is left, and no run-wide lock. */
+static void expect_nothing_left(const struct hold *g)
+{
+	char *sql;
+
+	if (is_sqlite()) {
+		char *lockpath = xasprintf("%s/test.db.migrate-lock", proj);
+		int fd = open(lockpath, O_RDWR);
+		if (fd >= 0) {
+			ck_assert_msg(flock(fd, LOCK_EX | LOCK_NB) == 0, "the run-wide lock is still held");
+			close(fd);
+		}
+		free(lockpath);
+		return;
+	}
+	if (is_mysql()) {
+		sql = xasprintf("SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() "
+				"AND id <> CONNECTION_ID() AND id <> %s",
+				g->id);
+		wait_for_value(sql, "0", 10, "sessions of migrate left on the server");
+		free(sql);
+		sql = xasprintf("SELECT COALESCE(IS_USED_LOCK('migrate:%s:schema_migrations'), 0)",
+				test_db_settings()->database);
+		wait_for_value(sql, "0", 10, "the run-wide lock");
+	} else {
+		sql = xasprintf("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+				"AND pid <> pg_backend_pid() AND pid <> %s",
+				g->id);
+		wait_for_value(sql, "0", 10, "sessions of migrate left on the server");
+		free(sql);
+		sql = xasprintf("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND pid <> %s", g->id);
+		wait_for_value(sql, "0", 10, "the run-wide lock");
+	}
+	free(sql);
+}
+
+/*
+ * A migration held in its second statement gets sig: migrate exits 128+sig
+ * (SIGHUP: 143), leaves nothing running or locked, and the history says
+ * the truth: no row where the database rolled back, 'failed' where it
+ * could not. Then the next 'up' works.
+ */
+static void interrupt_case(int transactional, int sig)
+{
+	struct hold g;
+	char *stmt, *text, *st, *err;
+	struct run r;
+	pid_t pid;
+	int code, rolled_back = transactional && !is_mysql();
+
+	hold_take(&g);
+	stmt = held_statement(&g);
+	text = xasprintf("-- migrate:up%s\nCREATE TABLE t_held (id INTEGER);\n%s\n-- migrate:down\nDROP TABLE t_held;\n",
+			 transactional ? "" : " transaction:false", stmt);
+	write_migration(proj, "1_held.sql", text);
+	free(text);
+	free(stmt);
+
+	pid = SPAWN("up.err", "up");
+	wait_until_held(&g, transactional);
+	ck_assert_int_eq(kill(pid, sig), 0);
+	code = wait_exit(pid, 30);
+	err = read_text("up.err");
+	ck_assert_msg(code == (sig == SIGINT ? 130 : 143), "exit %d after signal %d: %s", code, sig, err);
+	expect_in(err, "interrupted", "stderr");
+	expect_in(err, "1_held.sql:3", "stderr");
+	expect_nothing_left(&g);
+
+	st = history_status("1");
+	if (rolled_back) {
+		ck_assert_msg(st == NULL, "a rolled-back migration is recorded as '%s'", st);
+		ck_assert_int_eq(db_table_exists("t_held"), 0);
+	} else {
+		ck_assert_msg(st && strcmp(st, "failed") == 0, "recorded as '%s', not failed: %s", st ? st : "nothing",
+			      err);
+		expect_in(err, "recorded as failed", "stderr");
+	}
+	free(st);
+	free(err);
+
+	/* put right by hand, then the next run works */
+	hold_free(&g);
+	if (is_sqlite())
+		write_migration(proj, "1_held.sql",
+				"-- migrate:up\nCREATE TABLE t_held (id INTEGER);\n-- migrate:down\nDROP TABLE t_held;\n");
+	if (!rolled_back) {
+		free(db_scalar("DROP TABLE IF EXISTS t_held"));
+		r = CLI("repair");
+		expect(&r, 0, "repair");
+		run_free(&r);
+	}
+	r = CLI("up");
+	expect(&r, 0, "up after the interrupt");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("t_held"), 1);
+	st = history_status("1");
+	ck_assert_str_eq(st, "applied");
+	free(st);
+}
+
+START_TEST(sigint_cancels_a_transactional_migration)
+{
+	interrupt_case(1, SIGINT);
+}
+END_TEST
+
+START_TEST(sigterm_records_a_transaction_false_migration_failed)
+{
+	interrupt_case(0, SIGTERM);
+}
+END_TEST
+
+START_TEST(sighup_is_handled_as_sigterm)
+{
+	interrupt_case(1, SIGHUP);
+}
+END_TEST
+
+/*
+ * The first signal's clean-up is held (the tracking row it must write is
+ * locked by the test): a second signal ends migrate at once.
+ */
+START_TEST(a_second_signal_exits_at_once)
+{
+	struct hold g;
+	struct driver_conn *rows;
+	char *stmt, *text, *err;
+	long long t0;
+	pid_t pid;
+	int code;
+
+	hold_take(&g);
+	stmt = held_statement(&g);
+	text = xasprintf("-- migrate:up transaction:false\nCREATE TABLE t_held (id INTEGER);\n%s\n-- migrate:down\nDROP TABLE t_held;\n",
+			 stmt);
+	write_migration(proj, "1_held.sql", text);
+	free(text);
+	free(stmt);
+	pid = SPAWN("up.err", "up");
+	wait_until_held(&g, 0);
+	/* hold the tracking row, so recording the failure waits */
+	rows = test_connect();
+	free(test_scalar(rows, is_sqlite() ? "BEGIN IMMEDIATE" : "BEGIN"));
+	if (!is_sqlite())
+		free(test_scalar(rows, "SELECT status FROM schema_migrations WHERE version = '1' FOR UPDATE"));
+	ck_assert_int_eq(kill(pid, SIGINT), 0);
+	wait_signal_taken(pid, SIGINT);
+	if (is_mysql())
+		wait_for_value("SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() "
+			       "AND info LIKE 'UPDATE%schema_migrations%'",
+			       "1", 20, "the failure's UPDATE waiting");
+	else if (!is_sqlite())
+		wait_for_value("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+			       "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE%schema_migrations%'",
+			       "1", 20, "the failure's UPDATE waiting");
+	t0 = mono_ms(); /* on SQLite the clean-up waits for the test's write lock, unseen */
+	ck_assert_int_eq(kill(pid, SIGINT), 0);
+	code = wait_exit(pid, 5);
+	err = read_text("up.err");
+	ck_assert_msg(code == 130, "exit %d after two signals: %s", code, err);
+	ck_assert_msg(mono_ms() - t0 < 4000, "the second signal took %lld ms", mono_ms() - t0);
+	free(err);
+	test_driver()->close(rows);
+	hold_free(&g);
+}
+END_TEST
+
+/* ---- the suite ------------------------------------------------------------------------ */
+
+Suite *hostile_suite(void)
+{
+	Suite *s = suite_create("hostile");
+	TCase *tc;
+
+	tc = tcase_create("secrets");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, no_message_shows_any_part_of_a_password);
+	tcase_add_test(tc, a_url_password_is_blanked_in_the_command_line);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("signals");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, sigint_cancels_a_transactional_migration);
+	tcase_add_test(tc, sigterm_records_a_transaction_false_migration_failed);
+	tcase_add_test(tc, sighup_is_handled_as_sigterm);
+	tcase_add_test(tc, a_second_signal_exits_at_once);
+	suite_add_tcase(s, tc);
+	return s;
+}

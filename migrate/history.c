@@ -103,16 +103,25 @@ static int cmp_row(const void *a, const void *b)
 	return strcmp(x->version, y->version);
 }
 
-/* Rows in canonical version order ("03" and "3" are one version). */
+/* Do two rows name one version ("03" and "3" do)? */
+static int same_version(const struct history_row *x, const struct history_row *y)
+{
+	if (x->parsed && y->parsed)
+		return version_cmp(x->v, y->v) == 0;
+	return !x->parsed && !y->parsed && strcmp(x->version, y->version) == 0;
+}
+
+/* Rows in version order, the same version's rows by their text. */
 static int cmp_canonical(const void *a, const void *b)
 {
 	const struct history_row *x = *(const struct history_row *const *)a;
 	const struct history_row *y = *(const struct history_row *const *)b;
+	int c;
 
 	if (x->parsed != y->parsed)
 		return x->parsed ? -1 : 1;
-	if (x->parsed)
-		return version_cmp(x->v, y->v);
+	if (x->parsed && (c = version_cmp(x->v, y->v)) != 0)
+		return c;
 	return strcmp(x->version, y->version);
 }
 
@@ -142,7 +151,7 @@ static enum migrate_result history_check_rows(migrate *m, const struct history *
 			by[i] = &h->v[i];
 		qsort(by, h->n, sizeof(*by), cmp_canonical);
 		for (i = 0; i < h->n; i = j) {
-			for (j = i + 1; j < h->n && cmp_canonical(&by[i], &by[j]) == 0; j++)
+			for (j = i + 1; j < h->n && same_version(by[i], by[j]); j++)
 				;
 			if (j - i > 1) {
 				size_t k;
@@ -252,20 +261,24 @@ static void build_insert(const migrate *m, struct strbuf *sb, const char *table,
  * record, and why it could not.
  */
 static enum migrate_result tracking_failed(migrate *m, struct migrate_error *err,
-					   const struct migrate_error *local, const char *what,
-					   const char *version, const char *name)
+					   const struct migrate_error *local, const char *version,
+					   const char *name, const char *status)
 {
-	struct strbuf t = STRBUF_INIT;
+	struct strbuf t = STRBUF_INIT, what = STRBUF_INIT;
 	enum migrate_result r;
 
 	db_quote_table(m, &t, m->cfg.table);
+	if (status)
+		strbuf_addf(&what, "record migration %s (%s) as %s in", version, name && *name ? name : "?", status);
+	else
+		strbuf_addf(&what, "remove migration %s (%s) from", version, name && *name ? name : "?");
 	if (local->code)
-		r = merr_set(err, local->code, "cannot %s migration %s (%s) in %s: %s", what, version,
-			     name && *name ? name : "?", strbuf_str(&t), local->message);
+		r = merr_set(err, local->code, "cannot %s %s: %s", strbuf_str(&what), strbuf_str(&t), local->message);
 	else
 		r = merr_set(err, MIGRATE_EFAIL,
-			     "cannot %s migration %s (%s) in %s: its row is not there (0 rows changed): the history was changed during the run",
-			     what, version, name && *name ? name : "?", strbuf_str(&t));
+			     "cannot %s %s: its row is not there (0 rows changed): the history was changed during the run",
+			     strbuf_str(&what), strbuf_str(&t));
+	strbuf_release(&what);
 	strbuf_release(&t);
 	return r;
 }
@@ -275,7 +288,7 @@ enum migrate_result history_insert(migrate *m, const struct migration *mig, cons
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct migrate_error local;
-	char now[20], dur[24], *what;
+	char now[20], dur[24];
 	char *down = migration_down_text(mig);
 	const char *params[8];
 	enum migrate_result r = MIGRATE_OK;
@@ -294,9 +307,7 @@ enum migrate_result history_insert(migrate *m, const struct migration *mig, cons
 	build_insert(m, &sb, m->cfg.table, mig_cols);
 	merr_clear(&local);
 	if (db_write(m, strbuf_str(&sb), 8, params, &changed, &local) || changed != 1) {
-		what = xasprintf("record as %s", status);
-		r = tracking_failed(m, err, &local, what, mig->version, mig->name);
-		free(what);
+		r = tracking_failed(m, err, &local, mig->version, mig->name, status);
 	}
 	strbuf_release(&sb);
 	free(down);
@@ -308,7 +319,7 @@ enum migrate_result history_set_status(migrate *m, const char *version, const ch
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct migrate_error local;
-	char now[20], dur[24], *what;
+	char now[20], dur[24];
 	const char *params[4];
 	enum migrate_result r = MIGRATE_OK;
 	long long changed;
@@ -339,9 +350,7 @@ enum migrate_result history_set_status(migrate *m, const char *version, const ch
 	db_param(m, &sb, 4);
 	merr_clear(&local);
 	if (db_write(m, strbuf_str(&sb), 4, params, &changed, &local) || changed != 1) {
-		what = xasprintf("record as %s", status);
-		r = tracking_failed(m, err, &local, what, version, name);
-		free(what);
+		r = tracking_failed(m, err, &local, version, name, status);
 	}
 	strbuf_release(&sb);
 	return r;
@@ -374,7 +383,7 @@ enum migrate_result history_delete(migrate *m, const char *version, const char *
 
 	merr_clear(&local);
 	if (delete_where(m, m->cfg.table, "version", version, &changed, &local) || changed != 1)
-		return tracking_failed(m, err, &local, "remove the row of", version, name);
+		return tracking_failed(m, err, &local, version, name, NULL);
 	return MIGRATE_OK;
 }
 

@@ -647,6 +647,164 @@ START_TEST(a_second_signal_exits_at_once)
 }
 END_TEST
 
+/* ---- the session moved ------------------------------------------------------------------ */
+
+/*
+ * Migrations that move their session (SET search_path, a pg_dump-style
+ * set_config, USE): the history stays where it was, the next run finds
+ * nothing to do, and the next migration starts in the original schema.
+ */
+START_TEST(a_migration_that_moves_its_session_does_not_move_the_history)
+{
+	char *other = NULL, *sql, *v;
+	struct run r;
+
+	if (is_sqlite())
+		return; /* one namespace per connection: ATTACH never moves "main" */
+	if (is_mysql()) {
+		other = xasprintf("%s_other", test_db_settings()->database);
+		sql = xasprintf("-- migrate:up\nCREATE DATABASE %s;\nUSE %s;\nCREATE TABLE t_moved (id INTEGER);\n"
+				"-- migrate:down\nDROP DATABASE %s;\n",
+				other, other, other);
+		write_migration(proj, "1_use.sql", sql);
+		free(sql);
+	} else {
+		write_migration(proj, "1_tenant.sql",
+				"-- migrate:up\nCREATE SCHEMA tenant;\nSET search_path TO tenant, public;\n"
+				"CREATE TABLE t_moved (id INTEGER);\n-- migrate:down\nDROP SCHEMA tenant CASCADE;\n");
+		/* as pg_dump writes it; psql applies it */
+		write_migration(proj, "2_dump.sql",
+				"-- migrate:up\nSELECT pg_catalog.set_config('search_path', '', false);\n"
+				"CREATE TABLE public.t_dumped (id INTEGER);\n-- migrate:down\nDROP TABLE public.t_dumped;\n");
+		write_migration(proj, "3_tf.sql",
+				"-- migrate:up transaction:false\nSET search_path TO tenant;\nCREATE TABLE t_tf (id INTEGER);\n"
+				"-- migrate:down transaction:false\nDROP TABLE tenant.t_tf;\n");
+	}
+	write_migration(proj, "4_after.sql", "-- migrate:up\nCREATE TABLE t_after (id INTEGER);\n-- migrate:down\nDROP TABLE t_after;\n");
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	/* the history is where it was, complete; the other schema has none */
+	v = db_scalar("SELECT COUNT(*) FROM schema_migrations WHERE status = 'applied'");
+	ck_assert_str_eq(v, is_mysql() ? "2" : "4");
+	free(v);
+	if (is_mysql()) {
+		sql = xasprintf("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '%s' "
+				"AND table_name = 'schema_migrations'", other);
+		v = db_scalar(sql);
+		free(sql);
+	} else {
+		v = db_scalar("SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'tenant' AND tablename = 'schema_migrations'");
+	}
+	ck_assert_str_eq(v, "0");
+	free(v);
+	/* the migration after them ran in the original schema */
+	ck_assert_int_eq(db_table_exists("t_after"), 1);
+	r = CLI("status", "--check");
+	expect(&r, 0, "status --check");
+	run_free(&r);
+	r = CLI("up");
+	expect(&r, 0, "up again");
+	expect_in(r.out, "nothing to migrate", "stdout");
+	run_free(&r);
+	r = CLI("down", "--all");
+	expect(&r, 0, "down --all");
+	run_free(&r);
+	v = db_scalar("SELECT COUNT(*) FROM schema_migrations");
+	ck_assert_str_eq(v, "0");
+	free(v);
+	if (other) {
+		sql = xasprintf("DROP DATABASE IF EXISTS %s", other);
+		free(db_scalar(sql));
+		free(sql);
+		free(other);
+	}
+}
+END_TEST
+
+/*
+ * A tracking UPDATE that finds no row (here the migration deleted its own
+ * row) is an error naming the migration, never a silent success.
+ */
+START_TEST(a_tracking_write_that_finds_no_row_is_an_error)
+{
+	struct run r;
+
+	write_migration(proj, "1_selfish.sql",
+			"-- migrate:up transaction:false\nCREATE TABLE t_selfish (id INTEGER);\n"
+			"DELETE FROM schema_migrations WHERE version = '1';\n-- migrate:down\nDROP TABLE t_selfish;\n");
+	r = CLI("up");
+	expect(&r, 1, "up");
+	expect_in(r.err, "cannot record migration 1 (selfish) as applied", "stderr");
+	expect_in(r.err, "0 rows", "stderr");
+	run_free(&r);
+}
+END_TEST
+
+/* ---- hand-edited history ---------------------------------------------------------- */
+
+static void expect_refused(const char *const *argv, const char *needle)
+{
+	struct run r = run_migrate(proj, NULL, argv);
+
+	ck_assert_msg(r.status == 1, "'%s': exit %d, expected 1\nstdout: %s\nstderr: %s", argv[0], r.status, r.out,
+		      r.err);
+	expect_in(r.err, needle, argv[0]);
+	expect_in(r.err, "never guesses", argv[0]);
+	run_free(&r);
+}
+
+#define REFUSED(needle, ...) expect_refused((const char *const[]){ __VA_ARGS__, NULL }, needle)
+
+START_TEST(a_history_edited_by_hand_is_refused_not_guessed)
+{
+	struct run r;
+	char *v;
+
+	write_migration(proj, "1_one.sql", "-- migrate:up\nCREATE TABLE t_one (id INTEGER);\n-- migrate:down\nDROP TABLE t_one;\n");
+	write_migration(proj, "2_two.sql", "-- migrate:up\nCREATE TABLE t_two (id INTEGER);\n-- migrate:down\nDROP TABLE t_two;\n");
+	write_migration(proj, "3_three.sql", "-- migrate:up\nCREATE TABLE t_three (id INTEGER);\n-- migrate:down\nDROP TABLE t_three;\n");
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+
+	/* a status migrate never writes */
+	free(db_scalar("UPDATE schema_migrations SET status = 'done' WHERE version = '3'"));
+	REFUSED("status 'done'", "validate");
+	REFUSED("status 'done'", "status", "--check");
+	REFUSED("status 'done'", "down");
+	REFUSED("status 'done'", "up");
+	REFUSED("status 'done'", "redo");
+	REFUSED("status 'done'", "repair");
+	REFUSED("status 'done'", "baseline", "2");
+	ck_assert_int_eq(db_table_exists("t_three"), 1);
+	free(db_scalar("UPDATE schema_migrations SET status = 'applied' WHERE version = '3'"));
+
+	/* one version twice: "03" beside "3" */
+	free(db_scalar("INSERT INTO schema_migrations SELECT '03', name, checksum, checksum_sql, down_sql, "
+		       "applied_at, duration_ms, status FROM schema_migrations WHERE version = '3'"));
+	REFUSED("version '03' (three, applied) and '3' (three, applied)", "down", "2");
+	REFUSED("recorded 2 times", "validate");
+	REFUSED("recorded 2 times", "status", "--check");
+	REFUSED("recorded 2 times", "up");
+	/* nothing was rolled back */
+	ck_assert_int_eq(db_table_exists("t_three"), 1);
+	ck_assert_int_eq(db_table_exists("t_two"), 1);
+	v = db_scalar("SELECT COUNT(*) FROM schema_migrations");
+	ck_assert_str_eq(v, "4");
+	free(v);
+
+	/* put right by hand: everything works again */
+	free(db_scalar("DELETE FROM schema_migrations WHERE version = '03'"));
+	r = CLI("down", "2");
+	expect(&r, 0, "down 2 after the repair by hand");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("t_three"), 0);
+	ck_assert_int_eq(db_table_exists("t_two"), 0);
+	ck_assert_int_eq(db_table_exists("t_one"), 1);
+}
+END_TEST
+
 /* ---- the suite ------------------------------------------------------------------------ */
 
 Suite *hostile_suite(void)
@@ -668,6 +826,14 @@ Suite *hostile_suite(void)
 	tcase_add_test(tc, sigterm_records_a_transaction_false_migration_failed);
 	tcase_add_test(tc, sighup_is_handled_as_sigterm);
 	tcase_add_test(tc, a_second_signal_exits_at_once);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("history");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, a_migration_that_moves_its_session_does_not_move_the_history);
+	tcase_add_test(tc, a_tracking_write_that_finds_no_row_is_an_error);
+	tcase_add_test(tc, a_history_edited_by_hand_is_refused_not_guessed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,6 +12,7 @@
  * one transaction and a run is many. An in-memory database needs no lock.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -258,14 +259,31 @@ static enum driver_result litedrv_lock(struct driver_conn *conn, const char *nam
 {
 	struct litedrv_conn *c = (struct litedrv_conn *)conn;
 	long waited = 0, limit = (long)timeout_s * 1000;
-	char *lockpath;
+	char *lockpath, *real;
 	int fd;
 
 	(void)name; /* one lock per database file covers every table */
 	if (litedrv_memory(c->path) || c->lock_fd >= 0)
 		return DRIVER_OK;
-	lockpath = xasprintf("%s.migrate-lock", c->path);
+	/*
+	 * Beside the file itself, not a symlink to it: two runs that reach one
+	 * database by different paths take one lock.
+	 */
+	real = realpath(c->path, NULL);
+	lockpath = xasprintf("%s.migrate-lock", real ? real : c->path);
+	free(real);
 	fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 && (errno == EROFS || errno == EACCES)) {
+		int why = errno;
+		/* an existing lock file locks as well read-only; the writes then fail on their own */
+		fd = open(lockpath, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			driver_error_set(err, "cannot create the lock file '%s': %s (migrate writes the database and a lock file beside it: their directory must be writable)",
+					 lockpath, strerror(why));
+			free(lockpath);
+			return DRIVER_ESQL;
+		}
+	}
 	if (fd < 0) {
 		driver_error_set(err, "cannot open lock file '%s': %s", lockpath, strerror(errno));
 		free(lockpath);

@@ -67,6 +67,18 @@ enum migrate_result migrate_open(const struct migrate_options *options, migrate 
 	if (!m->opt.no_database && !m->opt.no_connect) {
 		size_t i;
 
+		struct stat st;
+
+		/*
+		 * A missing directory is an error, as in dbmate: a mistyped
+		 * --migrations-dir must not read as "nothing to migrate".
+		 */
+		if (stat(m->cfg.migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			merr_set(err, MIGRATE_EUSAGE,
+				 "migrations directory '%s' %s: create it ('migrate new NAME' does), or point --migrations-dir or migrations_dir at the right one",
+				 m->cfg.migrations_dir, errno == ENOENT || errno == ENOTDIR ? "does not exist" : "is not a directory");
+			goto fail;
+		}
 		/* every file is read and checked before the database is touched */
 		if (migration_scan(m->cfg.migrations_dir, m->cfg.drv->dialect, m->cfg.drv->name, m->cfg.ignore,
 				   &m->migs, err))

@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -37,8 +39,13 @@ static char *url;
 
 static void setup(void)
 {
+	char *dir;
+
 	project_new(&proj, &url);
 	project_config(proj, url, 20, NULL, NULL);
+	dir = path_join(proj, "migrations");
+	mkdir(dir, 0777);
+	free(dir);
 }
 
 static void teardown(void)
@@ -805,6 +812,332 @@ START_TEST(a_history_edited_by_hand_is_refused_not_guessed)
 }
 END_TEST
 
+/* ---- messages ------------------------------------------------------------------------ */
+
+/*
+ * The connection is lost while migrate writes a migration's tracking row
+ * (the test holds the row, then ends migrate's session on the server): the
+ * message names the migration and the state it is left in, and shows
+ * neither the INSERT/UPDATE nor its parameters.
+ */
+START_TEST(a_connection_lost_at_the_tracking_row_names_the_migration)
+{
+	struct hold g;
+	struct driver_conn *rows;
+	char *stmt, *text, *err, *sql, *pid_sql, *pid;
+	pid_t mig;
+	int code;
+
+	if (is_sqlite())
+		return; /* no server to lose */
+	hold_take(&g);
+	stmt = held_statement(&g);
+	text = xasprintf("-- migrate:up transaction:false\nCREATE TABLE t_lost (id INTEGER);\n%s\n-- migrate:down\nDROP TABLE t_lost;\n",
+			 stmt);
+	write_migration(proj, "1_lost.sql", text);
+	free(text);
+	free(stmt);
+	mig = SPAWN("up.err", "up");
+	wait_until_held(&g, 0);
+	/* migrate's session, while it is still the one waiting at the gate */
+	if (is_mysql())
+		pid_sql = xasprintf("SELECT id FROM information_schema.processlist WHERE db = DATABASE() "
+				    "AND info LIKE 'DO GET_LOCK(''%s''%%'", g.key);
+	else
+		pid_sql = xasprintf("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+				    "AND query LIKE 'SELECT pg_advisory_xact_lock(%s)%%'", g.key);
+	pid = db_scalar(pid_sql);
+	free(pid_sql);
+	ck_assert_msg(pid != NULL, "migrate's session is not there");
+	/* hold its row, then let the migration's statement finish: the UPDATE to applied waits */
+	rows = test_connect();
+	free(test_scalar(rows, is_mysql() ? "START TRANSACTION" : "BEGIN"));
+	free(test_scalar(rows, "SELECT status FROM schema_migrations WHERE version = '1' FOR UPDATE"));
+	hold_free(&g);
+	if (is_mysql())
+		sql = xasprintf("SELECT COUNT(*) FROM information_schema.processlist WHERE id = %s "
+				"AND info LIKE 'UPDATE%%schema_migrations%%'", pid);
+	else
+		sql = xasprintf("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock' "
+				"AND query LIKE 'UPDATE%%schema_migrations%%'", pid);
+	wait_for_value(sql, "1", 20, "the UPDATE to applied waiting for the row");
+	free(sql);
+	sql = is_mysql() ? xasprintf("KILL %s", pid) : xasprintf("SELECT pg_terminate_backend(%s)", pid);
+	free(test_scalar(rows, sql));
+	free(sql);
+	code = wait_exit(mig, 30);
+	test_driver()->close(rows);
+	err = read_text("up.err");
+	ck_assert_msg(code == 1, "exit %d: %s", code, err);
+	expect_in(err, "cannot record migration 1 (lost) as applied", "stderr");
+	expect_in(err, "stays recorded as running", "stderr");
+	ck_assert_msg(!strstr(err, "$1") && !strstr(err, "?") && !strstr(err, "SET "),
+		      "the message shows migrate's SQL: %s", err);
+	free(err);
+	free(pid);
+}
+END_TEST
+
+/*
+ * A foreign key blocks 'seed --undo': the database's message comes first,
+ * and migrate's DELETE with its list of bound keys is not shown.
+ */
+START_TEST(a_blocked_seed_undo_puts_the_database_message_first)
+{
+	struct strbuf csv = STRBUF_INIT;
+	struct run r;
+	const char *line;
+	int i;
+
+	write_migration(proj, "1_parents.sql",
+			"-- migrate:up\nCREATE TABLE parents (id INTEGER PRIMARY KEY);\n"
+			"CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parents (id));\n"
+			"-- migrate:down\nDROP TABLE children;\nDROP TABLE parents;\n");
+	strbuf_addstr(&csv, "id\n");
+	for (i = 1; i <= 300; i++)
+		strbuf_addf(&csv, "%d\n", i);
+	write_file(proj, "seeds/01_parents.csv", strbuf_str(&csv));
+	strbuf_release(&csv);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	r = CLI("seed");
+	expect(&r, 0, "seed");
+	run_free(&r);
+	free(db_scalar("INSERT INTO children (id, parent_id) VALUES (1, 150)"));
+	r = CLI("seed", "--undo");
+	expect(&r, 1, "seed --undo blocked by a foreign key");
+	line = strstr(r.err, "migrate: error: ");
+	ck_assert_msg(line != NULL, "%s", r.err);
+	line += strlen("migrate: error: ");
+	ck_assert_msg(strstr(line, pick("FOREIGN KEY constraint failed", "violates foreign key constraint",
+				       "foreign key constraint fails")) != NULL,
+		      "no database message: %s", r.err);
+	ck_assert_msg(!strstr(r.err, "$1") && !strstr(r.err, "?, ?") && !strstr(r.err, " IN ("),
+		      "the message shows the bound SQL: %s", r.err);
+	ck_assert_msg(strlen(r.err) < 600, "a %zu-byte message: %s", strlen(r.err), r.err);
+	run_free(&r);
+	ck_assert_int_eq(db_count("parents"), 300);
+}
+END_TEST
+
+/* ---- files ------------------------------------------------------------------------ */
+
+static char *mounted; /* a tmpfs this test mounted, unmounted by teardown_files */
+
+static void teardown_files(void)
+{
+	if (mounted) {
+		if (umount2(mounted, MNT_DETACH) != 0)
+			fprintf(stderr, "umount %s: %s\n", mounted, strerror(errno));
+		free(mounted);
+		mounted = NULL;
+	}
+	teardown();
+}
+
+/* Mounts a tmpfs of size kb at proj/name (needs root, as the harness has). */
+static char *mount_tmpfs(const char *name, int kb)
+{
+	char *dir = path_join(proj, name), opts[32];
+
+	ck_assert_int_eq(mkdir(dir, 0777), 0);
+	snprintf(opts, sizeof(opts), "size=%dk", kb);
+	ck_assert_msg(mount("tmpfs", dir, "tmpfs", 0, opts) == 0,
+		      "cannot mount a tmpfs at %s: %s (the file-system tests need root)", dir, strerror(errno));
+	mounted = xstrdup(dir);
+	return dir;
+}
+
+static void remount(const char *dir, int read_only)
+{
+	ck_assert_msg(mount(NULL, dir, NULL, MS_REMOUNT | (read_only ? MS_RDONLY : 0), NULL) == 0,
+		      "remount %s: %s", dir, strerror(errno));
+}
+
+START_TEST(a_missing_migrations_directory_is_an_error)
+{
+	struct run r;
+	char *dir;
+
+	r = CLI("--migrations-dir", "migrationz", "up");
+	expect(&r, 2, "a mistyped --migrations-dir");
+	expect_in(r.err, "migrations directory 'migrationz' does not exist", "stderr");
+	run_free(&r);
+	project_config(proj, url, 20, "migrations_dir = migs", NULL);
+	r = CLI("status");
+	expect(&r, 2, "migrations_dir in the config");
+	expect_in(r.err, "'migs' does not exist", "stderr");
+	run_free(&r);
+	project_config(proj, url, 20, NULL, NULL);
+	dir = path_join(proj, "migrations");
+	rm_rf(dir);
+	r = CLI("up");
+	expect(&r, 2, "the default directory");
+	expect_in(r.err, "migrations' does not exist", "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("schema_migrations"), 0);
+	/* 'new' makes it */
+	r = CLI("new", "first");
+	expect(&r, 0, "new");
+	run_free(&r);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	free(dir);
+}
+END_TEST
+
+START_TEST(a_read_only_sqlite_file_system_is_a_failed_run)
+{
+	struct run r;
+	char *dir, *u, *lock;
+
+	if (!is_sqlite())
+		return;
+	dir = mount_tmpfs("ro", 1024);
+	u = xasprintf("sqlite:%s/ro.db", dir);
+	lock = xasprintf("%s/ro.db.migrate-lock", dir);
+	write_migration(proj, "1_one.sql", "-- migrate:up\nCREATE TABLE t_one (id INTEGER);\n-- migrate:down\nDROP TABLE t_one;\n");
+	r = CLI("--url", u, "up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	write_migration(proj, "2_two.sql", "-- migrate:up\nCREATE TABLE t_two (id INTEGER);\n-- migrate:down\nDROP TABLE t_two;\n");
+	remount(dir, 1);
+	r = CLI("--url", u, "status");
+	expect(&r, 0, "status on a read-only file system");
+	run_free(&r);
+	r = CLI("--url", u, "up");
+	expect(&r, 1, "up on a read-only file system (the lock file there)");
+	expect_in(r.err, "readonly", "stderr");
+	run_free(&r);
+	remount(dir, 0);
+	unlink(lock);
+	remount(dir, 1);
+	r = CLI("--url", u, "up");
+	expect(&r, 1, "up on a read-only file system (no lock file)");
+	expect_in(r.err, "Read-only file system", "stderr");
+	expect_in(r.err, "must be writable", "stderr");
+	run_free(&r);
+	free(lock);
+	free(u);
+	free(dir);
+}
+END_TEST
+
+START_TEST(commands_that_read_never_create_a_sqlite_file)
+{
+	static const char *const cmds[] = { "status", "validate", "version", "dump" };
+	char *path = path_join(proj, "typo.db");
+	struct run r;
+	size_t i;
+
+	if (!is_sqlite())
+		return;
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		r = CLI("--url", "sqlite:typo.db", cmds[i]);
+		ck_assert_msg(r.status == 3, "%s: exit %d: %s", cmds[i], r.status, r.err);
+		expect_in(r.err, "no database", cmds[i]);
+		run_free(&r);
+		ck_assert_msg(access(path, F_OK) != 0, "%s created %s", cmds[i], path);
+	}
+	r = CLI("--url", "sqlite:typo.db", "up");
+	expect(&r, 0, "up creates it");
+	run_free(&r);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	free(path);
+}
+END_TEST
+
+START_TEST(the_sqlite_lock_covers_a_path_through_a_symlink)
+{
+	char *real, *link_path, *lockpath;
+	struct run r;
+	int fd;
+
+	if (!is_sqlite())
+		return;
+	write_migration(proj, "1_one.sql", "-- migrate:up\nCREATE TABLE t_one (id INTEGER);\n-- migrate:down\nDROP TABLE t_one;\n");
+	real = path_join(proj, "test.db");
+	link_path = path_join(proj, "link.db");
+	ck_assert_int_eq(symlink(real, link_path), 0);
+	/* a run through the real path holds the lock (the test stands in for it) */
+	lockpath = xasprintf("%s.migrate-lock", real);
+	fd = open(lockpath, O_RDWR | O_CREAT, 0666);
+	ck_assert(fd >= 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	r = CLI("--url", "sqlite:link.db", "--lock-timeout", "0", "up");
+	expect(&r, 4, "up through the symlink while the lock is held");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("t_one"), 0);
+	close(fd);
+	r = CLI("--url", "sqlite:link.db", "up");
+	expect(&r, 0, "up through the symlink");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("t_one"), 1);
+	free(lockpath);
+	free(real);
+	free(link_path);
+}
+END_TEST
+
+/*
+ * A config line over iniparser's 1,023 characters: a long value loads (a
+ * long password, a long placeholder); a long line that is not key = value
+ * is an error naming file:line.
+ */
+START_TEST(long_config_lines)
+{
+	struct strbuf big = STRBUF_INIT, cfg = STRBUF_INIT;
+	struct run r;
+	char *v;
+	int i;
+
+	for (i = 0; i < 1500; i++)
+		strbuf_addch(&big, (char)('a' + i % 26));
+	strbuf_addf(&cfg, "; %s\n[migrate]\nlock_timeout = 5\n\n[development]\nurl = %s\n\n[placeholders]\nlong = %s ; a comment\n",
+		    strbuf_str(&big), url, strbuf_str(&big));
+	write_file(proj, "config.ini", strbuf_str(&cfg));
+	write_migration(proj, "1_long.sql",
+			"-- migrate:up\nCREATE TABLE t_long (v TEXT);\nINSERT INTO t_long (v) VALUES ('${long}');\n"
+			"-- migrate:down\nDROP TABLE t_long;\n");
+	r = CLI("up");
+	expect(&r, 0, "up with long config lines");
+	run_free(&r);
+	v = db_scalar("SELECT v FROM t_long");
+	ck_assert_msg(v && strcmp(v, strbuf_str(&big)) == 0, "the long value arrived as '%.40s...' (%zu bytes)",
+		      v ? v : "(null)", v ? strlen(v) : 0);
+	free(v);
+
+	/* a long password: the server refuses it (3), the parser does not (2) */
+	v = path_join(proj, "migrations/1_long.sql");
+	unlink(v);
+	free(v);
+	if (!is_sqlite()) {
+		struct driver_settings *s = test_db_settings();
+		cfg.len = 0;
+		strbuf_addf(&cfg, "[development]\ndriver = %s\nhost = %s\nport = %d\nuser = %s\npassword = %s\ndatabase = %s\n",
+			    test_driver_name(), s->host ? s->host : "127.0.0.1", s->port, s->user, strbuf_str(&big),
+			    s->database);
+		write_file(proj, "config.ini", strbuf_str(&cfg));
+		r = CLI("status");
+		expect(&r, 3, "a long wrong password");
+		ck_assert_msg(!strstr(r.err, "abcdefg"), "the password shows: %s", r.err);
+		run_free(&r);
+	}
+
+	cfg.len = 0;
+	strbuf_addf(&cfg, "[development]\nurl = %s\n[%s]\n", url, strbuf_str(&big));
+	write_file(proj, "config.ini", strbuf_str(&cfg));
+	r = CLI("status");
+	expect(&r, 2, "a long section name");
+	expect_in(r.err, "config.ini:3: line longer than 1,023 characters", "stderr");
+	run_free(&r);
+	strbuf_release(&big);
+	strbuf_release(&cfg);
+}
+END_TEST
+
 /* ---- the suite ------------------------------------------------------------------------ */
 
 Suite *hostile_suite(void)
@@ -834,6 +1167,23 @@ Suite *hostile_suite(void)
 	tcase_add_test(tc, a_migration_that_moves_its_session_does_not_move_the_history);
 	tcase_add_test(tc, a_tracking_write_that_finds_no_row_is_an_error);
 	tcase_add_test(tc, a_history_edited_by_hand_is_refused_not_guessed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("messages");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, a_connection_lost_at_the_tracking_row_names_the_migration);
+	tcase_add_test(tc, a_blocked_seed_undo_puts_the_database_message_first);
+	tcase_add_test(tc, long_config_lines);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("files");
+	tcase_add_checked_fixture(tc, setup, teardown_files);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, a_missing_migrations_directory_is_an_error);
+	tcase_add_test(tc, a_read_only_sqlite_file_system_is_a_failed_run);
+	tcase_add_test(tc, commands_that_read_never_create_a_sqlite_file);
+	tcase_add_test(tc, the_sqlite_lock_covers_a_path_through_a_symlink);
 	suite_add_tcase(s, tc);
 	return s;
 }

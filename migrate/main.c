@@ -820,7 +820,8 @@ static void print_usage(FILE *f)
 	for (i = 0; commands[i].name; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n%s\nexit codes: 0 success, 1 the work failed, 2 usage or configuration error,\n"
-		   "            3 cannot connect, 4 lock not acquired in time\n"
+		   "            3 cannot connect, 4 lock not acquired in time,\n"
+		   "            130/143 interrupted (SIGINT / SIGTERM or SIGHUP)\n"
 		   "\n'migrate help COMMAND' tells more about a command.\n", global_help);
 }
 

@@ -1028,12 +1028,13 @@ END_TEST
 START_TEST(commands_that_read_never_create_a_sqlite_file)
 {
 	static const char *const cmds[] = { "status", "validate", "version", "dump" };
-	char *path = path_join(proj, "typo.db");
 	struct run r;
+	char *path;
 	size_t i;
 
 	if (!is_sqlite())
 		return;
+	path = path_join(proj, "typo.db");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		r = CLI("--url", "sqlite:typo.db", cmds[i]);
 		ck_assert_msg(r.status == 3, "%s: exit %d: %s", cmds[i], r.status, r.err);

@@ -138,13 +138,25 @@ static void litedrv_close(struct driver_conn *conn)
 	free(c);
 }
 
+/* Does s[0..n) hold word, in any case? */
+static int litedrv_mentions(const char *s, size_t n, const char *word)
+{
+	size_t w = strlen(word), i;
+
+	for (i = 0; i + w <= n; i++)
+		if (strncasecmp(s + i, word, w) == 0)
+			return 1;
+	return 0;
+}
+
 static enum driver_result litedrv_exec(struct driver_conn *conn, const char *sql, size_t len,
 				       long long *changes, struct driver_error *err)
 {
 	struct litedrv_conn *c = (struct litedrv_conn *)conn;
 	const char *p = sql, *end = sql + len, *tail;
+	sqlite3_int64 busy_ms = -1;
 	sqlite3_stmt *st;
-	int rc;
+	int rc, busy;
 
 	if (changes)
 		*changes = 0;
@@ -159,13 +171,25 @@ static enum driver_result litedrv_exec(struct driver_conn *conn, const char *sql
 		}
 		if (!st) /* only comments or blanks were left */
 			break;
+		busy = litedrv_mentions(p, (size_t)(tail - p), "busy_timeout");
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			;
+			if (busy && sqlite3_column_count(st) == 1 && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+				busy_ms = sqlite3_column_int64(st, 0);
 		if (rc != SQLITE_DONE) {
 			litedrv_fail(c->db, err);
 			err->offset = (long)(p - sql);
 			sqlite3_finalize(st);
 			return DRIVER_ESQL;
+		}
+		if (busy_ms >= 0) {
+			/*
+			 * PRAGMA busy_timeout put SQLite's own busy handler back,
+			 * which an interrupt does not stop: ours again, with the
+			 * migration's timeout.
+			 */
+			c->busy_ms = (long)busy_ms;
+			sqlite3_busy_handler(c->db, litedrv_busy, c);
+			busy_ms = -1;
 		}
 		if (changes && !sqlite3_stmt_readonly(st))
 			*changes += sqlite3_changes64(c->db);

@@ -654,6 +654,75 @@ START_TEST(a_second_signal_exits_at_once)
 }
 END_TEST
 
+/* A run waiting for the run-wide lock stops at once on a signal; the holder goes on. */
+START_TEST(a_signal_stops_a_run_waiting_for_the_lock)
+{
+	struct hold g;
+	char *stmt, *text, *err;
+	pid_t first, second;
+	int code;
+
+	hold_take(&g);
+	stmt = held_statement(&g);
+	text = xasprintf("-- migrate:up transaction:false\nCREATE TABLE t_held (id INTEGER);\n%s\n-- migrate:down\nDROP TABLE t_held;\n",
+			 stmt);
+	write_migration(proj, "1_held.sql", text);
+	free(text);
+	free(stmt);
+	first = SPAWN("first.err", "up");
+	wait_until_held(&g, 0);
+	second = SPAWN("second.err", "up");
+	wait_for_text(proj, "second.err", "waiting up to", 20);
+	ck_assert_int_eq(kill(second, SIGINT), 0);
+	code = wait_exit(second, 10);
+	err = read_text("second.err");
+	ck_assert_msg(code == 130, "the waiting run exited %d: %s", code, err);
+	expect_in(err, "interrupted while waiting for the migration lock", "stderr");
+	free(err);
+	/* the holder was not disturbed */
+	ck_assert_int_eq(kill(first, 0), 0);
+	ck_assert_int_eq(kill(first, SIGTERM), 0);
+	code = wait_exit(first, 30);
+	ck_assert_int_eq(code, 143);
+	hold_free(&g);
+}
+END_TEST
+
+/*
+ * SQLite: a statement waiting for another process's write lock (here with
+ * the migration's own PRAGMA busy_timeout of an hour) stops on a signal,
+ * though sqlite3_interrupt alone does not end a busy wait.
+ */
+START_TEST(a_signal_stops_a_sqlite_statement_waiting_for_a_lock)
+{
+	struct gate *g;
+	char *text, *err, *st;
+	pid_t pid;
+	int code;
+
+	if (!is_sqlite())
+		return; /* the servers' lock waits: the signals tests above */
+	g = gate_hold(proj, 0);
+	text = xasprintf("-- migrate:up transaction:false\nCREATE TABLE t_before (id INTEGER);\n%s\n"
+			 "-- migrate:down\nDROP TABLE t_before;\n",
+			 gate_sql(g));
+	write_migration(proj, "1_gated.sql", text);
+	free(text);
+	pid = SPAWN("up.err", "up");
+	gate_wait(g, pid, "t_before", 20);
+	ck_assert_int_eq(kill(pid, SIGINT), 0);
+	code = wait_exit(pid, 20);
+	err = read_text("up.err");
+	ck_assert_msg(code == 130, "exit %d: %s", code, err);
+	expect_in(err, "interrupted", "stderr");
+	free(err);
+	gate_release(g);
+	st = history_status("1");
+	ck_assert_msg(st && strcmp(st, "failed") == 0, "recorded as '%s'", st ? st : "nothing");
+	free(st);
+}
+END_TEST
+
 /* ---- the session moved ------------------------------------------------------------------ */
 
 /*
@@ -1160,6 +1229,8 @@ Suite *hostile_suite(void)
 	tcase_add_test(tc, sigterm_records_a_transaction_false_migration_failed);
 	tcase_add_test(tc, sighup_is_handled_as_sigterm);
 	tcase_add_test(tc, a_second_signal_exits_at_once);
+	tcase_add_test(tc, a_signal_stops_a_run_waiting_for_the_lock);
+	tcase_add_test(tc, a_signal_stops_a_sqlite_statement_waiting_for_a_lock);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("history");

@@ -337,26 +337,32 @@ enum migrate_result db_table_exists(migrate *m, const char *table, int *exists,
 	enum driver_result r;
 
 	*exists = 0;
-	if (m->schema) {
-		/* in the schema resolved at connect, wherever the session looks now */
-		struct strbuf sb = STRBUF_INIT;
-		const char *params[2] = { m->schema, table };
-		struct first_row fr = { 0 };
-		enum migrate_result res;
-
-		strbuf_addstr(&sb, "SELECT 1 FROM information_schema.tables WHERE table_schema = ");
-		db_param(m, &sb, 1);
-		strbuf_addstr(&sb, " AND table_name = ");
-		db_param(m, &sb, 2);
-		res = db_query(m, strbuf_str(&sb), 2, params, saw_row, &fr, err);
-		strbuf_release(&sb);
-		*exists = fr.seen;
-		return res;
-	}
 	r = m->cfg.drv->table_exists(m->conn, table, exists, &derr);
 	if (r != DRIVER_OK)
 		return merr_set(err, db_map_result(r), "cannot look for table '%s': %s", table, derr.message);
 	return MIGRATE_OK;
+}
+
+enum migrate_result db_tracking_exists(migrate *m, const char *table, int *exists,
+				       struct migrate_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *params[2] = { m->schema, table };
+	struct first_row fr = { 0 };
+	enum migrate_result res;
+
+	if (!m->schema)
+		return db_table_exists(m, table, exists, err);
+	/* in the schema resolved at connect, wherever the session looks now */
+	*exists = 0;
+	strbuf_addstr(&sb, "SELECT 1 FROM information_schema.tables WHERE table_schema = ");
+	db_param(m, &sb, 1);
+	strbuf_addstr(&sb, " AND table_name = ");
+	db_param(m, &sb, 2);
+	res = db_query(m, strbuf_str(&sb), 2, params, saw_row, &fr, err);
+	strbuf_release(&sb);
+	*exists = fr.seen;
+	return res;
 }
 
 enum migrate_result db_begin(migrate *m, struct migrate_error *err)

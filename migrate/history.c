@@ -38,7 +38,7 @@ enum migrate_result history_ensure(migrate *m, struct migrate_error *err)
 	enum migrate_result r;
 	int exists;
 
-	if (db_table_exists(m, m->cfg.table, &exists, err))
+	if (db_tracking_exists(m, m->cfg.table, &exists, err))
 		return err->code;
 	if (exists)
 		return MIGRATE_OK;
@@ -182,7 +182,7 @@ enum migrate_result history_load(migrate *m, struct history *out, struct migrate
 	int exists;
 
 	memset(out, 0, sizeof(*out));
-	if (db_table_exists(m, m->cfg.table, &exists, err))
+	if (db_tracking_exists(m, m->cfg.table, &exists, err))
 		return err->code;
 	if (!exists)
 		return MIGRATE_OK;
@@ -395,7 +395,7 @@ enum migrate_result seed_history_ensure(migrate *m, struct migrate_error *err)
 	enum migrate_result r;
 	int exists;
 
-	if (db_table_exists(m, m->cfg.seeds_table, &exists, err))
+	if (db_tracking_exists(m, m->cfg.seeds_table, &exists, err))
 		return err->code;
 	if (exists)
 		return MIGRATE_OK;
@@ -440,7 +440,7 @@ enum migrate_result seed_history_load(migrate *m, struct seed_history *out, stru
 	int exists;
 
 	memset(out, 0, sizeof(*out));
-	if (db_table_exists(m, m->cfg.seeds_table, &exists, err))
+	if (db_tracking_exists(m, m->cfg.seeds_table, &exists, err))
 		return err->code;
 	if (!exists)
 		return MIGRATE_OK;
@@ -514,7 +514,7 @@ enum migrate_result seed_undo_ensure(migrate *m, struct migrate_error *err)
 	enum migrate_result r;
 	int exists;
 
-	if (db_table_exists(m, m->cfg.seeds_undo_table, &exists, err))
+	if (db_tracking_exists(m, m->cfg.seeds_undo_table, &exists, err))
 		return err->code;
 	if (exists)
 		return MIGRATE_OK;
@@ -580,7 +580,7 @@ enum migrate_result seed_undo_get(migrate *m, const char *name, long part, char 
 	int exists;
 
 	*data = NULL;
-	if (db_table_exists(m, m->cfg.seeds_undo_table, &exists, err))
+	if (db_tracking_exists(m, m->cfg.seeds_undo_table, &exists, err))
 		return err->code;
 	if (!exists)
 		return MIGRATE_OK;
@@ -613,7 +613,7 @@ enum migrate_result seed_undo_delete(migrate *m, const char *name, struct migrat
 	long long changed;
 	int exists;
 
-	if (db_table_exists(m, m->cfg.seeds_undo_table, &exists, err))
+	if (db_tracking_exists(m, m->cfg.seeds_undo_table, &exists, err))
 		return err->code;
 	if (!exists)
 		return MIGRATE_OK;

@@ -76,6 +76,9 @@ enum migrate_result db_query(migrate *m, const char *sql, int nparams, const cha
 			     driver_row_fn fn, void *ctx, struct migrate_error *err);
 enum migrate_result db_table_exists(migrate *m, const char *table, int *exists,
 				    struct migrate_error *err);
+/* The same for a tracking table: in m->schema, wherever the session looks now. */
+enum migrate_result db_tracking_exists(migrate *m, const char *table, int *exists,
+				       struct migrate_error *err);
 /*
  * Told after each statement of a section has run: done of total bytes of
  * the section, and the rows changed so far.

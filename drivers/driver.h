@@ -307,12 +307,14 @@ struct driver {
 	/*
 	 * Optional (NULL: one namespace per connection, as SQLite). Sets *out
 	 * (the caller frees) to the schema (PostgreSQL) or database (MySQL)
-	 * that unqualified names resolve to on conn now, or NULL when there is
-	 * none. The core asks once, right after connect(), and qualifies the
-	 * tracking tables with it, so a migration that moves its session (SET
-	 * search_path, USE) never moves the history.
+	 * where the unqualified name table resolves on conn now: the schema of
+	 * the table when one of that name is found (on the search path), else
+	 * where CREATE TABLE would put it; NULL when there is none. The core
+	 * asks once, right after connect(), for the tracking table, and
+	 * qualifies the tracking tables with the answer, so a migration that
+	 * moves its session (SET search_path, USE) never moves the history.
 	 */
-	enum driver_result (*current_schema)(struct driver_conn *conn, char **out,
+	enum driver_result (*current_schema)(struct driver_conn *conn, const char *table, char **out,
 					     struct driver_error *err);
 
 	/*

@@ -872,10 +872,12 @@ static enum driver_result mydrv_cancel(struct driver_conn *conn, struct driver_e
 	return r;
 }
 
-static enum driver_result mydrv_current_schema(struct driver_conn *conn, char **out,
+static enum driver_result mydrv_current_schema(struct driver_conn *conn, const char *table, char **out,
 					       struct driver_error *err)
 {
 	struct mydrv_value v = { 0, NULL };
+
+	(void)table; /* an unqualified name only ever means the current database */
 	enum driver_result r = mydrv_query(conn, "SELECT DATABASE()", 0, NULL, mydrv_first_value, &v, err);
 
 	*out = r == DRIVER_OK ? v.text : NULL;

@@ -599,11 +599,17 @@ static enum driver_result pgdrv_cancel(struct driver_conn *conn, struct driver_e
 	return DRIVER_OK;
 }
 
-static enum driver_result pgdrv_current_schema(struct driver_conn *conn, char **out,
+static enum driver_result pgdrv_current_schema(struct driver_conn *conn, const char *table, char **out,
 					       struct driver_error *err)
 {
-	enum driver_result r = pgdrv_value((struct pgdrv_conn *)conn, "SELECT pg_catalog.current_schema()",
-					   0, NULL, out, err);
+	const char *params[1] = { table };
+	/* where the table is found on the search path (as before), else where it would be made */
+	enum driver_result r = pgdrv_value((struct pgdrv_conn *)conn,
+					   "SELECT COALESCE((SELECT n.nspname FROM pg_catalog.pg_class c"
+					   " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+					   " WHERE c.oid = pg_catalog.to_regclass(pg_catalog.quote_ident($1))),"
+					   " pg_catalog.current_schema())",
+					   1, params, out, err);
 
 	if (r == DRIVER_OK && *out && !**out) { /* NULL: no schema of the search path exists */
 		free(*out);

@@ -101,7 +101,7 @@ enum migrate_result db_connect(migrate *m, struct migrate_error *err)
 	free(m->schema);
 	m->schema = NULL;
 	if (m->cfg.drv->current_schema) {
-		r = m->cfg.drv->current_schema(m->conn, &m->schema, &derr);
+		r = m->cfg.drv->current_schema(m->conn, m->cfg.table, &m->schema, &derr);
 		if (r != DRIVER_OK)
 			return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_ECONNECT : db_map_result(r),
 					"cannot tell the current schema of %s: %s", m->cfg.display_url, derr.message);

@@ -783,6 +783,24 @@ START_TEST(a_migration_that_moves_its_session_does_not_move_the_history)
 	expect(&r, 0, "up again");
 	expect_in(r.out, "nothing to migrate", "stdout");
 	run_free(&r);
+	if (!is_mysql()) {
+		/*
+		 * A schema that now comes first on the search path ("$user")
+		 * does not hide the history where it is.
+		 */
+		char *user = db_scalar("SELECT current_user");
+		sql = xasprintf("CREATE SCHEMA \"%s\"", user);
+		free(db_scalar(sql));
+		free(sql);
+		v = db_scalar("SELECT current_schema()");
+		ck_assert_str_eq(v, user);
+		free(v);
+		free(user);
+		r = CLI("up");
+		expect(&r, 0, "up with a $user schema");
+		expect_in(r.out, "nothing to migrate", "stdout");
+		run_free(&r);
+	}
 	r = CLI("down", "--all");
 	expect(&r, 0, "down --all");
 	run_free(&r);

@@ -129,6 +129,9 @@ static void hide_url_password(char *url)
 /* Reports a library error and returns its exit code. */
 static int fail(struct cli *c)
 {
+	/* interrupted: the code is the signal's (130 for SIGINT, 143 for SIGTERM and SIGHUP) */
+	if (c->err.code == MIGRATE_EINTR && signals_exit_code())
+		c->err.code = signals_exit_code();
 	output_error(c->out, c->err.code, c->err.message);
 	return c->err.code;
 }

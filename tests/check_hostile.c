@@ -599,6 +599,33 @@ START_TEST(sigterm_records_a_transaction_false_migration_failed)
 }
 END_TEST
 
+/* With --format json the error's code is the exit code: 143 for SIGTERM. */
+START_TEST(an_interrupt_in_json_reports_the_exit_code)
+{
+	struct hold g;
+	char *stmt, *text, *err;
+	pid_t pid;
+	int code;
+
+	hold_take(&g);
+	stmt = held_statement(&g);
+	text = xasprintf("-- migrate:up transaction:false\nCREATE TABLE t_held (id INTEGER);\n%s\n-- migrate:down\nDROP TABLE t_held;\n",
+			 stmt);
+	write_migration(proj, "1_held.sql", text);
+	free(text);
+	free(stmt);
+	pid = SPAWN("up.err", "--format", "json", "up");
+	wait_until_held(&g, 0);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	code = wait_exit(pid, 30);
+	err = read_text("up.err");
+	ck_assert_msg(code == 143, "exit %d: %s", code, err);
+	expect_in(err, "\"code\":143", "stderr");
+	free(err);
+	hold_free(&g);
+}
+END_TEST
+
 START_TEST(sighup_is_handled_as_sigterm)
 {
 	interrupt_case(1, SIGHUP);
@@ -1245,6 +1272,7 @@ Suite *hostile_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, sigint_cancels_a_transactional_migration);
 	tcase_add_test(tc, sigterm_records_a_transaction_false_migration_failed);
+	tcase_add_test(tc, an_interrupt_in_json_reports_the_exit_code);
 	tcase_add_test(tc, sighup_is_handled_as_sigterm);
 	tcase_add_test(tc, a_second_signal_exits_at_once);
 	tcase_add_test(tc, a_signal_stops_a_run_waiting_for_the_lock);

@@ -1037,7 +1037,11 @@ END_TEST
 
 /* ---- files ------------------------------------------------------------------------ */
 
-static char *mounted; /* a tmpfs this test mounted, unmounted by teardown_files */
+/*
+ * A tmpfs this test mounted, unmounted by teardown_files when the test
+ * passes (a failed test runs no teardown: tests unmount before asserting).
+ */
+static char *mounted;
 
 static void teardown_files(void)
 {
@@ -1104,8 +1108,9 @@ END_TEST
 
 START_TEST(a_read_only_sqlite_file_system_is_a_failed_run)
 {
-	struct run r;
+	struct run r[4];
 	char *dir, *u, *lock;
+	int i;
 
 	if (!is_sqlite())
 		return;
@@ -1113,26 +1118,28 @@ START_TEST(a_read_only_sqlite_file_system_is_a_failed_run)
 	u = xasprintf("sqlite:%s/ro.db", dir);
 	lock = xasprintf("%s/ro.db.migrate-lock", dir);
 	write_migration(proj, "1_one.sql", "-- migrate:up\nCREATE TABLE t_one (id INTEGER);\n-- migrate:down\nDROP TABLE t_one;\n");
-	r = CLI("--url", u, "up");
-	expect(&r, 0, "up");
-	run_free(&r);
+	r[0] = CLI("--url", u, "up");
 	write_migration(proj, "2_two.sql", "-- migrate:up\nCREATE TABLE t_two (id INTEGER);\n-- migrate:down\nDROP TABLE t_two;\n");
 	remount(dir, 1);
-	r = CLI("--url", u, "status");
-	expect(&r, 0, "status on a read-only file system");
-	run_free(&r);
-	r = CLI("--url", u, "up");
-	expect(&r, 1, "up on a read-only file system (the lock file there)");
-	expect_in(r.err, "readonly", "stderr");
-	run_free(&r);
+	r[1] = CLI("--url", u, "status");
+	r[2] = CLI("--url", u, "up");
 	remount(dir, 0);
 	unlink(lock);
 	remount(dir, 1);
-	r = CLI("--url", u, "up");
-	expect(&r, 1, "up on a read-only file system (no lock file)");
-	expect_in(r.err, "Read-only file system", "stderr");
-	expect_in(r.err, "must be writable", "stderr");
-	run_free(&r);
+	r[3] = CLI("--url", u, "up");
+	/* unmounted before any assertion: a failed test runs no teardown */
+	ck_assert_msg(umount2(dir, MNT_DETACH) == 0, "umount %s: %s", dir, strerror(errno));
+	free(mounted);
+	mounted = NULL;
+	expect(&r[0], 0, "up");
+	expect(&r[1], 0, "status on a read-only file system");
+	expect(&r[2], 1, "up on a read-only file system (the lock file there)");
+	expect_in(r[2].err, "readonly", "stderr");
+	expect(&r[3], 1, "up on a read-only file system (no lock file)");
+	expect_in(r[3].err, "Read-only file system", "stderr");
+	expect_in(r[3].err, "must be writable", "stderr");
+	for (i = 0; i < 4; i++)
+		run_free(&r[i]);
 	free(lock);
 	free(u);
 	free(dir);

@@ -42,6 +42,7 @@ enum driver_result {
 	DRIVER_ELOCK,        /* the run-wide lock was not acquired in time */
 	DRIVER_ECONFIG,      /* the settings cannot work (bad option, bad path) */
 	DRIVER_EUNSUPPORTED, /* this driver cannot do that */
+	DRIVER_EEXISTS,      /* a database of that name exists already (clone_database) */
 };
 
 /* The statement languages the core's lexer knows. */
@@ -68,6 +69,7 @@ enum driver_param_style {
  * that break one (SQLite). The core switches them around a section.
  */
 #define DRIVER_CAP_FK_PRAGMA         (1u << 4)
+#define DRIVER_CAP_DATABASE_FILES    (1u << 5) /* a database is a file: its name is a path in a directory */
 
 struct driver_error {
 	char message[1024]; /* the database's message, one line, no password */
@@ -333,6 +335,63 @@ struct driver {
 	 * touched the row it meant to.
 	 */
 	long long (*changes)(struct driver_conn *conn);
+
+	/*
+	 * ---- test databases, for 'migrate testdb' (migrate/testdb.c) ----
+	 *
+	 * Optional (connect_server NULL: testdb is refused on this driver).
+	 * The core names every database; the driver quotes the names and
+	 * never builds one itself. A database is "sealed" when it is
+	 * complete and nobody has it: a finished template, or a pool
+	 * database no caller has claimed. Sealing is the last step of making
+	 * one, so a maker killed half-way leaves an unsealed database that is
+	 * never cloned nor handed out (gc removes it).
+	 */
+
+	/*
+	 * Opens a connection to the server rather than to one database, for
+	 * the operations below and for lock()/unlock() (PostgreSQL: the
+	 * maintenance database; MySQL: no database selected). Drivers with
+	 * DRIVER_CAP_DATABASE_FILES take dir, the directory of the database
+	 * files, instead, and lock() on the connection flocks the directory.
+	 */
+	enum driver_result (*connect_server)(const struct driver_settings *settings, const char *dir,
+					     struct driver_conn **out, struct driver_error *err);
+
+	/*
+	 * Calls fn once for each database whose name begins with prefix
+	 * (exactly, no pattern), with three columns: the name, "1" when it is
+	 * sealed else "0", and a decimal number that grows with the time the
+	 * database was made (for 'gc --keep'), "0" when unknown.
+	 */
+	enum driver_result (*list_databases)(struct driver_conn *server, const char *prefix,
+					     driver_row_fn fn, void *ctx, struct driver_error *err);
+
+	/*
+	 * Makes database to, unsealed: a copy of database from (schema, rows,
+	 * the tracking tables; from is sealed and nobody writes to it), or an
+	 * empty one when from is NULL. DRIVER_EEXISTS when to exists (nothing
+	 * is changed then); DRIVER_EUNSUPPORTED when from holds what this
+	 * driver cannot copy (the core then builds to from the migrations).
+	 */
+	enum driver_result (*clone_database)(struct driver_conn *server, const char *from, const char *to,
+					     struct driver_error *err);
+
+	/* Seals database name (see above). */
+	enum driver_result (*seal_database)(struct driver_conn *server, const char *name,
+					    struct driver_error *err);
+
+	/*
+	 * Optional (NULL: no warm pool on this driver). Unseals pool database
+	 * name atomically across processes: *claimed is 1 for the one caller
+	 * that did it, 0 for every other (it was gone or unsealed already).
+	 */
+	enum driver_result (*claim_database)(struct driver_conn *server, const char *name, int *claimed,
+					     struct driver_error *err);
+
+	/* Drops database name when it exists (SQLite: the file and its journals). */
+	enum driver_result (*drop_named_database)(struct driver_conn *server, const char *name,
+						  struct driver_error *err);
 
 	/* New operations go here, at the end. */
 };

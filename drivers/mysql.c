@@ -1969,6 +1969,256 @@ static enum driver_result mydrv_dump_schema(struct driver_conn *conn, const char
 	return DRIVER_OK;
 }
 
+/* ---- test databases ------------------------------------------------------- */
+
+/*
+ * 'migrate testdb' on MySQL/MariaDB, which has neither CREATE DATABASE ...
+ * TEMPLATE nor RENAME DATABASE. A clone is made on the server, without a
+ * byte through the client: CREATE DATABASE with the template's character
+ * set, then for each table the template's own SHOW CREATE TABLE text run
+ * in the new database (indexes, foreign keys, AUTO_INCREMENT counter and
+ * all) and INSERT ... SELECT of its stored columns, with foreign key
+ * checks off for the copy. A template holding anything else (views,
+ * triggers, routines, events, sequences) is DRIVER_EUNSUPPORTED: the core
+ * then builds the clone from the migrations, which is always right.
+ *
+ * Sealed means the database holds the table MYDRV_SEALED, created as the
+ * last step and never copied. A claim is DROP TABLE of it: of two sessions
+ * that drop the same table, the server lets exactly one succeed.
+ */
+#define MYDRV_SEALED "migrate_testdb_sealed"
+
+static enum driver_result mydrv_connect_server(const struct driver_settings *s, const char *dir,
+					       struct driver_conn **out, struct driver_error *err)
+{
+	struct driver_settings server = *s;
+
+	(void)dir;
+	server.database = NULL;
+	server.read_only = 0;
+	return mydrv_connect(&server, out, err);
+}
+
+static enum driver_result mydrv_list_databases(struct driver_conn *server, const char *prefix,
+					       driver_row_fn fn, void *ctx, struct driver_error *err)
+{
+	const char *params[2] = { prefix, prefix };
+
+	return mydrv_query(server,
+			   "SELECT s.SCHEMA_NAME, IF(t.TABLE_NAME IS NULL, '0', '1'),"
+			   " COALESCE(UNIX_TIMESTAMP(t.CREATE_TIME), 0)"
+			   " FROM information_schema.SCHEMATA s LEFT JOIN information_schema.TABLES t"
+			   " ON t.TABLE_SCHEMA = s.SCHEMA_NAME AND t.TABLE_NAME = '" MYDRV_SEALED "'"
+			   " WHERE LEFT(s.SCHEMA_NAME, CHAR_LENGTH(?)) = BINARY ?",
+			   2, params, fn, ctx, err);
+}
+
+/*
+ * Runs sql on the server connection. A failure with the server's error
+ * code soft (0: none) is DRIVER_EEXISTS, with nothing in err.
+ */
+static enum driver_result mydrv_server_run(struct mydrv_conn *c, const char *sql, unsigned int soft,
+					   struct driver_error *err)
+{
+	struct driver_error mine;
+	enum driver_result r = mydrv_exec(&c->base, sql, strlen(sql), NULL, &mine);
+
+	if (r == DRIVER_OK)
+		return r;
+	if (soft && mysql_errno(c->db) == soft)
+		return DRIVER_EEXISTS;
+	*err = mine;
+	return r;
+}
+
+static enum driver_result mydrv_run_named(struct mydrv_conn *c, const char *verb, const char *db,
+					  const char *table, const char *suffix, unsigned int soft,
+					  struct driver_error *err)
+{
+	struct strbuf sql = STRBUF_INIT;
+	enum driver_result r;
+
+	strbuf_addf(&sql, "%s ", verb);
+	mydrv_quote(&sql, db);
+	if (table) {
+		strbuf_addch(&sql, '.');
+		mydrv_quote(&sql, table);
+	}
+	strbuf_addstr(&sql, suffix ? suffix : "");
+	r = mydrv_server_run(c, strbuf_str(&sql), soft, err);
+	strbuf_release(&sql);
+	return r;
+}
+
+/* Rows of (table, column): each NUL-terminated in turn. */
+static int mydrv_add_pair(void *ctx, int ncols, const char *const *values)
+{
+	struct strbuf *sb = ctx;
+
+	if (ncols >= 2 && values[0] && values[1]) {
+		strbuf_add(sb, values[0], strlen(values[0]) + 1);
+		strbuf_add(sb, values[1], strlen(values[1]) + 1);
+	}
+	return 0;
+}
+
+static int mydrv_second_value(void *ctx, int ncols, const char *const *values)
+{
+	char **out = ctx;
+
+	if (ncols >= 2 && values[1] && !*out)
+		*out = xstrdup(values[1]);
+	return 1;
+}
+
+/* Copies every table of from into to (which exists, empty, and is the current database). */
+static enum driver_result mydrv_copy_tables(struct mydrv_conn *c, const char *from, const char *to,
+					    struct driver_error *err)
+{
+	struct strbuf tables = STRBUF_INIT, cols = STRBUF_INIT, sql = STRBUF_INIT, list = STRBUF_INIT;
+	const char *params[1] = { from };
+	enum driver_result r;
+	const char *t, *p, *end;
+
+	r = mydrv_query(&c->base,
+			"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?"
+			" AND TABLE_NAME <> '" MYDRV_SEALED "' ORDER BY TABLE_NAME",
+			1, params, mydrv_add_name, &tables, err);
+	if (r == DRIVER_OK)
+		r = mydrv_query(&c->base,
+				"SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS"
+				" WHERE TABLE_SCHEMA = ? AND EXTRA NOT LIKE '%VIRTUAL GENERATED%'"
+				" AND EXTRA NOT LIKE '%STORED GENERATED%' AND EXTRA NOT LIKE '%PERSISTENT%'"
+				" ORDER BY TABLE_NAME, ORDINAL_POSITION",
+				1, params, mydrv_add_pair, &cols, err);
+	for (t = tables.buf; r == DRIVER_OK && t && t < tables.buf + tables.len; t += strlen(t) + 1) {
+		char *create = NULL;
+
+		strbuf_release(&sql);
+		strbuf_addstr(&sql, "SHOW CREATE TABLE ");
+		mydrv_quote(&sql, from);
+		strbuf_addch(&sql, '.');
+		mydrv_quote(&sql, t);
+		r = mydrv_query(&c->base, strbuf_str(&sql), 0, NULL, mydrv_second_value, &create, err);
+		if (r == DRIVER_OK && !create) {
+			driver_error_set(err, "SHOW CREATE TABLE %s.%s returned nothing", from, t);
+			r = DRIVER_ESQL;
+		}
+		if (r == DRIVER_OK)
+			r = mydrv_exec(&c->base, create, strlen(create), NULL, err);
+		free(create);
+		/* the stored columns of t, in order */
+		strbuf_release(&list);
+		for (p = cols.buf, end = cols.buf + cols.len; p && p < end; p += strlen(p) + 1) {
+			const char *col = p + strlen(p) + 1;
+			if (strcmp(p, t) == 0) {
+				if (list.len)
+					strbuf_addstr(&list, ", ");
+				mydrv_quote(&list, col);
+			}
+			p = col;
+		}
+		if (r != DRIVER_OK || !list.len)
+			continue;
+		strbuf_release(&sql);
+		strbuf_addstr(&sql, "INSERT INTO ");
+		mydrv_quote(&sql, to);
+		strbuf_addch(&sql, '.');
+		mydrv_quote(&sql, t);
+		strbuf_addf(&sql, " (%s) SELECT %s FROM ", list.buf, list.buf);
+		mydrv_quote(&sql, from);
+		strbuf_addch(&sql, '.');
+		mydrv_quote(&sql, t);
+		r = mydrv_exec(&c->base, sql.buf, sql.len, NULL, err);
+	}
+	strbuf_release(&tables);
+	strbuf_release(&cols);
+	strbuf_release(&sql);
+	strbuf_release(&list);
+	return r;
+}
+
+static enum driver_result mydrv_clone_database(struct driver_conn *server, const char *from, const char *to,
+					       struct driver_error *err)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)server;
+	struct mydrv_value other = { 0, NULL };
+	struct driver_error ignored;
+	const char *params[4] = { from, from, from, from };
+	char *charset = NULL, *suffix;
+	enum driver_result r;
+
+	if (!from)
+		return mydrv_run_named(c, "CREATE DATABASE", to, NULL,
+				       " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", ER_DB_CREATE_EXISTS, err);
+	r = mydrv_query(server,
+			"SELECT (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?"
+			" AND TABLE_TYPE <> 'BASE TABLE')"
+			" + (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?)"
+			" + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?)"
+			" + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?)",
+			4, params, mydrv_first_value, &other, err);
+	if (r != DRIVER_OK)
+		return r;
+	if (!other.text || strcmp(other.text, "0") != 0) {
+		free(other.text);
+		driver_error_set(err, "'%s' holds views, triggers, routines, events or sequences, "
+				      "which a table copy would not carry", from);
+		return DRIVER_EUNSUPPORTED;
+	}
+	free(other.text);
+	r = mydrv_query(server,
+			"SELECT DEFAULT_CHARACTER_SET_NAME, CONCAT(' CHARACTER SET ', DEFAULT_CHARACTER_SET_NAME,"
+			" ' COLLATE ', DEFAULT_COLLATION_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+			1, params, mydrv_second_value, &charset, err);
+	if (r != DRIVER_OK)
+		return r;
+	suffix = charset;
+	r = mydrv_run_named(c, "CREATE DATABASE", to, NULL, suffix ? suffix : "", ER_DB_CREATE_EXISTS, err);
+	free(charset);
+	if (r != DRIVER_OK)
+		return r;
+	r = mydrv_server_run(c, "SET @migrate_fk = @@foreign_key_checks, @migrate_mode = @@sql_mode,"
+			     " foreign_key_checks = 0,"
+			     " sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')", 0, err);
+	if (r == DRIVER_OK)
+		r = mydrv_run_named(c, "USE", to, NULL, NULL, 0, err);
+	if (r == DRIVER_OK)
+		r = mydrv_copy_tables(c, from, to, err);
+	mydrv_server_run(c, "SET foreign_key_checks = @migrate_fk, sql_mode = @migrate_mode", 0, &ignored);
+	if (r != DRIVER_OK) /* nothing half-made stays behind */
+		mydrv_run_named(c, "DROP DATABASE IF EXISTS", to, NULL, NULL, 0, &ignored);
+	return r;
+}
+
+static enum driver_result mydrv_seal_database(struct driver_conn *server, const char *name,
+					      struct driver_error *err)
+{
+	return mydrv_run_named((struct mydrv_conn *)server, "CREATE TABLE", name, MYDRV_SEALED,
+			       " (sealed INT)", 0, err);
+}
+
+static enum driver_result mydrv_claim_database(struct driver_conn *server, const char *name, int *claimed,
+					       struct driver_error *err)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)server;
+	enum driver_result r;
+
+	*claimed = 0;
+	r = mydrv_run_named(c, "DROP TABLE", name, MYDRV_SEALED, NULL, ER_BAD_TABLE_ERROR, err);
+	if (r == DRIVER_OK)
+		*claimed = 1;
+	else if (r == DRIVER_EEXISTS || mysql_errno(c->db) == ER_BAD_DB_ERROR)
+		r = DRIVER_OK; /* another caller took it, or it is gone */
+	return r;
+}
+
+static enum driver_result mydrv_drop_named_database(struct driver_conn *server, const char *name,
+						    struct driver_error *err)
+{
+	return mydrv_run_named((struct mydrv_conn *)server, "DROP DATABASE IF EXISTS", name, NULL, NULL, 0, err);
+}
+
 const struct driver mysql_driver = {
 	.name = "mysql",
 	.dialect = SQL_DIALECT_MYSQL,
@@ -1999,4 +2249,10 @@ const struct driver mysql_driver = {
 	.current_schema = mydrv_current_schema,
 	.reset_session = mydrv_reset_session,
 	.changes = mydrv_last_changes,
+	.connect_server = mydrv_connect_server,
+	.list_databases = mydrv_list_databases,
+	.clone_database = mydrv_clone_database,
+	.seal_database = mydrv_seal_database,
+	.claim_database = mydrv_claim_database,
+	.drop_named_database = mydrv_drop_named_database,
 };

@@ -1201,6 +1201,147 @@ static void pgdrv_load_abort(struct driver_load *ld)
 	pgdrv_load_free(ld);
 }
 
+/* ---- test databases ------------------------------------------------------- */
+
+/*
+ * 'migrate testdb' on PostgreSQL: a clone is CREATE DATABASE ... TEMPLATE,
+ * the server's own file-level copy. Sealed means datallowconn = false: a
+ * template nobody can connect to can always be cloned (CREATE DATABASE
+ * fails while the source has sessions), and a pool database nobody can
+ * connect to cannot be used before it is claimed. A claim takes a
+ * transaction-level advisory lock on the name, checks that the database is
+ * still sealed, and unseals it, in one transaction: a second claimer
+ * either fails the try-lock or, once the first has committed, sees it
+ * unsealed.
+ */
+
+static enum driver_result pgdrv_connect_server(const struct driver_settings *s, const char *dir,
+					       struct driver_conn **out, struct driver_error *err)
+{
+	struct driver_settings server = *s;
+
+	(void)dir;
+	server.database = PGDRV_MAINTENANCE_DB;
+	server.read_only = 0;
+	return pgdrv_connect(&server, out, err);
+}
+
+static enum driver_result pgdrv_list_databases(struct driver_conn *server, const char *prefix,
+					       driver_row_fn fn, void *ctx, struct driver_error *err)
+{
+	const char *params[1] = { prefix };
+
+	return pgdrv_query(server,
+			   "SELECT datname, CASE WHEN datallowconn THEN '0' ELSE '1' END, oid::text"
+			   " FROM pg_catalog.pg_database WHERE pg_catalog.starts_with(datname::text, $1)",
+			   1, params, fn, ctx, err);
+}
+
+/*
+ * Runs one statement on the server connection; a failure whose SQLSTATE is
+ * exists_state is DRIVER_EEXISTS.
+ */
+static enum driver_result pgdrv_server_run(struct pgdrv_conn *c, const char *sql, const char *exists_state,
+					   struct driver_error *err)
+{
+	enum driver_result r = DRIVER_OK;
+	PGresult *res = PQexec(c->pg, sql);
+	const char *state;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+		state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		pgdrv_result_error(c->pg, res, NULL, 0, err);
+		if (exists_state && state && strcmp(state, exists_state) == 0)
+			r = DRIVER_EEXISTS;
+		else
+			r = PQstatus(c->pg) == CONNECTION_BAD ? DRIVER_ECONNECT : DRIVER_ESQL;
+	}
+	PQclear(res);
+	return r;
+}
+
+static enum driver_result pgdrv_clone_database(struct driver_conn *server, const char *from, const char *to,
+					       struct driver_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	enum driver_result r;
+
+	strbuf_addstr(&sb, "CREATE DATABASE ");
+	pgdrv_quote(&sb, to);
+	if (from) {
+		strbuf_addstr(&sb, " TEMPLATE ");
+		pgdrv_quote(&sb, from);
+	}
+	/* 42P04 duplicate_database */
+	r = pgdrv_server_run((struct pgdrv_conn *)server, strbuf_str(&sb), "42P04", err);
+	strbuf_release(&sb);
+	return r;
+}
+
+static enum driver_result pgdrv_allow(struct pgdrv_conn *c, const char *name, int allow, struct driver_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	enum driver_result r;
+
+	strbuf_addstr(&sb, "ALTER DATABASE ");
+	pgdrv_quote(&sb, name);
+	strbuf_addstr(&sb, allow ? " ALLOW_CONNECTIONS true" : " ALLOW_CONNECTIONS false");
+	r = pgdrv_server_run(c, strbuf_str(&sb), NULL, err);
+	strbuf_release(&sb);
+	return r;
+}
+
+static enum driver_result pgdrv_seal_database(struct driver_conn *server, const char *name,
+					      struct driver_error *err)
+{
+	return pgdrv_allow((struct pgdrv_conn *)server, name, 0, err);
+}
+
+static enum driver_result pgdrv_claim_database(struct driver_conn *server, const char *name, int *claimed,
+					       struct driver_error *err)
+{
+	struct pgdrv_conn *c = (struct pgdrv_conn *)server;
+	const char *params[1] = { name };
+	struct driver_error ignored;
+	enum driver_result r;
+	char *v = NULL;
+
+	*claimed = 0;
+	if ((r = pgdrv_server_run(c, "BEGIN", NULL, err)) != DRIVER_OK)
+		return r;
+	r = pgdrv_value(c, "SELECT pg_catalog.pg_try_advisory_xact_lock("
+			   "pg_catalog.hashtextextended('migrate:claim:' || $1, 0))",
+			1, params, &v, err);
+	if (r == DRIVER_OK && v && strcmp(v, "t") == 0) {
+		free(v);
+		v = NULL;
+		r = pgdrv_value(c, "SELECT NOT datallowconn FROM pg_catalog.pg_database WHERE datname = $1", 1,
+				params, &v, err);
+		if (r == DRIVER_OK && v && strcmp(v, "t") == 0) {
+			r = pgdrv_allow(c, name, 1, err);
+			if (r == DRIVER_OK && (r = pgdrv_server_run(c, "COMMIT", NULL, err)) == DRIVER_OK)
+				*claimed = 1;
+		}
+	}
+	free(v);
+	if (!*claimed)
+		pgdrv_server_run(c, "ROLLBACK", NULL, &ignored);
+	return r;
+}
+
+static enum driver_result pgdrv_drop_named_database(struct driver_conn *server, const char *name,
+						    struct driver_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	enum driver_result r;
+
+	strbuf_addstr(&sb, "DROP DATABASE IF EXISTS ");
+	pgdrv_quote(&sb, name);
+	r = pgdrv_server_run((struct pgdrv_conn *)server, strbuf_str(&sb), NULL, err);
+	strbuf_release(&sb);
+	return r;
+}
+
 const struct driver postgres_driver = {
 	.name = "postgres",
 	.dialect = SQL_DIALECT_POSTGRES,
@@ -1232,4 +1373,10 @@ const struct driver postgres_driver = {
 	.current_schema = pgdrv_current_schema,
 	.reset_session = pgdrv_reset_session,
 	.changes = pgdrv_last_changes,
+	.connect_server = pgdrv_connect_server,
+	.list_databases = pgdrv_list_databases,
+	.clone_database = pgdrv_clone_database,
+	.seal_database = pgdrv_seal_database,
+	.claim_database = pgdrv_claim_database,
+	.drop_named_database = pgdrv_drop_named_database,
 };

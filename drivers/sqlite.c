@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +43,7 @@ struct litedrv_conn {
 	long busy_ms;         /* how long a statement waits for a locked database */
 	long long busy_since; /* when the current wait began */
 	long long last_changes; /* rows the last query() wrote */
+	int server; /* connect_server(): path is the directory of the files, and lock() flocks it */
 };
 
 static int litedrv_memory(const char *path)
@@ -291,13 +294,19 @@ static enum driver_result litedrv_lock(struct driver_conn *conn, const char *nam
 		return DRIVER_OK;
 	/*
 	 * Beside the file itself, not a symlink to it: two runs that reach one
-	 * database by different paths take one lock.
+	 * database by different paths take one lock. A server connection
+	 * (testdb) locks the directory of the files.
 	 */
-	real = realpath(c->path, NULL);
-	lockpath = xasprintf("%s.migrate-lock", real ? real : c->path);
-	free(real);
-	fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-	if (fd < 0 && (errno == EROFS || errno == EACCES)) {
+	if (c->server) {
+		lockpath = xstrdup(c->path);
+		fd = open(lockpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		real = realpath(c->path, NULL);
+		lockpath = xasprintf("%s.migrate-lock", real ? real : c->path);
+		free(real);
+		fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	}
+	if (fd < 0 && !c->server && (errno == EROFS || errno == EACCES)) {
 		int why = errno;
 		/* an existing lock file locks as well read-only; the writes then fail on their own */
 		fd = open(lockpath, O_RDONLY | O_CLOEXEC);
@@ -837,11 +846,200 @@ static enum driver_result litedrv_load_end(struct driver_load *ld, long long *ro
 	return DRIVER_OK;
 }
 
+/* ---- test databases ------------------------------------------------------- */
+
+/*
+ * 'migrate testdb' on SQLite: databases are files of the core's names in a
+ * directory, and a clone is a copy of the template's file (the template's
+ * connection is closed, so the file is whole: no journal, no WAL). The
+ * copy goes straight to its new name, created with O_EXCL, which only its
+ * maker knows until it returns: a copy cut short is never handed out, and
+ * gc removes it. Sealed means the file has no write permission: sealing
+ * (chmod 0444) follows an fsync of the file and precedes one of the
+ * directory, so a template that is sealed is whole even after a crash.
+ * There is no warm pool: a file copy is already cheaper than a claim.
+ */
+
+static enum driver_result litedrv_connect_server(const struct driver_settings *s, const char *dir,
+						 struct driver_conn **out, struct driver_error *err)
+{
+	struct driver_settings mem = *s;
+	struct litedrv_conn *c;
+	enum driver_result r;
+	struct stat st;
+
+	*out = NULL;
+	if (!dir || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		driver_error_set(err, "'%s' is not a directory", dir ? dir : "");
+		return DRIVER_ECONFIG;
+	}
+	mem.database = ":memory:";
+	mem.read_only = 0;
+	r = litedrv_connect(&mem, out, err);
+	if (r != DRIVER_OK)
+		return r;
+	c = (struct litedrv_conn *)*out;
+	free(c->path);
+	c->path = xstrdup(dir);
+	c->server = 1;
+	return DRIVER_OK;
+}
+
+static enum driver_result litedrv_list_databases(struct driver_conn *server, const char *prefix,
+						 driver_row_fn fn, void *ctx, struct driver_error *err)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)server;
+	size_t n = strlen(prefix);
+	struct dirent *de;
+	DIR *d = opendir(c->path);
+
+	if (!d) {
+		driver_error_set(err, "cannot read directory '%s': %s", c->path, strerror(errno));
+		return DRIVER_ECONFIG;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char sealed[2], age[32];
+		const char *row[3] = { de->d_name, sealed, age };
+		struct stat st;
+		char *p;
+
+		if (strncmp(de->d_name, prefix, n) != 0)
+			continue;
+		p = xasprintf("%s/%s", c->path, de->d_name);
+		if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
+			free(p);
+			continue;
+		}
+		free(p);
+		snprintf(sealed, sizeof(sealed), "%d", (st.st_mode & 0222) == 0);
+		snprintf(age, sizeof(age), "%lld",
+			 (long long)st.st_mtim.tv_sec * 1000000000LL + (long long)st.st_mtim.tv_nsec);
+		if (fn(ctx, 3, row))
+			break;
+	}
+	closedir(d);
+	return DRIVER_OK;
+}
+
+static enum driver_result litedrv_copy(const char *from, const char *to, struct driver_error *err)
+{
+	static const size_t bufsize = 256 << 10;
+	int in = -1, out = -1;
+	enum driver_result r = DRIVER_OK;
+	char *buf = NULL;
+	ssize_t n;
+
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (out < 0) {
+		if (errno == EEXIST)
+			return DRIVER_EEXISTS;
+		driver_error_set(err, "cannot create '%s': %s", to, strerror(errno));
+		return DRIVER_ECONFIG;
+	}
+	if (!from) {
+		close(out);
+		return DRIVER_OK; /* an empty file is an empty database */
+	}
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		driver_error_set(err, "cannot open '%s': %s", from, strerror(errno));
+		r = DRIVER_ECONFIG;
+		goto out;
+	}
+	buf = xmalloc(bufsize);
+	while ((n = read(in, buf, bufsize)) != 0) {
+		ssize_t off = 0;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			driver_error_set(err, "cannot read '%s': %s", from, strerror(errno));
+			r = DRIVER_ECONFIG;
+			goto out;
+		}
+		while (off < n) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				driver_error_set(err, "cannot write '%s': %s", to, strerror(errno));
+				r = DRIVER_ECONFIG;
+				goto out;
+			}
+			off += w;
+		}
+	}
+out:
+	free(buf);
+	if (in >= 0)
+		close(in);
+	if (close(out) != 0 && r == DRIVER_OK) {
+		driver_error_set(err, "cannot write '%s': %s", to, strerror(errno));
+		r = DRIVER_ECONFIG;
+	}
+	if (r != DRIVER_OK)
+		unlink(to);
+	return r;
+}
+
+static enum driver_result litedrv_clone_database(struct driver_conn *server, const char *from, const char *to,
+						 struct driver_error *err)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)server;
+	char *src = from ? xasprintf("%s/%s", c->path, from) : NULL;
+	char *dst = xasprintf("%s/%s", c->path, to);
+	enum driver_result r = litedrv_copy(src, dst, err);
+
+	free(src);
+	free(dst);
+	return r;
+}
+
+static int litedrv_fsync_path(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+static enum driver_result litedrv_seal_database(struct driver_conn *server, const char *name,
+						struct driver_error *err)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)server;
+	char *p = xasprintf("%s/%s", c->path, name);
+	enum driver_result r = DRIVER_OK;
+
+	if (litedrv_fsync_path(p, O_RDONLY) != 0 || chmod(p, 0444) != 0 ||
+	    litedrv_fsync_path(c->path, O_RDONLY | O_DIRECTORY) != 0) {
+		driver_error_set(err, "cannot seal '%s': %s", p, strerror(errno));
+		r = DRIVER_ECONFIG;
+	}
+	free(p);
+	return r;
+}
+
+static enum driver_result litedrv_drop_named_database(struct driver_conn *server, const char *name,
+						      struct driver_error *err)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)server;
+	struct driver_settings s;
+	enum driver_result r;
+
+	memset(&s, 0, sizeof(s));
+	s.database = xasprintf("%s/%s", c->path, name);
+	r = litedrv_drop_database(&s, err);
+	free((char *)s.database);
+	return r;
+}
+
 const struct driver sqlite_driver = {
 	.name = "sqlite",
 	.dialect = SQL_DIALECT_SQLITE,
 	.caps = DRIVER_CAP_TRANSACTIONAL_DDL | DRIVER_CAP_LOCK | DRIVER_CAP_CREATE_DATABASE |
-		DRIVER_CAP_BULK_LOAD | DRIVER_CAP_FK_PRAGMA,
+		DRIVER_CAP_BULK_LOAD | DRIVER_CAP_FK_PRAGMA | DRIVER_CAP_DATABASE_FILES,
 	.params = DRIVER_PARAM_QMARK,
 	.ident_quote = '"',
 	.begin_sql = "BEGIN IMMEDIATE",
@@ -866,4 +1064,9 @@ const struct driver sqlite_driver = {
 	.load_abort = litedrv_load_abort,
 	.cancel = litedrv_cancel,
 	.changes = litedrv_last_changes,
+	.connect_server = litedrv_connect_server,
+	.list_databases = litedrv_list_databases,
+	.clone_database = litedrv_clone_database,
+	.seal_database = litedrv_seal_database,
+	.drop_named_database = litedrv_drop_named_database,
 };

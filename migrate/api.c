@@ -44,6 +44,34 @@ void emitf(migrate *m, enum migrate_event_kind kind, const char *fmt, ...)
 	strbuf_release(&sb);
 }
 
+enum migrate_result api_scan_migrations(migrate *m, struct migrate_error *err)
+{
+	size_t i;
+
+	struct stat st;
+
+	if (m->migs_scanned)
+		return MIGRATE_OK;
+	/*
+	 * A missing directory is an error, as in dbmate: a mistyped
+	 * --migrations-dir must not read as "nothing to migrate".
+	 */
+	if (stat(m->cfg.migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return merr_set(err, MIGRATE_EUSAGE,
+				"migrations directory '%s' %s: create it ('migrate new NAME' does), or point --migrations-dir or migrations_dir at the right one",
+				m->cfg.migrations_dir, errno == ENOENT || errno == ENOTDIR ? "does not exist" : "is not a directory");
+	if (migration_scan(m->cfg.migrations_dir, m->cfg.drv->dialect, m->cfg.drv->name, m->cfg.ignore,
+			   &m->migs, err))
+		return err->code;
+	/* placeholders included: an unknown one is a file error, found before anything runs */
+	for (i = 0; i < m->migs.n; i++)
+		if (db_check_placeholders(m, m->migs.v[i].path, m->migs.v[i].text, &m->migs.v[i].up, err) ||
+		    db_check_placeholders(m, m->migs.v[i].path, m->migs.v[i].text, &m->migs.v[i].down, err))
+			return err->code;
+	m->migs_scanned = 1;
+	return MIGRATE_OK;
+}
+
 enum migrate_result migrate_open(const struct migrate_options *options, migrate **out,
 				 struct migrate_error *err)
 {
@@ -65,30 +93,8 @@ enum migrate_result migrate_open(const struct migrate_options *options, migrate 
 	m->ph.n = m->cfg.nph;
 	m->ph.uuid_version = m->cfg.uuid_version;
 	if (!m->opt.no_database && !m->opt.no_connect) {
-		size_t i;
-
-		struct stat st;
-
-		/*
-		 * A missing directory is an error, as in dbmate: a mistyped
-		 * --migrations-dir must not read as "nothing to migrate".
-		 */
-		if (stat(m->cfg.migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			merr_set(err, MIGRATE_EUSAGE,
-				 "migrations directory '%s' %s: create it ('migrate new NAME' does), or point --migrations-dir or migrations_dir at the right one",
-				 m->cfg.migrations_dir, errno == ENOENT || errno == ENOTDIR ? "does not exist" : "is not a directory");
-			goto fail;
-		}
 		/* every file is read and checked before the database is touched */
-		if (migration_scan(m->cfg.migrations_dir, m->cfg.drv->dialect, m->cfg.drv->name, m->cfg.ignore,
-				   &m->migs, err))
-			goto fail;
-		/* placeholders included: an unknown one is a file error, found before anything runs */
-		for (i = 0; i < m->migs.n; i++)
-			if (db_check_placeholders(m, m->migs.v[i].path, m->migs.v[i].text, &m->migs.v[i].up, err) ||
-			    db_check_placeholders(m, m->migs.v[i].path, m->migs.v[i].text, &m->migs.v[i].down, err))
-				goto fail;
-		if (db_connect(m, err))
+		if (api_scan_migrations(m, err) || db_connect(m, err))
 			goto fail;
 	}
 	*out = m;

@@ -375,6 +375,11 @@ static void add_encoded(struct strbuf *sb, const char *s, const char *keep)
 
 char *db_url_display(const struct db_url *u)
 {
+	return db_url_format(u, URL_PASSWORD_MASK);
+}
+
+char *db_url_format(const struct db_url *u, enum url_password pw)
+{
 	struct strbuf sb = STRBUF_INIT;
 	char sep = '?';
 
@@ -386,14 +391,16 @@ char *db_url_display(const struct db_url *u)
 		return strbuf_detach(&sb);
 	}
 	strbuf_addf(&sb, "%s://", u->driver);
-	if (u->user) {
+	if (u->user)
 		add_encoded(&sb, u->user, NULL);
-		if (u->password)
-			strbuf_addstr(&sb, ":****");
-		strbuf_addch(&sb, '@');
-	} else if (u->password) {
-		strbuf_addstr(&sb, ":****@");
+	if (u->password && pw == URL_PASSWORD_SHOW) {
+		strbuf_addch(&sb, ':');
+		add_encoded(&sb, u->password, NULL);
+	} else if (u->password && pw == URL_PASSWORD_MASK) {
+		strbuf_addstr(&sb, ":****");
 	}
+	if (u->user || (u->password && pw != URL_PASSWORD_OMIT))
+		strbuf_addch(&sb, '@');
 	if (u->host && strchr(u->host, ':'))
 		strbuf_addf(&sb, "[%s]", u->host);
 	else if (u->host && u->host[0] != '/')
@@ -732,7 +739,8 @@ static dictionary *ini_load(const char *path)
 }
 
 static const char *const shared_keys[] = {
-	"migrations_dir", "seeds_dir", "table", "seeds_table", "lock_timeout", "uuid_version", "verify_url", "ignore", NULL,
+	"migrations_dir", "seeds_dir", "table", "seeds_table", "lock_timeout", "uuid_version", "verify_url", "ignore",
+	"pool", "testdb_dir", NULL,
 };
 
 static const char *const conn_keys[] = {
@@ -755,7 +763,7 @@ struct loader {
 	const char *section;      /* the environment's section, as in the file (lowercase) */
 	struct migrate_error *err;
 	/* expanded values of the sections in use */
-	char *shared[8];
+	char *shared[16];
 	char *conn[16];
 	int conn_given;           /* any connection key in the section */
 };
@@ -1121,6 +1129,24 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 		out->verify_url = xstrdup(SHARED("verify_url"));
 	if (SHARED("ignore") && *SHARED("ignore"))
 		out->ignore = xstrdup(SHARED("ignore"));
+	if (SHARED("testdb_dir") && *SHARED("testdb_dir"))
+		out->testdb_dir = path_join(cfg_dir, SHARED("testdb_dir"));
+	out->pool = 4;
+	v = SHARED("pool");
+	if (v && *v) {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || *end || end == v || n < 0 || n > 1000) {
+			const char *sec = ini_line(out->path, out->env, "pool") ? out->env : "migrate";
+			merr_set(err, MIGRATE_EUSAGE, "%s:%d: pool '%s' is not a number from 0 to 1000",
+				 out->path, ini_line(out->path, sec, "pool"), v);
+			goto out;
+		}
+		out->pool = (int)n;
+	}
 	out->seeds_undo_table = xasprintf("%.58s_undo", out->seeds_table);
 	v = SHARED("lock_timeout");
 	if (v && *v && parse_seconds(v, &out->lock_timeout)) {
@@ -1255,6 +1281,7 @@ void config_release(struct config *c)
 	for (i = 0; i < c->nlint; i++)
 		free(c->lint[i].rule);
 	free(c->lint);
+	free(c->testdb_dir);
 	for (i = 0; i < c->nph; i++) {
 		free(c->ph_names[i]);
 		free(c->ph_values[i]);

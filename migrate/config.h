@@ -67,6 +67,8 @@ struct config {
 	char *seeds_undo_table; /* <seeds_table>_undo: what undoing each seed needs */
 	char *verify_url;    /* verify's scratch database, NULL when not set */
 	char *ignore;        /* glob patterns, separated by whitespace, of files the scans skip; NULL: none */
+	char *testdb_dir;    /* testdb's directory of SQLite files, NULL: beside the database */
+	int pool;            /* testdb's warm pool: ready clones to keep (default 4, 0: none) */
 	int lock_timeout;
 	int uuid_version;    /* ${uuid:KEY}: 1 (default), 4 or 7 */
 
@@ -100,5 +102,13 @@ void config_release(struct config *c);
 
 /* Builds "driver://user:****@host:port/db" (or "sqlite:path") from u. Caller frees. */
 char *db_url_display(const struct db_url *u);
+enum url_password {
+	URL_PASSWORD_MASK, /* as ****: every message and display */
+	URL_PASSWORD_OMIT, /* left out: the URL 'testdb' prints */
+	URL_PASSWORD_SHOW, /* percent-encoded: 'testdb --with-password' only */
+};
+
+/* The same, with the password as pw says. Caller frees. */
+char *db_url_format(const struct db_url *u, enum url_password pw);
 
 #endif

@@ -8,6 +8,7 @@
  *   seed.c     seeds
  *   schema.c   dump and verify
  *   api.c      open, close, new, and the small accessors
+ *   testdb.c   test databases: templates, clones and the warm pool
  */
 #ifndef MIGRATE_INTERNAL_H
 #define MIGRATE_INTERNAL_H
@@ -28,6 +29,7 @@ struct migrate {
 	struct config cfg;
 	struct driver_conn *conn;   /* NULL with no_database */
 	struct migration_set migs;  /* parsed for the configured dialect */
+	int migs_scanned;           /* migs is read (not with no_connect until api_scan_migrations) */
 	int locked;
 	struct placeholders ph;     /* ${...}: the config's values and this run's UUIDs */
 	/*
@@ -52,6 +54,10 @@ struct migrate {
 void emit(migrate *m, enum migrate_event_kind kind, const char *version, const char *name,
 	  const char *message, long long duration_ms, long long rows);
 void emitf(migrate *m, enum migrate_event_kind kind, const char *fmt, ...) MIGRATE_PRINTF(3, 4);
+
+/* ---- api.c ---- */
+/* Reads and checks every migration file into m->migs, once. */
+enum migrate_result api_scan_migrations(migrate *m, struct migrate_error *err);
 
 /* ---- db.c ---- */
 /* Has migrate_interrupt() been called? */

@@ -743,6 +743,94 @@ static int cmd_drivers(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+/* ---- testdb ---- */
+
+struct testdb_ctx {
+	struct migrate_testdb_options o;
+	int keep_given;
+};
+
+static int parse_number(struct cli *c, const char *opt, const char *arg, long min, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < min)
+		return usage_error(c, "%s '%s' is not a number (%ld or more)", opt, arg, min);
+	*out = v;
+	return 0;
+}
+
+static int testdb_opt(struct cli *c, int ch, const char *arg, void *ctx)
+{
+	struct testdb_ctx *t = ctx;
+
+	switch (ch) {
+	case 's':
+		t->o.seed = 1;
+		break;
+	case 'p':
+		t->o.prefix = arg;
+		break;
+	case 'w':
+		t->o.with_password = 1;
+		break;
+	case 'f':
+		return parse_number(c, "--prefill", arg, 1, &t->o.prefill);
+	case 'g':
+		t->o.gc = 1;
+		break;
+	case 'k':
+		t->keep_given = 1;
+		return parse_number(c, "--keep", arg, 0, &t->o.keep);
+	case 'd':
+		t->o.drop_url = arg;
+		break;
+	}
+	return 0;
+}
+
+static int cmd_testdb(struct cli *c, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "seed", no_argument, NULL, 's' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "with-password", no_argument, NULL, 'w' },
+		{ "prefill", required_argument, NULL, 'f' },
+		{ "gc", no_argument, NULL, 'g' },
+		{ "keep", required_argument, NULL, 'k' },
+		{ "drop", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct testdb_ctx t;
+	struct migrate_testdb_report rep;
+	char *url = NULL;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	if ((r = parse_opts(c, argc, argv, "", longs, testdb_opt, &t)))
+		return r;
+	if (optind < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	if ((t.o.prefill > 0) + t.o.gc + (t.o.drop_url != NULL) > 1)
+		return usage_error(c, "%s", "give only one of --prefill, --gc and --drop");
+	if (t.keep_given && !t.o.gc)
+		return usage_error(c, "%s", "--keep goes with --gc");
+	if (cli_open(c))
+		return c->err.code;
+	t.o.report = &rep;
+	output_begin(c->out, "testdb");
+	r = migrate_testdb(c->m, &t.o, &url, &c->err);
+	if (r == MIGRATE_OK)
+		output_testdb(c->out, &rep, url);
+	output_end(c->out, r);
+	free(url);
+	migrate_testdb_report_release(&rep);
+	return r ? fail(c) : 0;
+}
+
 static int cmd_help(struct cli *c, int argc, char **argv)
 {
 	const struct cmd *k;
@@ -810,6 +898,16 @@ static const struct cmd commands[] = {
 	{ "wait", cmd_wait, NEEDS_SETTINGS, "wait [--timeout SECONDS]",
 	  "wait until the database accepts connections",
 	  "  --timeout SECONDS       give up after this long (default 60): exit 3\n" },
+	{ "testdb", cmd_testdb, NEEDS_SETTINGS,
+	  "testdb [--seed] [--prefix NAME] [--with-password] | --prefill N | --gc [--keep N] | --drop URL",
+	  "hand out a new database at the current migrations, for one test, and print its URL",
+	  "  --seed                  the database has the seeds too\n"
+	  "  --prefix NAME           name databases NAME_... (default migrate_test)\n"
+	  "  --with-password         put the password in the URL (left out by default)\n"
+	  "  --prefill N             fill the warm pool to N ready databases and hand out none\n"
+	  "  --gc                    drop every test and pool database and template of the prefix\n"
+	  "  --keep N                with --gc: keep the newest N templates\n"
+	  "  --drop URL              drop that one test database (refused outside the prefix's names)\n" },
 	{ "drivers", cmd_drivers, NEEDS_NOTHING, "drivers", "list the drivers this build has", "" },
 	{ "help", cmd_help, NEEDS_NOTHING, "help [COMMAND]", "print help for migrate or a command", "" },
 	{ NULL, NULL, NEEDS_NOTHING, NULL, NULL, NULL },

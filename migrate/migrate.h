@@ -393,6 +393,58 @@ struct migrate_lint_rule {
 
 /* Every rule, ending with an entry whose id is NULL. Static. */
 const struct migrate_lint_rule *migrate_lint_rules(void);
+/*
+ * ---- test databases (SPEC section 11) ----
+ *
+ * migrate_testdb() hands out a new database at the current migrations (and
+ * seeds, with seed) for one test, and sets *url_out to its URL (the
+ * caller's to free), with no password unless with_password. It comes
+ * from a template built once per content hash (the checksum of every
+ * migration file and, with seed, seed file, the driver and migrate's
+ * version) or, faster, from a warm pool of ready clones (the config's
+ * pool = N, default 4) that a detached process refills after the call.
+ *
+ * Names, on the server or as files in a directory (SQLite): templates
+ * <prefix>_tpl_<hash>, test and pool databases <prefix>_<hash>_<n>.
+ *
+ * One of the other modes instead of a hand-out (*url_out stays NULL):
+ * prefill > 0 fills the pool to that many and returns when they are
+ * ready; gc removes the test and pool databases and all but the newest
+ * keep templates of the prefix; drop_url drops that one database, and is
+ * refused (MIGRATE_EUSAGE) when its name is outside the patterns.
+ *
+ * The handle may be opened with no_connect: testdb never needs the
+ * configured database itself, only its server (and, for SQLite, where it
+ * would be). When report is not NULL it is filled (release it with
+ * migrate_testdb_report_release).
+ */
+struct migrate_testdb_report {
+	char *database;       /* the database handed out (SQLite: the file's path), or NULL */
+	char *template_name;  /* its template, or NULL */
+	int from_pool;        /* claimed from the warm pool rather than cloned now */
+	int template_built;   /* this call built the template */
+	long long ms;         /* how long the call took */
+	long refill_pid;      /* the detached refill this call started, or 0 */
+	long pool_ready;      /* prefill: ready databases in the pool at the end */
+	char **removed;       /* gc and drop: the databases removed, in order */
+	size_t nremoved;
+};
+
+struct migrate_testdb_options {
+	int seed;              /* the template has the seeds too */
+	const char *prefix;    /* NULL: "migrate_test"; lowercase letters, digits and _ */
+	int with_password;     /* put the password in the URL */
+	long prefill;          /* > 0: fill the pool to this many; hand out nothing */
+	int gc;                /* remove what testdb made (see keep) */
+	long keep;             /* gc: keep the newest keep templates */
+	const char *drop_url;  /* drop this test database */
+	struct migrate_testdb_report *report; /* filled when not NULL */
+};
+
+enum migrate_result migrate_testdb(migrate *m, const struct migrate_testdb_options *opt, char **url_out,
+				   struct migrate_error *err);
+/* Frees what the report holds (not the report itself). NULL is a no-op. */
+void migrate_testdb_report_release(struct migrate_testdb_report *rep);
 
 /* The names of the drivers this build has, NULL-terminated. Static. */
 const char *const *migrate_drivers(void);

@@ -342,6 +342,40 @@ void output_set_strings(struct output *o, const char *key, const char *const *li
 	json_object_set_new(o->doc, key, a);
 }
 
+void output_testdb(struct output *o, const struct migrate_testdb_report *rep, const char *url)
+{
+	size_t i;
+
+	if (!o->json) {
+		if (url)
+			printf("%s\n", url); /* the result itself, so even -q prints it */
+		for (i = 0; i < rep->nremoved; i++)
+			output_line(o, "dropped %s", rep->removed[i]);
+		return;
+	}
+	if (!o->doc)
+		return;
+	if (url) {
+		json_object_set_new(o->doc, "url", jstr(url));
+		json_object_set_new(o->doc, "database", jstr(rep->database));
+		json_object_set_new(o->doc, "from_pool", json_boolean(rep->from_pool));
+		json_object_set_new(o->doc, "refill_pid", rep->refill_pid ? json_integer(rep->refill_pid) : json_null());
+	}
+	if (rep->template_name) {
+		json_object_set_new(o->doc, "template", jstr(rep->template_name));
+		json_object_set_new(o->doc, "template_built", json_boolean(rep->template_built));
+	}
+	if (!url && rep->template_name)
+		json_object_set_new(o->doc, "pool_ready", json_integer(rep->pool_ready));
+	if (!rep->template_name) {
+		json_t *a = json_array();
+		for (i = 0; i < rep->nremoved; i++)
+			json_array_append_new(a, jstr(rep->removed[i]));
+		json_object_set_new(o->doc, "removed", a);
+	}
+	json_object_set_new(o->doc, "ms", json_integer(rep->ms));
+}
+
 void output_end(struct output *o, enum migrate_result r)
 {
 	if (!o->json || !o->doc)

@@ -56,5 +56,10 @@ void output_lint_rules(struct output *o, const struct migrate_lint_rule *rules);
 void output_lint(struct output *o, const struct migrate_lint_report *rep);
 /* lint --rules: the rule table (ends with an entry whose id is NULL). */
 void output_lint_rules(struct output *o, const struct migrate_lint_rule *rules);
+/*
+ * testdb: the URL handed out (text: alone on its line, for $(migrate testdb)),
+ * or the databases removed; JSON: url, database, template, from_pool, ms, ...
+ */
+void output_testdb(struct output *o, const struct migrate_testdb_report *rep, const char *url);
 
 #endif

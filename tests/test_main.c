@@ -28,6 +28,7 @@ Suite *lint_suite(void);
 Suite *seed_suite(void);
 Suite *sqlsafety_suite(void);
 Suite *hostile_suite(void);
+Suite *testdb_suite(void);
 
 int main(void)
 {
@@ -48,6 +49,7 @@ int main(void)
 		srunner_add_suite(sr, seed_suite());
 		srunner_add_suite(sr, sqlsafety_suite());
 		srunner_add_suite(sr, hostile_suite());
+		srunner_add_suite(sr, testdb_suite());
 	} else {
 		sr = srunner_create(util_suite());
 		srunner_add_suite(sr, config_suite());

@@ -1,0 +1,905 @@
+/*
+ * testdb.c - 'migrate testdb': a new database at the current migrations for
+ * each test, as fast as the database allows (SPEC section 11).
+ *
+ * A template is built once per content hash (every migration file's name
+ * and checksum, with --seed every seed file's too, the driver, migrate's
+ * version, the environment, the tracking tables' names and the
+ * [placeholders] values: everything that decides what the files make).
+ * A test database is a clone of it by the driver's fastest means
+ * (driver.h: clone_database), or better, a ready clone claimed from a warm
+ * pool that a detached process refills after the call returns.
+ *
+ *   <prefix>_tpl_<hash>      the template
+ *   <prefix>_<hash>_<n>      a test database, or a pool database
+ *
+ * The hash is in every name, so a template or pool database made from
+ * files that changed since is never used: the new hash names other
+ * databases. <n> is the maker's process id times 1000 plus a counter,
+ * which is unique on one host; a clash (another host, an old database) is
+ * DRIVER_EEXISTS and the next n is tried.
+ *
+ * Every database is made unsealed and sealed as the last step (driver.h):
+ * only a sealed template is cloned, only a sealed pool database is
+ * claimed, and the claim unseals it atomically. So a maker killed at any
+ * point leaves an unsealed database that is never used and that gc
+ * removes, and a build that fails drops what it made at once.
+ *
+ * Locks, on a connection to the server (driver.h: connect_server):
+ *   "testdb:<template>"         building a template: parallel callers wait,
+ *                               and look again once they hold it
+ *   "testdb-refill:<template>"  the pool's refill: one at a time; a refill
+ *                               that finds it taken leaves the work to the
+ *                               holder, which looks again after releasing it
+ *
+ * Divisions: names and the hash; the server; building; clones and the
+ * pool; the refill; gc and drop; the entry point.
+ */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define TESTDB_PREFIX       "migrate_test"
+#define TESTDB_PREFIX_MAX   24
+#define TESTDB_HASH_LEN     16
+#define TESTDB_NAME_TRIES   1000
+#define TESTDB_REFILL_ROUNDS 3
+
+struct testdb {
+	migrate *m;
+	const struct driver *drv;
+	const struct migrate_testdb_options *opt;
+	struct migrate_testdb_report *rep;
+	struct driver_conn *server;
+	char *dir;             /* DRIVER_CAP_DATABASE_FILES: where the files are */
+	const char *prefix;
+	char hash[TESTDB_HASH_LEN + 1];
+	char *tpl;             /* <prefix>_tpl_<hash> */
+};
+
+/* ---- names and the hash ----------------------------------------------------------- */
+
+static int is_hex16(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < TESTDB_HASH_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int prefix_valid(const char *p)
+{
+	size_t i, n = strlen(p);
+
+	if (n == 0 || n > TESTDB_PREFIX_MAX || !(p[0] >= 'a' && p[0] <= 'z'))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Is name <prefix>_tpl_<hash>? Copies the hash to hash (may be NULL). */
+static int is_template(const char *prefix, const char *name, char *hash)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(name, prefix, n) != 0 || strncmp(name + n, "_tpl_", 5) != 0)
+		return 0;
+	name += n + 5;
+	if (strlen(name) != TESTDB_HASH_LEN || !is_hex16(name))
+		return 0;
+	if (hash)
+		memcpy(hash, name, TESTDB_HASH_LEN + 1);
+	return 1;
+}
+
+/* Is name <prefix>_<hash>_<n>? Copies the hash to hash (may be NULL). */
+static int is_testdb(const char *prefix, const char *name, char *hash)
+{
+	size_t n = strlen(prefix), digits;
+
+	if (strncmp(name, prefix, n) != 0 || name[n] != '_')
+		return 0;
+	name += n + 1;
+	if (strlen(name) < TESTDB_HASH_LEN + 2 || !is_hex16(name) || name[TESTDB_HASH_LEN] != '_')
+		return 0;
+	digits = strlen(name + TESTDB_HASH_LEN + 1);
+	if (digits < 1 || digits > 19 || strspn(name + TESTDB_HASH_LEN + 1, "0123456789") != digits)
+		return 0;
+	if (hash) {
+		memcpy(hash, name, TESTDB_HASH_LEN);
+		hash[TESTDB_HASH_LEN] = '\0';
+	}
+	return 1;
+}
+
+/* A new test or pool database name for this hash. The caller frees. */
+static char *fresh_name(const struct testdb *t)
+{
+	static atomic_ulong seq;
+	unsigned long k = atomic_fetch_add(&seq, 1);
+
+	return xasprintf("%s_%s_%lu", t->prefix, t->hash, (unsigned long)getpid() * 1000UL + k % 1000UL);
+}
+
+static enum migrate_result content_hash(struct testdb *t, struct migrate_error *err)
+{
+	migrate *m = t->m;
+	struct strbuf sb = STRBUF_INIT;
+	struct migration_set seeds;
+	char hex[65];
+	size_t i;
+
+	memset(&seeds, 0, sizeof(seeds));
+	if (t->opt->seed && seed_scan(m->cfg.seeds_dir, m->cfg.drv->dialect, m->cfg.drv->name, m->cfg.ignore, &seeds,
+				      err))
+		return err->code;
+	strbuf_addf(&sb, "migrate %s\ndriver %s\nenv %s\ntable %s\nseeds_table %s\nseed %d\n", MIGRATE_VERSION,
+		    m->cfg.drv->name, m->cfg.env, m->cfg.table, m->cfg.seeds_table, t->opt->seed != 0);
+	for (i = 0; i < m->migs.n; i++)
+		strbuf_addf(&sb, "migration %s %s\n", m->migs.v[i].filename, m->migs.v[i].checksum);
+	for (i = 0; i < seeds.n; i++)
+		strbuf_addf(&sb, "seed %s %s\n", seeds.v[i].filename, seeds.v[i].checksum);
+	for (i = 0; i < m->cfg.nph; i++)
+		strbuf_addf(&sb, "placeholder %s=%s\n", m->cfg.ph_names[i],
+			    m->cfg.ph_values[i] ? m->cfg.ph_values[i] : "");
+	sha256_hex(sb.buf, sb.len, hex);
+	memcpy(t->hash, hex, TESTDB_HASH_LEN);
+	t->hash[TESTDB_HASH_LEN] = '\0';
+	strbuf_release(&sb);
+	migration_set_release(&seeds);
+	return MIGRATE_OK;
+}
+
+/* The database setting for a name: the name, or a path in the directory. The caller frees. */
+static char *db_setting(const struct testdb *t, const char *name)
+{
+	return t->dir ? path_join(t->dir, name) : xstrdup(name);
+}
+
+/* The URL of a database of the configured server. The caller frees. */
+static char *db_url_of(const struct testdb *t, const char *name, enum url_password pw)
+{
+	struct db_url u = t->m->cfg.conn;
+	char *setting = db_setting(t, name), *url;
+
+	u.database = setting;
+	url = db_url_format(&u, pw);
+	free(setting);
+	return url;
+}
+
+/* ---- the server ------------------------------------------------------------------ */
+
+struct dbent {
+	char *name;
+	int sealed;
+	unsigned long long age;
+};
+
+struct dblist {
+	struct dbent *v;
+	size_t n, cap;
+};
+
+static int dblist_add(void *ctx, int ncols, const char *const *values)
+{
+	struct dblist *l = ctx;
+
+	if (ncols < 3 || !values[0])
+		return 0;
+	xgrow(&l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	l->v[l->n].name = xstrdup(values[0]);
+	l->v[l->n].sealed = values[1] && strcmp(values[1], "1") == 0;
+	l->v[l->n].age = values[2] ? strtoull(values[2], NULL, 10) : 0;
+	l->n++;
+	return 0;
+}
+
+static void dblist_release(struct dblist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static const struct dbent *dblist_find(const struct dblist *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+static enum migrate_result driver_fail(struct migrate_error *err, enum driver_result r, const char *what,
+				       const char *name, const struct driver_error *derr)
+{
+	return merr_set(err, db_map_result(r), "testdb: cannot %s '%s': %s", what, name, derr->message);
+}
+
+static enum migrate_result server_connect(struct testdb *t, struct driver_conn **out, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r = t->drv->connect_server(&t->m->cfg.settings, t->dir, out, &derr);
+
+	if (r != DRIVER_OK) {
+		*out = NULL;
+		return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_ECONNECT : db_map_result(r),
+				"testdb: cannot connect to the server of %s: %s", t->m->cfg.display_url, derr.message);
+	}
+	return MIGRATE_OK;
+}
+
+/* The databases whose names begin with "<prefix>_". */
+static enum migrate_result list_dbs(struct testdb *t, struct dblist *l, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	char *start = xasprintf("%s_", t->prefix);
+	enum driver_result r;
+
+	dblist_release(l);
+	r = t->drv->list_databases(t->server, start, dblist_add, l, &derr);
+	if (r != DRIVER_OK)
+		driver_fail(err, r, "list the databases beginning with", start, &derr);
+	free(start);
+	return err->code;
+}
+
+static enum migrate_result lock_named(struct testdb *t, const char *kind, int timeout_s, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	char *name = xasprintf("%s:%s", kind, t->tpl);
+	enum driver_result r = t->drv->lock(t->server, name, timeout_s, &derr);
+
+	if (r == DRIVER_ELOCK)
+		merr_set(err, MIGRATE_ELOCK, "testdb: another migrate holds the lock '%s'; gave up after %d s: %s",
+			 name, timeout_s, derr.message);
+	else if (r != DRIVER_OK)
+		driver_fail(err, r, "take the lock", name, &derr);
+	free(name);
+	return err->code;
+}
+
+static void unlock_server(struct testdb *t)
+{
+	struct driver_error ignored;
+
+	t->drv->unlock(t->server, &ignored);
+}
+
+static void drop_quietly(struct testdb *t, const char *name)
+{
+	struct driver_error ignored;
+
+	t->drv->drop_named_database(t->server, name, &ignored);
+}
+
+static enum migrate_result seal(struct testdb *t, const char *name, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r = t->drv->seal_database(t->server, name, &derr);
+
+	if (r != DRIVER_OK)
+		return driver_fail(err, r, "seal", name, &derr);
+	return MIGRATE_OK;
+}
+
+/* ---- building -------------------------------------------------------------------- */
+
+/*
+ * Runs every migration (and with --seed every seed) in the empty database
+ * name, through the handle: its connection, database setting and display
+ * URL are swapped for the run and put back after it. The database is new
+ * and nobody else knows it yet, so no run-wide lock is taken (the handle
+ * counts as holding one), and the run's events are not reported: the
+ * output of testdb is the URL.
+ */
+static enum migrate_result run_history(struct testdb *t, const char *name, struct migrate_error *err)
+{
+	migrate *m = t->m;
+	struct driver_conn *conn = m->conn;
+	const char *database = m->cfg.settings.database;
+	char *display = m->cfg.display_url;
+	migrate_progress_fn progress = m->opt.progress;
+	char *setting = db_setting(t, name);
+	struct migrate_up_options all = { .to = NULL }; /* as up: lint enforced as configured */
+	int locked = m->locked;
+
+	m->conn = NULL;
+	m->cfg.settings.database = setting;
+	m->cfg.display_url = db_url_of(t, name, URL_PASSWORD_MASK);
+	m->opt.progress = NULL;
+	if (db_connect(m, err) == MIGRATE_OK) {
+		m->locked = 1;
+		if (runner_up_locked(m, &all, err) == MIGRATE_OK && t->opt->seed) {
+			m->locked = 1;
+			migrate_seed(m, NULL, err);
+		}
+		m->locked = 1;
+		db_close(m);
+	}
+	free(m->cfg.display_url);
+	free(setting);
+	m->conn = conn;
+	m->locked = locked;
+	m->cfg.settings.database = database;
+	m->cfg.display_url = display;
+	m->opt.progress = progress;
+	return err->code;
+}
+
+/*
+ * Makes database name (which must not exist: DRIVER_EEXISTS otherwise)
+ * from the migrations, unsealed. A failure drops what it made.
+ */
+static enum migrate_result build_from_files(struct testdb *t, const char *name, enum driver_result *dr,
+					    struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+
+	*dr = t->drv->clone_database(t->server, NULL, name, &derr);
+	if (*dr == DRIVER_EEXISTS)
+		return MIGRATE_OK;
+	if (*dr != DRIVER_OK)
+		return driver_fail(err, *dr, "create", name, &derr);
+	if (run_history(t, name, err)) {
+		char msg[sizeof(err->message)];
+
+		drop_quietly(t, name);
+		snprintf(msg, sizeof(msg), "%s", err->message);
+		merr_clear(err);
+		return merr_set(err, MIGRATE_EFAIL, "testdb: building '%s' failed (nothing of it is left): %s", name,
+				msg);
+	}
+	return MIGRATE_OK;
+}
+
+/*
+ * Makes sure the sealed template exists: builds it under the build lock
+ * when it does not, after looking again (another caller may have built it
+ * while this one waited). An unsealed one found then is what a killed
+ * build left: it is dropped and built again.
+ */
+static enum migrate_result ensure_template(struct testdb *t, struct dblist *l, struct migrate_error *err)
+{
+	const struct dbent *e = dblist_find(l, t->tpl);
+	enum driver_result dr;
+
+	if (e && e->sealed)
+		return MIGRATE_OK;
+	if (lock_named(t, "testdb", t->m->cfg.lock_timeout, err))
+		return err->code;
+	if (list_dbs(t, l, err) == MIGRATE_OK) {
+		e = dblist_find(l, t->tpl);
+		if (!e || !e->sealed) {
+			if (e)
+				drop_quietly(t, t->tpl);
+			if (build_from_files(t, t->tpl, &dr, err) == MIGRATE_OK && dr == DRIVER_EEXISTS)
+				merr_set(err, MIGRATE_EFAIL, "testdb: '%s' exists and cannot be dropped", t->tpl);
+			if (!err->code && seal(t, t->tpl, err))
+				drop_quietly(t, t->tpl);
+			if (!err->code && t->rep)
+				t->rep->template_built = 1;
+		}
+	}
+	unlock_server(t);
+	return err->code;
+}
+
+/* ---- clones and the pool ------------------------------------------------------------ */
+
+/*
+ * Makes a new database of the template under a fresh name (*name, the
+ * caller frees): the driver's clone, or, where the driver cannot copy what
+ * the template holds, a build from the files. Unsealed.
+ */
+static enum migrate_result make_clone(struct testdb *t, char **name, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r = DRIVER_EEXISTS;
+	int tries, from_files = 0;
+
+	*name = NULL;
+	for (tries = 0; tries < TESTDB_NAME_TRIES && r == DRIVER_EEXISTS; tries++) {
+		free(*name);
+		*name = fresh_name(t);
+		if (from_files) {
+			if (build_from_files(t, *name, &r, err))
+				break;
+			continue;
+		}
+		r = t->drv->clone_database(t->server, t->tpl, *name, &derr);
+		if (r == DRIVER_EUNSUPPORTED) {
+			from_files = 1;
+			r = DRIVER_EEXISTS; /* go round again, building from the files */
+			tries--;
+		}
+	}
+	if (!err->code && r != DRIVER_OK) {
+		if (r == DRIVER_EEXISTS)
+			merr_set(err, MIGRATE_EFAIL, "testdb: no free name for a database like '%s'", *name);
+		else
+			driver_fail(err, r, "clone the template into", *name, &derr);
+	}
+	if (err->code) {
+		free(*name);
+		*name = NULL;
+	}
+	return err->code;
+}
+
+/* The sealed pool databases of this hash in l. */
+static size_t pool_count(const struct testdb *t, const struct dblist *l)
+{
+	char hash[TESTDB_HASH_LEN + 1];
+	size_t i, n = 0;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].sealed && is_testdb(t->prefix, l->v[i].name, hash) && strcmp(hash, t->hash) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * Claims a sealed pool database of this hash. Parallel callers start at
+ * different places in the list so they seldom race for the same one; a
+ * lost race just moves on. *name is NULL when the pool is empty.
+ */
+static enum migrate_result claim(struct testdb *t, const struct dblist *l, char **name, struct migrate_error *err)
+{
+	char hash[TESTDB_HASH_LEN + 1];
+	size_t k, start;
+
+	*name = NULL;
+	if (!l->n)
+		return MIGRATE_OK;
+	start = (size_t)getpid() % l->n;
+	for (k = 0; k < l->n; k++) {
+		const struct dbent *e = &l->v[(start + k) % l->n];
+		struct driver_error derr = { "", -1 };
+		enum driver_result r;
+		int claimed = 0;
+
+		if (!e->sealed || !is_testdb(t->prefix, e->name, hash) || strcmp(hash, t->hash) != 0)
+			continue;
+		r = t->drv->claim_database(t->server, e->name, &claimed, &derr);
+		if (r != DRIVER_OK)
+			return driver_fail(err, r, "claim", e->name, &derr);
+		if (claimed) {
+			*name = xstrdup(e->name);
+			return MIGRATE_OK;
+		}
+	}
+	return MIGRATE_OK;
+}
+
+/* ---- the refill ------------------------------------------------------------------- */
+
+/*
+ * Fills the pool to target sealed databases, one clone at a time, under
+ * the refill lock. wait: wait for the lock up to lock_timeout (prefill);
+ * else a refill that finds the lock taken returns at once, and the holder
+ * looks again after releasing it, so no claim goes unreplaced. Stops when
+ * the template is gone (gc) or a clone fails.
+ */
+static enum migrate_result refill(struct testdb *t, long target, int wait, long *ready, struct migrate_error *err)
+{
+	struct dblist l = { NULL, 0, 0 };
+	int round;
+
+	*ready = 0;
+	for (round = 0; round < TESTDB_REFILL_ROUNDS; round++) {
+		const struct dbent *e;
+
+		if (lock_named(t, "testdb-refill", wait ? t->m->cfg.lock_timeout : 0, err)) {
+			if (err->code == MIGRATE_ELOCK && !wait)
+				merr_clear(err); /* another refill is at work */
+			break;
+		}
+		while (list_dbs(t, &l, err) == MIGRATE_OK) {
+			char *name;
+
+			e = dblist_find(&l, t->tpl);
+			*ready = (long)pool_count(t, &l);
+			if (!e || !e->sealed || *ready >= target)
+				break;
+			if (make_clone(t, &name, err))
+				break;
+			if (seal(t, name, err)) {
+				drop_quietly(t, name);
+				free(name);
+				break;
+			}
+			free(name);
+		}
+		unlock_server(t);
+		if (err->code || wait || list_dbs(t, &l, err))
+			break;
+		e = dblist_find(&l, t->tpl);
+		if (!e || !e->sealed || (long)pool_count(t, &l) >= target)
+			break;
+	}
+	dblist_release(&l);
+	return err->code;
+}
+
+/*
+ * Starts the refill as a process of its own that outlives the call: a
+ * double fork, so it is nobody's child to wait for, in a session of its
+ * own, with stdin, stdout and stderr on /dev/null and every other
+ * descriptor closed (a pipe the caller's caller reads must see its end).
+ * It opens connections of its own and never touches the caller's: it ends
+ * with _exit, which closes the inherited ones without a word to their
+ * servers. Returns the refill's process id, or 0.
+ */
+static long refill_spawn(struct testdb *t)
+{
+	int fds[2], status;
+	long pid = 0;
+	pid_t child;
+
+	if (pipe(fds) != 0)
+		return 0;
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return 0;
+	}
+	if (child == 0) {
+		pid_t grandchild;
+
+		close(fds[0]);
+		setsid();
+		grandchild = fork();
+		if (grandchild == 0) {
+			struct migrate_error err;
+			long ready, fd, maxfd = sysconf(_SC_OPEN_MAX);
+			int null = open("/dev/null", O_RDWR);
+
+			signal(SIGPIPE, SIG_IGN);
+			if (null >= 0) {
+				dup2(null, 0);
+				dup2(null, 1);
+				dup2(null, 2);
+			}
+			if (maxfd < 0 || maxfd > 65536)
+				maxfd = 65536;
+			for (fd = 3; fd < maxfd; fd++)
+				close((int)fd);
+			merr_clear(&err);
+			t->m->conn = NULL; /* the caller's, never touched here */
+			t->m->opt.progress = NULL;
+			if (server_connect(t, &t->server, &err) == MIGRATE_OK)
+				refill(t, t->m->cfg.pool, 0, &ready, &err);
+			if (t->server)
+				t->drv->close(t->server);
+			_exit(err.code);
+		}
+		pid = grandchild > 0 ? (long)grandchild : 0;
+		if (write(fds[1], &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (read(fds[0], &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+		pid = 0;
+	close(fds[0]);
+	return pid;
+}
+
+/* ---- gc and drop ------------------------------------------------------------------- */
+
+static void report_removed(struct testdb *t, const char *name)
+{
+	struct migrate_testdb_report *rep = t->rep;
+
+	if (!rep)
+		return;
+	rep->removed = xrealloc(rep->removed, (rep->nremoved + 1) * sizeof(*rep->removed));
+	rep->removed[rep->nremoved++] = db_setting(t, name);
+}
+
+static enum migrate_result drop_one(struct testdb *t, const char *name, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r = t->drv->drop_named_database(t->server, name, &derr);
+
+	if (r != DRIVER_OK)
+		return driver_fail(err, r, "drop", name, &derr);
+	report_removed(t, name);
+	return MIGRATE_OK;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct dbent *x = a, *y = b;
+
+	if (x->sealed != y->sealed)
+		return y->sealed - x->sealed;
+	if (x->age != y->age)
+		return x->age < y->age ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * Drops every test and pool database of the prefix, and every template but
+ * the newest keep sealed ones. Names outside the two patterns are never
+ * touched. Goes on after a failure and reports the first.
+ */
+static enum migrate_result gc(struct testdb *t, long keep, struct migrate_error *err)
+{
+	struct dblist l = { NULL, 0, 0 }, tpls = { NULL, 0, 0 };
+	struct migrate_error one;
+	size_t i;
+
+	if (list_dbs(t, &l, err))
+		return err->code;
+	for (i = 0; i < l.n; i++) {
+		merr_clear(&one);
+		if (is_testdb(t->prefix, l.v[i].name, NULL)) {
+			if (drop_one(t, l.v[i].name, &one) && !err->code)
+				*err = one;
+		} else if (is_template(t->prefix, l.v[i].name, NULL)) {
+			xgrow(&tpls.v, &tpls.cap, tpls.n + 1, sizeof(*tpls.v));
+			tpls.v[tpls.n++] = l.v[i];
+			l.v[i].name = NULL; /* moved */
+		}
+	}
+	if (tpls.n > 1)
+		qsort(tpls.v, tpls.n, sizeof(*tpls.v), newest_first);
+	for (i = 0; i < tpls.n; i++) {
+		if (tpls.v[i].sealed && (long)i < keep)
+			continue;
+		merr_clear(&one);
+		if (drop_one(t, tpls.v[i].name, &one) && !err->code)
+			*err = one;
+	}
+	for (i = 0; i < l.n; i++)
+		free(l.v[i].name);
+	free(l.v);
+	dblist_release(&tpls);
+	return err->code;
+}
+
+static int same(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/*
+ * Drops the one database url names, after checking that it is of the
+ * configured server (or, for SQLite, in the directory of the test files)
+ * and that its name is a template's or a test database's of the prefix.
+ */
+static enum migrate_result drop_url(struct testdb *t, const char *url, struct migrate_error *err)
+{
+	const struct db_url *cfg = &t->m->cfg.conn;
+	struct db_url u;
+	char msg[512], *name = NULL, *dir = NULL;
+	const struct driver *d;
+
+	memset(&u, 0, sizeof(u));
+	if (url_parse(url, &u, msg, sizeof(msg)))
+		return merr_set(err, MIGRATE_EUSAGE, "testdb --drop: %s", msg);
+	d = driver_find(u.driver);
+	if (d != t->drv) {
+		merr_set(err, MIGRATE_EUSAGE, "testdb --drop: '%s' is not a %s URL like the configured database's", u.driver,
+			 t->drv->name);
+		goto out;
+	}
+	if (t->dir) {
+		const char *slash = u.database ? strrchr(u.database, '/') : NULL;
+		char *real;
+
+		dir = slash ? xstrndup(u.database, (size_t)(slash - u.database)) : xstrdup(".");
+		name = xstrdup(slash ? slash + 1 : u.database ? u.database : "");
+		real = realpath(*dir ? dir : "/", NULL);
+		if (real) {
+			free(dir);
+			dir = real;
+		}
+		if (strcmp(dir, t->dir) != 0) {
+			merr_set(err, MIGRATE_EUSAGE, "testdb --drop: '%s' is not in '%s', where the test databases are",
+				 u.database ? u.database : "", t->dir);
+			goto out;
+		}
+	} else {
+		name = xstrdup(u.database ? u.database : "");
+		if (!same(u.host, cfg->host) || u.port != cfg->port || !same(u.socket, cfg->socket)) {
+			merr_set(err, MIGRATE_EUSAGE, "testdb --drop: the URL names another server than %s",
+				 t->m->cfg.display_url);
+			goto out;
+		}
+	}
+	if (!is_testdb(t->prefix, name, NULL) && !is_template(t->prefix, name, NULL)) {
+		merr_set(err, MIGRATE_EUSAGE,
+			 "testdb --drop: refusing to drop '%s': it is not a test database of prefix '%s' "
+			 "(%s_<hash>_<n>, or %s_tpl_<hash>)",
+			 name, t->prefix, t->prefix, t->prefix);
+		goto out;
+	}
+	drop_one(t, name, err);
+out:
+	free(name);
+	free(dir);
+	db_url_release(&u);
+	return err->code;
+}
+
+/* ---- the entry point ------------------------------------------------------------------ */
+
+/* The directory of the SQLite files: testdb_dir, else the configured database's. */
+static enum migrate_result files_dir(struct testdb *t, struct migrate_error *err)
+{
+	const char *db = t->m->cfg.settings.database;
+
+	char *abs;
+
+	if (t->m->cfg.testdb_dir) {
+		t->dir = xstrdup(t->m->cfg.testdb_dir);
+		goto absolute;
+	}
+	if (!db || strcmp(db, ":memory:") == 0)
+		return merr_set(err, MIGRATE_EUSAGE,
+				"testdb: an in-memory SQLite database has no directory for test databases: set testdb_dir");
+	t->dir = path_dirname(db);
+	if (!t->dir[0]) {
+		free(t->dir);
+		t->dir = xstrdup(".");
+	}
+absolute:
+	/* absolute, so the URLs handed out work from any directory */
+	abs = realpath(t->dir, NULL);
+	if (!abs)
+		return merr_set(err, MIGRATE_EUSAGE, "testdb: directory '%s': %s", t->dir, strerror(errno));
+	free(t->dir);
+	t->dir = abs;
+	return MIGRATE_OK;
+}
+
+static enum migrate_result hand_out(struct testdb *t, char **url_out, struct migrate_error *err)
+{
+	struct migrate_testdb_report *rep = t->rep;
+	struct dblist l = { NULL, 0, 0 };
+	int pool = t->m->cfg.pool > 0 && t->drv->claim_database;
+	char *name = NULL;
+
+	if (list_dbs(t, &l, err))
+		goto out;
+	if (pool && claim(t, &l, &name, err))
+		goto out;
+	if (rep)
+		rep->from_pool = name != NULL;
+	if (!name && (ensure_template(t, &l, err) || make_clone(t, &name, err)))
+		goto out;
+	if (pool && rep)
+		rep->refill_pid = refill_spawn(t);
+	else if (pool)
+		refill_spawn(t);
+	*url_out = db_url_of(t, name, t->opt->with_password ? URL_PASSWORD_SHOW : URL_PASSWORD_OMIT);
+	if (rep)
+		rep->database = db_setting(t, name);
+out:
+	free(name);
+	dblist_release(&l);
+	return err->code;
+}
+
+static enum migrate_result prefill(struct testdb *t, struct migrate_error *err)
+{
+	struct dblist l = { NULL, 0, 0 };
+	long ready = 0;
+
+	if (list_dbs(t, &l, err) == MIGRATE_OK && ensure_template(t, &l, err) == MIGRATE_OK) {
+		if (!t->drv->claim_database)
+			emitf(t->m, MIGRATE_EVENT_NOTICE,
+			      "the %s driver has no warm pool (a clone is a file copy): the template is ready",
+			      t->drv->name);
+		else
+			refill(t, t->opt->prefill, 1, &ready, err);
+	}
+	if (t->rep)
+		t->rep->pool_ready = ready;
+	dblist_release(&l);
+	return err->code;
+}
+
+enum migrate_result migrate_testdb(migrate *m, const struct migrate_testdb_options *opt, char **url_out,
+				   struct migrate_error *err)
+{
+	struct migrate_testdb_options none = { 0, NULL, 0, 0, 0, 0, NULL, NULL };
+	long long t0 = now_ms();
+	struct testdb t;
+	int modes;
+
+	merr_clear(err);
+	if (url_out)
+		*url_out = NULL;
+	memset(&t, 0, sizeof(t));
+	t.opt = opt ? opt : &none;
+	t.rep = t.opt->report;
+	if (t.rep)
+		memset(t.rep, 0, sizeof(*t.rep));
+	if (!m || !m->cfg.drv)
+		return merr_set(err, MIGRATE_EUSAGE, "no database configured");
+	t.m = m;
+	t.drv = m->cfg.drv;
+	t.prefix = t.opt->prefix && *t.opt->prefix ? t.opt->prefix : TESTDB_PREFIX;
+	modes = (t.opt->prefill > 0) + (t.opt->gc != 0) + (t.opt->drop_url != NULL);
+	if (modes > 1)
+		return merr_set(err, MIGRATE_EUSAGE, "testdb: give only one of --prefill, --gc and --drop");
+	if (!modes && !url_out)
+		return merr_set(err, MIGRATE_EUSAGE, "testdb: url_out is NULL");
+	if (m->opt.dry_run)
+		return merr_set(err, MIGRATE_EUSAGE, "testdb makes databases and cannot run with --dry-run");
+	if (!prefix_valid(t.prefix))
+		return merr_set(err, MIGRATE_EUSAGE,
+				"testdb: prefix '%s' is not 1 to %d lowercase letters, digits and _, starting with a letter",
+				t.prefix, TESTDB_PREFIX_MAX);
+	if (!t.drv->connect_server || !t.drv->list_databases || !t.drv->clone_database ||
+	    !t.drv->seal_database || !t.drv->drop_named_database)
+		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot make test databases", t.drv->name);
+	if ((t.drv->caps & DRIVER_CAP_DATABASE_FILES) && files_dir(&t, err))
+		return err->code;
+	if (!t.opt->gc && !t.opt->drop_url) {
+		if (api_scan_migrations(m, err) || content_hash(&t, err))
+			goto out;
+		t.tpl = xasprintf("%s_tpl_%s", t.prefix, t.hash);
+		if (t.rep)
+			t.rep->template_name = db_setting(&t, t.tpl);
+	}
+	if (server_connect(&t, &t.server, err))
+		goto out;
+	if (t.opt->gc)
+		gc(&t, t.opt->keep, err);
+	else if (t.opt->drop_url)
+		drop_url(&t, t.opt->drop_url, err);
+	else if (t.opt->prefill > 0)
+		prefill(&t, err);
+	else
+		hand_out(&t, url_out, err);
+out:
+	if (t.server)
+		t.drv->close(t.server);
+	if (t.rep)
+		t.rep->ms = now_ms() - t0;
+	free(t.tpl);
+	free(t.dir);
+	return err->code;
+}
+
+void migrate_testdb_report_release(struct migrate_testdb_report *rep)
+{
+	size_t i;
+
+	if (!rep)
+		return;
+	free(rep->database);
+	free(rep->template_name);
+	for (i = 0; i < rep->nremoved; i++)
+		free(rep->removed[i]);
+	free(rep->removed);
+	memset(rep, 0, sizeof(*rep));
+}

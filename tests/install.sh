@@ -181,7 +181,7 @@ check "pkg-config finds the installed migrate.pc" \
 
 ex=$tmp/example
 mkdir -p "$ex"
-cp "$src_dir/examples/embed.c" "$src_dir/examples/Makefile" "$ex/"
+cp "$src_dir/examples/embed.c" "$src_dir/examples/harness.c" "$src_dir/examples/Makefile" "$ex/"
 if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE make --no-print-directory -C "$ex" >"$log" 2>&1; then
 	not_ok "examples/ builds against the installed library with pkg-config" "$log"
 	finish
@@ -227,6 +227,30 @@ elif grep -q '^embed: cannot migrate the database: .*2_broken.sql' "$log"; then
 	ok "embed exits non-zero on a failing migration, with the message"
 else
 	not_ok "embed exits non-zero on a failing migration, with the message" "$log"
+fi
+
+# examples/harness.c: one database per test through migrate_testdb(), each
+# at the current version, each a file of its own, none left afterwards.
+hp=$tmp/harness-project
+mkdir -p "$hp/migrations"
+cp "$run/migrations/1_widgets.sql" "$hp/migrations/"
+printf '[development]\ndriver = sqlite\ndatabase = dev.db\n' >"$hp/config.ini"
+if "$ex/harness" "$hp/config.ini" 3 >"$log" 2>&1; then
+	ok "harness runs 3 tests, each on a database of its own (exit 0)"
+else
+	not_ok "harness runs 3 tests, each on a database of its own (exit $?)" "$log"
+fi
+if [[ $(grep -c 'at version 1 ' "$log") == 3 &&
+	$(grep -o 'migrate_test_[0-9a-f]*_[0-9]*' "$log" | sort -u | wc -l) == 3 ]]; then
+	ok "harness: three distinct databases, each at version 1"
+else
+	not_ok "harness: three distinct databases, each at version 1" "$log"
+fi
+if [[ -z $(find "$hp" -maxdepth 1 -name 'migrate_test_*' ! -name 'migrate_test_tpl_*') ]]; then
+	ok "harness: every test database is dropped afterwards"
+else
+	find "$hp" -maxdepth 1 >"$log"
+	not_ok "harness: every test database is dropped afterwards" "$log"
 fi
 
 out=$("$prefix/bin/migrate" --version 2>&1)

@@ -2,7 +2,7 @@
 # The benchmarks of issue 7 (and the seeding benchmark of issue 4), run by
 # `make bench`:
 #
-#   bench/bench.sh BUILD_DIR [WORKLOAD...]     WORKLOAD: w1 w2 w3 (default: all)
+#   bench/bench.sh BUILD_DIR [WORKLOAD...]     WORKLOAD: w1 w2 w3 w4 (default: all)
 #
 # Starts throwaway PostgreSQL and MariaDB servers (tests/servers.sh, stopped
 # on exit), then, on SQLite, PostgreSQL and MariaDB, times migrate against
@@ -23,6 +23,10 @@
 #       customers with 100,000 linked addresses; 1,000,000 rows) against
 #       sqlite3 .import, psql \copy and LOAD DATA LOCAL INFILE on the same
 #       files; reported as TODO while migrate cannot load CSV seeds.
+#   W4  test databases (issue 14): 'migrate testdb' from the warm pool, a
+#       clone with the pool empty against CREATE DATABASE ... TEMPLATE and
+#       'up', and a 50-test suite against 'up' per test (bench/w4.sh, whose
+#       knobs are BENCH_W4_*); its own section of the results.
 #
 # Knobs: BENCH_REPS (W1 repetitions of each command, default 30),
 # BENCH_W2_REPS (default 10), BENCH_W2_N (migrations, default 500),
@@ -37,14 +41,14 @@ set -euo pipefail
 
 prog=${0##*/}
 if (($# < 1)); then
-	printf 'usage: %s BUILD_DIR [w1 w2 w3]\n' "$prog" >&2
+	printf 'usage: %s BUILD_DIR [w1 w2 w3 w4]\n' "$prog" >&2
 	exit 2
 fi
 src_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=$(cd "$1" && pwd)
 shift
 workloads=("$@")
-((${#workloads[@]})) || workloads=(w1 w2 w3)
+((${#workloads[@]})) || workloads=(w1 w2 w3 w4)
 
 migrate=$build_dir/migrate
 runner=$build_dir/benchrun
@@ -393,13 +397,22 @@ w3() {
 	done
 }
 
+# ---- W4: test databases (bench/w4.sh) -------------------------------------------------
+
+: >"$work/w4.md"
+w4() {
+	printf '\n== W4: migrate testdb (bench/w4.sh)\n'
+	mkdir -p "$work/w4"
+	"$src_dir/bench/w4.sh" "$migrate" "$work/w4" "${drivers[@]}" | tee "$work/w4.md"
+}
+
 # ---- the report -----------------------------------------------------------------------
 
 for w in "${workloads[@]}"; do
 	case $w in
-	w1 | w2 | w3) "$w" ;;
+	w1 | w2 | w3 | w4) "$w" ;;
 	*)
-		printf '%s: error: unknown workload %s (w1, w2, w3)\n' "$prog" "$w" >&2
+		printf '%s: error: unknown workload %s (w1, w2, w3, w4)\n' "$prog" "$w" >&2
 		exit 2
 		;;
 	esac
@@ -438,6 +451,7 @@ version_of() { "$@" 2>/dev/null | head -n 1 || echo unknown; }
 	if ((w3_todo)); then
 		printf '\nW3 (seeding, issue 4 item 8): TODO: this migrate does not load CSV seeds yet.\n'
 	fi
+	cat "$work/w4.md"
 } >"$work/results.md"
 # keep the notes written by hand below the generated part
 if [[ -f $out ]] && grep -q '^## Notes' "$out"; then

@@ -3,7 +3,7 @@
  * each test, as fast as the database allows (SPEC section 11).
  *
  * A template is built once per content hash (every migration file's name
- * and checksum, with --seed every seed file's too, the driver, migrate's
+ * and SHA-256, with --seed every seed file's too, the driver, migrate's
  * version, the environment, the tracking tables' names and the
  * [placeholders] values: everything that decides what the files make).
  * A test database is a clone of it by the driver's fastest means
@@ -36,6 +36,7 @@
  * pool; the refill; gc and drop; the entry point.
  */
 #define _XOPEN_SOURCE 700 /* realpath */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -135,32 +136,77 @@ static char *fresh_name(const struct testdb *t)
 	return xasprintf("%s_%s_%lu", t->prefix, t->hash, (unsigned long)getpid() * 1000UL + k % 1000UL);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Adds "<kind> <file name> <SHA-256 of its bytes>" for every .sql (and
+ * with csv, .csv) file of dir, in name order. The bytes, not the parsed
+ * files: a hand-out from the pool needs only the hash, and the same bytes
+ * always parse the same way, so the files are parsed only to build.
+ */
+static enum migrate_result hash_dir(const char *dir, const char *kind, int csv, struct strbuf *sb,
+				    struct migrate_error *err)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d) {
+		if (errno == ENOENT)
+			return MIGRATE_OK;
+		return merr_set(err, MIGRATE_EUSAGE, "cannot read %s directory '%s': %s", kind, dir, strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len < 4 ||
+		    (strcmp(de->d_name + len - 4, ".sql") != 0 && !(csv && strcmp(de->d_name + len - 4, ".csv") == 0)))
+			continue;
+		xgrow(&names, &cap, n + 1, sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0; i < n; i++) {
+		char *path = path_join(dir, names[i]), hex[65];
+		int ph, r = err->code ? 0 : sha256_file_hex(path, hex, &ph);
+
+		if (r)
+			merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", kind, path, strerror(r));
+		else if (!err->code)
+			strbuf_addf(sb, "%s %s %s\n", kind, names[i], hex);
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	return err->code;
+}
+
 static enum migrate_result content_hash(struct testdb *t, struct migrate_error *err)
 {
 	migrate *m = t->m;
 	struct strbuf sb = STRBUF_INIT;
-	struct migration_set seeds;
 	char hex[65];
 	size_t i;
 
-	memset(&seeds, 0, sizeof(seeds));
-	if (t->opt->seed && seed_scan(m->cfg.seeds_dir, m->cfg.drv->dialect, m->cfg.drv->name, m->cfg.ignore, &seeds,
-				      err))
-		return err->code;
 	strbuf_addf(&sb, "migrate %s\ndriver %s\nenv %s\ntable %s\nseeds_table %s\nseed %d\n", MIGRATE_VERSION,
 		    m->cfg.drv->name, m->cfg.env, m->cfg.table, m->cfg.seeds_table, t->opt->seed != 0);
-	for (i = 0; i < m->migs.n; i++)
-		strbuf_addf(&sb, "migration %s %s\n", m->migs.v[i].filename, m->migs.v[i].checksum);
-	for (i = 0; i < seeds.n; i++)
-		strbuf_addf(&sb, "seed %s %s\n", seeds.v[i].filename, seeds.v[i].checksum);
 	for (i = 0; i < m->cfg.nph; i++)
 		strbuf_addf(&sb, "placeholder %s=%s\n", m->cfg.ph_names[i],
 			    m->cfg.ph_values[i] ? m->cfg.ph_values[i] : "");
+	if (hash_dir(m->cfg.migrations_dir, "migration", 0, &sb, err) ||
+	    (t->opt->seed && hash_dir(m->cfg.seeds_dir, "seed", 1, &sb, err))) {
+		strbuf_release(&sb);
+		return err->code;
+	}
 	sha256_hex(sb.buf, sb.len, hex);
 	memcpy(t->hash, hex, TESTDB_HASH_LEN);
 	t->hash[TESTDB_HASH_LEN] = '\0';
 	strbuf_release(&sb);
-	migration_set_release(&seeds);
 	return MIGRATE_OK;
 }
 
@@ -323,6 +369,10 @@ static enum migrate_result run_history(struct testdb *t, const char *name, struc
 	struct migrate_up_options all = { .to = NULL }; /* as up: lint enforced as configured */
 	int locked = m->locked;
 
+	if (api_scan_migrations(m, err)) {
+		free(setting);
+		return err->code;
+	}
 	m->conn = NULL;
 	m->cfg.settings.database = setting;
 	m->cfg.display_url = db_url_of(t, name, URL_PASSWORD_MASK);
@@ -355,6 +405,10 @@ static enum migrate_result build_from_files(struct testdb *t, const char *name, 
 {
 	struct driver_error derr = { "", -1 };
 
+	*dr = DRIVER_OK;
+	/* every file is read and checked before anything is made */
+	if (api_scan_migrations(t->m, err))
+		return err->code;
 	*dr = t->drv->clone_database(t->server, NULL, name, &derr);
 	if (*dr == DRIVER_EEXISTS)
 		return MIGRATE_OK;
@@ -362,12 +416,12 @@ static enum migrate_result build_from_files(struct testdb *t, const char *name, 
 		return driver_fail(err, *dr, "create", name, &derr);
 	if (run_history(t, name, err)) {
 		char msg[sizeof(err->message)];
+		enum migrate_result code = err->code;
 
 		drop_quietly(t, name);
 		snprintf(msg, sizeof(msg), "%s", err->message);
 		merr_clear(err);
-		return merr_set(err, MIGRATE_EFAIL, "testdb: building '%s' failed (nothing of it is left): %s", name,
-				msg);
+		return merr_set(err, code, "testdb: building '%s' failed (nothing of it is left): %s", name, msg);
 	}
 	return MIGRATE_OK;
 }
@@ -864,7 +918,7 @@ enum migrate_result migrate_testdb(migrate *m, const struct migrate_testdb_optio
 	if ((t.drv->caps & DRIVER_CAP_DATABASE_FILES) && files_dir(&t, err))
 		return err->code;
 	if (!t.opt->gc && !t.opt->drop_url) {
-		if (api_scan_migrations(m, err) || content_hash(&t, err))
+		if (content_hash(&t, err))
 			goto out;
 		t.tpl = xasprintf("%s_tpl_%s", t.prefix, t.hash);
 		if (t.rep)

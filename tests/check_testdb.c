@@ -478,6 +478,33 @@ START_TEST(the_url_has_no_password_unless_asked)
 }
 END_TEST
 
+START_TEST(a_failed_build_leaves_nothing_behind)
+{
+	struct run r;
+	char *names;
+
+	write_migration(proj, "20240101000003_broken.sql", "-- migrate:up\nCREATE TABLE fine (id INTEGER);\nCREATE TABLE broken (;\n");
+	r = CLI("testdb", "--prefix", prefix);
+	expect(&r, 1, "testdb with a failing migration");
+	expect_in(r.err, "20240101000003_broken.sql:3", "stderr");
+	expect_in(r.err, "nothing of it is left", "stderr");
+	ck_assert_str_eq(r.out, "");
+	run_free(&r);
+	names = names_like(prefix);
+	ck_assert_str_eq(names, "");
+	free(names);
+	/* a file that is not a migration is a usage error, before anything is made */
+	write_migration(proj, "20240101000003_broken.sql", "no marker at all\n");
+	r = CLI("testdb", "--prefix", prefix);
+	expect(&r, 2, "testdb with a malformed migration");
+	expect_in(r.err, "20240101000003_broken.sql", "stderr");
+	run_free(&r);
+	names = names_like(prefix);
+	ck_assert_str_eq(names, "");
+	free(names);
+}
+END_TEST
+
 START_TEST(a_bad_prefix_is_a_usage_error)
 {
 	struct run r = CLI("testdb", "--prefix", "Bad-Prefix");
@@ -634,6 +661,7 @@ Suite *testdb_suite(void)
 	tcase_add_test(tc, gc_keep_1_removes_what_testdb_made_and_nothing_else);
 	tcase_add_test(tc, drop_removes_a_test_database_and_refuses_any_other);
 	tcase_add_test(tc, the_url_has_no_password_unless_asked);
+	tcase_add_test(tc, a_failed_build_leaves_nothing_behind);
 	tcase_add_test(tc, a_bad_prefix_is_a_usage_error);
 	tcase_add_test(tc, the_pool_hands_out_ready_clones_and_refills_itself);
 	tcase_add_test(tc, a_killed_refill_leaves_nothing_that_is_used_or_kept);

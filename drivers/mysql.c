@@ -1988,6 +1988,8 @@ static enum driver_result mydrv_dump_schema(struct driver_conn *conn, const char
  */
 #define MYDRV_SEALED "migrate_testdb_sealed"
 
+static int mydrv_add_pair(void *ctx, int ncols, const char *const *values);
+
 static enum driver_result mydrv_connect_server(const struct driver_settings *s, const char *dir,
 					       struct driver_conn **out, struct driver_error *err)
 {
@@ -1999,18 +2001,54 @@ static enum driver_result mydrv_connect_server(const struct driver_settings *s, 
 	return mydrv_connect(&server, out, err);
 }
 
+/*
+ * Two lookups the server answers without opening tables: the schemas whose
+ * names match, and the one marker table per schema (a constant table name
+ * is a file lookup per schema directory). A join of the two would make
+ * MariaDB open every table of every schema.
+ */
 static enum driver_result mydrv_list_databases(struct driver_conn *server, const char *prefix,
 					       driver_row_fn fn, void *ctx, struct driver_error *err)
 {
-	const char *params[2] = { prefix, prefix };
+	struct strbuf like = STRBUF_INIT, names = STRBUF_INIT, sealed = STRBUF_INIT;
+	const char *params[1], *p, *q;
+	size_t n = strlen(prefix);
+	enum driver_result r;
 
-	return mydrv_query(server,
-			   "SELECT s.SCHEMA_NAME, IF(t.TABLE_NAME IS NULL, '0', '1'),"
-			   " COALESCE(UNIX_TIMESTAMP(t.CREATE_TIME), 0)"
-			   " FROM information_schema.SCHEMATA s LEFT JOIN information_schema.TABLES t"
-			   " ON t.TABLE_SCHEMA = s.SCHEMA_NAME AND t.TABLE_NAME = '" MYDRV_SEALED "'"
-			   " WHERE LEFT(s.SCHEMA_NAME, CHAR_LENGTH(?)) = BINARY ?",
-			   2, params, fn, ctx, err);
+	for (p = prefix; *p; p++) {
+		if (*p == '\\' || *p == '%' || *p == '_')
+			strbuf_addch(&like, '\\');
+		strbuf_addch(&like, *p);
+	}
+	strbuf_addch(&like, '%');
+	params[0] = strbuf_str(&like);
+	r = mydrv_query(server, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?", 1,
+			params, mydrv_add_name, &names, err);
+	if (r == DRIVER_OK)
+		r = mydrv_query(server,
+				"SELECT TABLE_SCHEMA, COALESCE(UNIX_TIMESTAMP(CREATE_TIME), 0) FROM information_schema.TABLES"
+				" WHERE TABLE_NAME = '" MYDRV_SEALED "' AND TABLE_SCHEMA LIKE ?",
+				1, params, mydrv_add_pair, &sealed, err);
+	for (p = names.buf; r == DRIVER_OK && p && p < names.buf + names.len; p += strlen(p) + 1) {
+		const char *row[3] = { p, "0", "0" };
+
+		if (strncmp(p, prefix, n) != 0) /* LIKE ignores case; the names do not */
+			continue;
+		for (q = sealed.buf; q && q < sealed.buf + sealed.len; q += strlen(q) + 1) {
+			const char *age = q + strlen(q) + 1;
+			if (strcmp(q, p) == 0) {
+				row[1] = "1";
+				row[2] = age;
+			}
+			q = age;
+		}
+		if (fn(ctx, 3, row))
+			break;
+	}
+	strbuf_release(&like);
+	strbuf_release(&names);
+	strbuf_release(&sealed);
+	return r;
 }
 
 /*

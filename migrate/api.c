@@ -109,6 +109,8 @@ void migrate_close(migrate *m)
 	if (!m)
 		return;
 	db_close(m);
+	if (m->testdb_server)
+		m->cfg.drv->close(m->testdb_server);
 	migration_set_release(&m->migs);
 	placeholders_release(&m->ph);
 	config_release(&m->cfg);

@@ -30,6 +30,7 @@ struct migrate {
 	struct driver_conn *conn;   /* NULL with no_database */
 	struct migration_set migs;  /* parsed for the configured dialect */
 	int migs_scanned;           /* migs is read (not with no_connect until api_scan_migrations) */
+	struct driver_conn *testdb_server; /* testdb's connection to the server, kept between calls */
 	int locked;
 	struct placeholders ph;     /* ${...}: the config's values and this run's UUIDs */
 	/*

@@ -924,8 +924,10 @@ enum migrate_result migrate_testdb(migrate *m, const struct migrate_testdb_optio
 		if (t.rep)
 			t.rep->template_name = db_setting(&t, t.tpl);
 	}
-	if (server_connect(&t, &t.server, err))
+	/* kept in the handle, so a harness's later calls skip the connection's set-up */
+	if (!m->testdb_server && server_connect(&t, &m->testdb_server, err))
 		goto out;
+	t.server = m->testdb_server;
 	if (t.opt->gc)
 		gc(&t, t.opt->keep, err);
 	else if (t.opt->drop_url)
@@ -935,8 +937,11 @@ enum migrate_result migrate_testdb(migrate *m, const struct migrate_testdb_optio
 	else
 		hand_out(&t, url_out, err);
 out:
-	if (t.server)
-		t.drv->close(t.server);
+	/* a connection that failed is not kept: the next call makes a new one */
+	if (m->testdb_server && (err->code == MIGRATE_ECONNECT || err->code == MIGRATE_EFAIL)) {
+		t.drv->close(m->testdb_server);
+		m->testdb_server = NULL;
+	}
 	if (t.rep)
 		t.rep->ms = now_ms() - t0;
 	free(t.tpl);

@@ -189,13 +189,18 @@ check: all $(BUILD)/check_migrate
 # Benchmarks: migrate against the databases' own clients, on throwaway
 # servers; prints the ratios and writes bench/RESULTS.md. Never part of 'check'.
 .PHONY: bench
-bench: all $(BUILD)/benchrun
+bench: all $(BUILD)/benchrun $(BUILD)/harness
 	@./scripts/install-deps.sh bench
 	./bench/bench.sh $(BUILD)
 
 $(BUILD)/benchrun: bench/benchrun.c $(FLAGS_FILE)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+# examples/harness.c against the library in the tree, for W4's hand-outs in a harness
+$(BUILD)/harness: examples/harness.c $(BUILD)/libmigrate.a $(FLAGS_FILE)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Imigrate $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmigrate.a $(LIB_LIBS)
 
 # The pkg-config file, for the prefix it is installed under. Directories under
 # PREFIX are written as ${prefix}/..., so 'pkg-config --define-prefix' works;

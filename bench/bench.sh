@@ -403,7 +403,7 @@ w3() {
 w4() {
 	printf '\n== W4: migrate testdb (bench/w4.sh)\n'
 	mkdir -p "$work/w4"
-	"$src_dir/bench/w4.sh" "$migrate" "$work/w4" "${drivers[@]}" | tee "$work/w4.md"
+	HARNESS=$build_dir/harness "$src_dir/bench/w4.sh" "$migrate" "$work/w4" "${drivers[@]}" | tee "$work/w4.md"
 }
 
 # ---- the report -----------------------------------------------------------------------

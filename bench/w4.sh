@@ -6,7 +6,11 @@
 # A synthetic history of BENCH_W4_N migrations (default 500) over 40 tables
 # with indexes and seeded rows, the shape of a long-lived application:
 #   W4a  hand-out from a warm pool: 'migrate testdb' with the pool full, the
-#        refill it starts let finish before the next (the hand-out itself)
+#        refill it starts let finish before the next (the hand-out itself);
+#        and in a harness (HARNESS: examples/harness.c built against the
+#        library; one handle, its server connection kept), BENCH_W4_REPS
+#        tests in a row, each taking a database from a full pool (the first,
+#        which loads the client library and connects, not counted)
 #   W4b  a clone with the pool empty (pool = 0, the template built): against
 #        the server's own CREATE DATABASE ... TEMPLATE (PostgreSQL), and 'up'
 #        of the whole history into an empty database
@@ -25,6 +29,7 @@ n=${BENCH_W4_N:-500}
 tests=${BENCH_W4_TESTS:-50}
 reps=${BENCH_W4_REPS:-10}
 suite_drivers=" ${BENCH_W4_SUITE:-sqlite postgres} "
+harness=${HARNESS:-}
 
 ms() { date +%s%N | awk '{ printf "%d", $1 / 1000000 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -77,8 +82,8 @@ printf '\n## W4: test databases (issue 14)\n\n'
 printf 'History: %d migrations over 40 tables (CREATE TABLE, ADD COLUMN, CREATE INDEX, INSERT of 20 rows);\n' "$n"
 printf 'medians of %d runs; wall time of the whole command as a caller sees it, and in brackets the\n' "$reps"
 printf "time testdb reports itself (\`ms\`: from the call to the URL, without the process start).\n\n"
-printf '| driver | W4a hand-out from the pool | W4b clone, pool empty | server CREATE DATABASE ... TEMPLATE | up of the history | W4b / server | W4b / up |\n'
-printf '|---|---:|---:|---:|---:|---:|---:|\n'
+printf '| driver | W4a hand-out from the pool | W4a in a harness | W4b clone, pool empty | server CREATE DATABASE ... TEMPLATE | up of the history | W4b / server | W4b / up |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
 suite_rows=()
 for drv in "$@"; do
 	dir=$(project "$drv" 8)
@@ -95,6 +100,14 @@ for drv in "$@"; do
 		ai+=("$(json_field ms <<<"$out")")
 		wait_pid "$(json_field refill_pid <<<"$out")"
 	done
+	mh=-
+	if [[ -n $harness ]]; then
+		pool_conf "$dir" $((reps + 1))
+		"$migrate" testdb --prefill $((reps + 1)) >/dev/null
+		mh=$("$harness" "$dir/config.ini" "$reps" | sed -n 's/^harness: test \([0-9]*\):.* \([0-9]*\) ms)$/\1 \2/p' |
+			awk '$1 > 1 { print $2 }' | median)
+		sleep 2 # the refills the harness started
+	fi
 	# W4b: the pool off, the template there
 	pool_conf "$dir" 0
 	b=() bi=() s=() u=()
@@ -126,7 +139,8 @@ for drv in "$@"; do
 	mb=$(printf '%s\n' "${b[@]}" | median) mbi=$(printf '%s\n' "${bi[@]}" | median)
 	ms_=$( ((${#s[@]})) && printf '%s\n' "${s[@]}" | median || echo -)
 	mu=$(printf '%s\n' "${u[@]}" | median)
-	printf '| %s | %s ms (%s) | %s ms (%s) | %s | %s ms | %s | %s |\n' "$drv" "$ma" "$mai" "$mb" "$mbi" \
+	printf '| %s | %s ms (%s) | %s | %s ms (%s) | %s | %s ms | %s | %s |\n' "$drv" "$ma" "$mai" \
+		"$([[ $mh == - ]] && echo - || echo "$mh ms")" "$mb" "$mbi" \
 		"$([[ $ms_ == - ]] && echo - || echo "$ms_ ms")" "$mu" \
 		"$([[ $ms_ == - ]] && echo - || awk -v x="$mb" -v y="$ms_" 'BEGIN { printf "%.2f", x / y }')" \
 		"$(awk -v x="$mb" -v y="$mu" 'BEGIN { printf "%.2f", x / y }')"

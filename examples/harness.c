@@ -3,10 +3,11 @@
  * fully migrated, with libmigrate's migrate_testdb(): no process per
  * database, and no migration replayed per test.
  *
- *   harness [CONFIG_FILE] [TESTS]
+ *   harness [CONFIG_FILE] [TESTS] [WORK_MS]
  *
  * It reads CONFIG_FILE (default: MIGRATE_CONFIG, else ./config.ini, with
- * the environment from MIGRATE_ENV) and runs TESTS tests (default 3). Each
+ * the environment from MIGRATE_ENV) and runs TESTS tests (default 3), each
+ * working WORK_MS milliseconds on its database (default 0). Each
  * test takes a new database (from the warm pool, or cloned from the
  * template), does its work on it, and drops it. Here the "work" is to open
  * the database with libmigrate and read its version; a real suite would
@@ -19,14 +20,17 @@
  *
  *   cc -o harness harness.c $(pkg-config --cflags --static --libs migrate)
  */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <migrate.h>
 
 /* One test: its own database, at the current migrations. */
-static int run_test(int n, const char *url, const struct migrate_testdb_report *rep)
+static int run_test(int n, const char *url, const struct migrate_testdb_report *rep, long work_ms)
 {
+	struct timespec work = { work_ms / 1000, (work_ms % 1000) * 1000000L };
 	struct migrate_options opt = MIGRATE_OPTIONS_INIT;
 	struct migrate_error err;
 	char *version = NULL;
@@ -39,6 +43,7 @@ static int run_test(int n, const char *url, const struct migrate_testdb_report *
 		return 0;
 	}
 	ok = migrate_current_version(db, &version, &err) == MIGRATE_OK && version;
+	nanosleep(&work, NULL); /* the test's own work */
 	if (ok)
 		printf("harness: test %d: %s at version %s (%s, %lld ms)\n", n, rep->database, version,
 		       rep->from_pool ? "from the pool" : "cloned", rep->ms);
@@ -54,6 +59,7 @@ int main(int argc, char **argv)
 	struct migrate_options opt = MIGRATE_OPTIONS_INIT;
 	struct migrate_error err;
 	int tests = argc > 2 ? atoi(argv[2]) : 3, n, failed = 0;
+	long work_ms = argc > 3 ? atol(argv[3]) : 0;
 	migrate *m;
 
 	opt.config_path = argc > 1 ? argv[1] : NULL;
@@ -75,7 +81,7 @@ int main(int argc, char **argv)
 			failed++;
 			continue;
 		}
-		if (!run_test(n, url, &rep))
+		if (!run_test(n, url, &rep, work_ms))
 			failed++;
 		drop.drop_url = url;
 		if (migrate_testdb(m, &drop, NULL, &err) != MIGRATE_OK) {

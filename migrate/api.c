@@ -109,8 +109,7 @@ void migrate_close(migrate *m)
 	if (!m)
 		return;
 	db_close(m);
-	if (m->testdb_server)
-		m->cfg.drv->close(m->testdb_server);
+	db_server_close(m, m->testdb_server);
 	migration_set_release(&m->migs);
 	placeholders_release(&m->ph);
 	config_release(&m->cfg);

@@ -804,3 +804,79 @@ enum migrate_result db_dump_schema(migrate *m, char **out, struct migrate_error 
 	}
 	return MIGRATE_OK;
 }
+
+/* ---- test databases (testdb.c): the server-level operations of driver.h ---- */
+
+int db_can_testdb(const migrate *m)
+{
+	const struct driver *d = m->cfg.drv;
+
+	return d->connect_server && d->list_databases && d->clone_database && d->seal_database &&
+	       d->drop_named_database && d->lock && d->unlock;
+}
+
+int db_can_claim(const migrate *m)
+{
+	return m->cfg.drv->claim_database != NULL;
+}
+
+enum driver_result db_server_connect(migrate *m, const char *dir, struct driver_conn **out,
+				     struct driver_error *derr)
+{
+	*out = NULL;
+	return m->cfg.drv->connect_server(&m->cfg.settings, dir, out, derr);
+}
+
+void db_server_close(migrate *m, struct driver_conn *server)
+{
+	if (server)
+		m->cfg.drv->close(server);
+}
+
+enum driver_result db_server_lock(migrate *m, struct driver_conn *server, const char *name, int timeout_s,
+				  struct driver_error *derr)
+{
+	return m->cfg.drv->lock(server, name, timeout_s, derr);
+}
+
+void db_server_unlock(migrate *m, struct driver_conn *server)
+{
+	struct driver_error ignored;
+
+	m->cfg.drv->unlock(server, &ignored);
+}
+
+enum driver_result db_list_databases(migrate *m, struct driver_conn *server, const char *prefix,
+				     driver_row_fn fn, void *ctx, struct driver_error *derr)
+{
+	return m->cfg.drv->list_databases(server, prefix, fn, ctx, derr);
+}
+
+enum driver_result db_clone_database(migrate *m, struct driver_conn *server, const char *from, const char *to,
+				     struct driver_error *derr)
+{
+	return m->cfg.drv->clone_database(server, from, to, derr);
+}
+
+enum driver_result db_seal_database(migrate *m, struct driver_conn *server, const char *name,
+				    struct driver_error *derr)
+{
+	return m->cfg.drv->seal_database(server, name, derr);
+}
+
+enum driver_result db_claim_database(migrate *m, struct driver_conn *server, const char *name, int *claimed,
+				     struct driver_error *derr)
+{
+	*claimed = 0;
+	if (!m->cfg.drv->claim_database) {
+		driver_error_set(derr, "the %s driver has no warm pool", m->cfg.drv->name);
+		return DRIVER_EUNSUPPORTED;
+	}
+	return m->cfg.drv->claim_database(server, name, claimed, derr);
+}
+
+enum driver_result db_drop_named_database(migrate *m, struct driver_conn *server, const char *name,
+					  struct driver_error *derr)
+{
+	return m->cfg.drv->drop_named_database(server, name, derr);
+}

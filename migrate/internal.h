@@ -201,6 +201,31 @@ int section_can_undo(const migrate *m, const char *text, const struct section *s
 /* The schema as the driver dumps it, tracking tables left out (*out: the caller frees). */
 enum migrate_result db_dump_schema(migrate *m, char **out, struct migrate_error *err);
 
+/*
+ * Test databases (testdb.c): the server-level operations of driver.h, on a
+ * connection from db_server_connect (see there for dir). db_can_testdb says
+ * whether this driver has them all; db_can_claim whether it has a pool.
+ */
+int db_can_testdb(const migrate *m);
+int db_can_claim(const migrate *m);
+enum driver_result db_server_connect(migrate *m, const char *dir, struct driver_conn **out,
+				     struct driver_error *derr);
+/* db_server_close(m, NULL) is a no-op. */
+void db_server_close(migrate *m, struct driver_conn *server);
+enum driver_result db_server_lock(migrate *m, struct driver_conn *server, const char *name, int timeout_s,
+				  struct driver_error *derr);
+void db_server_unlock(migrate *m, struct driver_conn *server);
+enum driver_result db_list_databases(migrate *m, struct driver_conn *server, const char *prefix,
+				     driver_row_fn fn, void *ctx, struct driver_error *derr);
+enum driver_result db_clone_database(migrate *m, struct driver_conn *server, const char *from, const char *to,
+				     struct driver_error *derr);
+enum driver_result db_seal_database(migrate *m, struct driver_conn *server, const char *name,
+				    struct driver_error *derr);
+enum driver_result db_claim_database(migrate *m, struct driver_conn *server, const char *name, int *claimed,
+				     struct driver_error *derr);
+enum driver_result db_drop_named_database(migrate *m, struct driver_conn *server, const char *name,
+					  struct driver_error *derr);
+
 /* ---- runner.c, for verify (schema.c): up and down in a run that already holds the lock ---- */
 enum migrate_result runner_up_locked(migrate *m, const struct migrate_up_options *opt,
 				     struct migrate_error *err);

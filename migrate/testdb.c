@@ -284,7 +284,7 @@ static enum migrate_result driver_fail(struct migrate_error *err, enum driver_re
 static enum migrate_result server_connect(struct testdb *t, struct driver_conn **out, struct migrate_error *err)
 {
 	struct driver_error derr = { "", -1 };
-	enum driver_result r = t->drv->connect_server(&t->m->cfg.settings, t->dir, out, &derr);
+	enum driver_result r = db_server_connect(t->m, t->dir, out, &derr);
 
 	if (r != DRIVER_OK) {
 		*out = NULL;
@@ -302,7 +302,7 @@ static enum migrate_result list_dbs(struct testdb *t, struct dblist *l, struct m
 	enum driver_result r;
 
 	dblist_release(l);
-	r = t->drv->list_databases(t->server, start, dblist_add, l, &derr);
+	r = db_list_databases(t->m, t->server, start, dblist_add, l, &derr);
 	if (r != DRIVER_OK)
 		driver_fail(err, r, "list the databases beginning with", start, &derr);
 	free(start);
@@ -313,7 +313,7 @@ static enum migrate_result lock_named(struct testdb *t, const char *kind, int ti
 {
 	struct driver_error derr = { "", -1 };
 	char *name = xasprintf("%s:%s", kind, t->tpl);
-	enum driver_result r = t->drv->lock(t->server, name, timeout_s, &derr);
+	enum driver_result r = db_server_lock(t->m, t->server, name, timeout_s, &derr);
 
 	if (r == DRIVER_ELOCK)
 		merr_set(err, MIGRATE_ELOCK, "testdb: another migrate holds the lock '%s'; gave up after %d s: %s",
@@ -326,22 +326,20 @@ static enum migrate_result lock_named(struct testdb *t, const char *kind, int ti
 
 static void unlock_server(struct testdb *t)
 {
-	struct driver_error ignored;
-
-	t->drv->unlock(t->server, &ignored);
+	db_server_unlock(t->m, t->server);
 }
 
 static void drop_quietly(struct testdb *t, const char *name)
 {
 	struct driver_error ignored;
 
-	t->drv->drop_named_database(t->server, name, &ignored);
+	db_drop_named_database(t->m, t->server, name, &ignored);
 }
 
 static enum migrate_result seal(struct testdb *t, const char *name, struct migrate_error *err)
 {
 	struct driver_error derr = { "", -1 };
-	enum driver_result r = t->drv->seal_database(t->server, name, &derr);
+	enum driver_result r = db_seal_database(t->m, t->server, name, &derr);
 
 	if (r != DRIVER_OK)
 		return driver_fail(err, r, "seal", name, &derr);
@@ -409,7 +407,7 @@ static enum migrate_result build_from_files(struct testdb *t, const char *name, 
 	/* every file is read and checked before anything is made */
 	if (api_scan_migrations(t->m, err))
 		return err->code;
-	*dr = t->drv->clone_database(t->server, NULL, name, &derr);
+	*dr = db_clone_database(t->m, t->server, NULL, name, &derr);
 	if (*dr == DRIVER_EEXISTS)
 		return MIGRATE_OK;
 	if (*dr != DRIVER_OK)
@@ -480,7 +478,7 @@ static enum migrate_result make_clone(struct testdb *t, char **name, struct migr
 				break;
 			continue;
 		}
-		r = t->drv->clone_database(t->server, t->tpl, *name, &derr);
+		r = db_clone_database(t->m, t->server, t->tpl, *name, &derr);
 		if (r == DRIVER_EUNSUPPORTED) {
 			from_files = 1;
 			r = DRIVER_EEXISTS; /* go round again, building from the files */
@@ -534,7 +532,7 @@ static enum migrate_result claim(struct testdb *t, const struct dblist *l, char 
 
 		if (!e->sealed || !is_testdb(t->prefix, e->name, hash) || strcmp(hash, t->hash) != 0)
 			continue;
-		r = t->drv->claim_database(t->server, e->name, &claimed, &derr);
+		r = db_claim_database(t->m, t->server, e->name, &claimed, &derr);
 		if (r != DRIVER_OK)
 			return driver_fail(err, r, "claim", e->name, &derr);
 		if (claimed) {
@@ -630,6 +628,10 @@ static long refill_spawn(struct testdb *t)
 			long ready, fd, maxfd = sysconf(_SC_OPEN_MAX);
 			int null = open("/dev/null", O_RDWR);
 
+			/* the caller's signal handling is not the refill's: default, and no SIGPIPE */
+			signal(SIGINT, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGHUP, SIG_DFL);
 			signal(SIGPIPE, SIG_IGN);
 			if (null >= 0) {
 				dup2(null, 0);
@@ -646,7 +648,7 @@ static long refill_spawn(struct testdb *t)
 			if (server_connect(t, &t->server, &err) == MIGRATE_OK)
 				refill(t, t->m->cfg.pool, 0, &ready, &err);
 			if (t->server)
-				t->drv->close(t->server);
+				db_server_close(t->m, t->server);
 			_exit(err.code);
 		}
 		pid = grandchild > 0 ? (long)grandchild : 0;
@@ -678,7 +680,7 @@ static void report_removed(struct testdb *t, const char *name)
 static enum migrate_result drop_one(struct testdb *t, const char *name, struct migrate_error *err)
 {
 	struct driver_error derr = { "", -1 };
-	enum driver_result r = t->drv->drop_named_database(t->server, name, &derr);
+	enum driver_result r = db_drop_named_database(t->m, t->server, name, &derr);
 
 	if (r != DRIVER_OK)
 		return driver_fail(err, r, "drop", name, &derr);
@@ -837,7 +839,7 @@ static enum migrate_result hand_out(struct testdb *t, char **url_out, struct mig
 {
 	struct migrate_testdb_report *rep = t->rep;
 	struct dblist l = { NULL, 0, 0 };
-	int pool = t->m->cfg.pool > 0 && t->drv->claim_database;
+	int pool = t->m->cfg.pool > 0 && db_can_claim(t->m);
 	char *name = NULL;
 
 	if (list_dbs(t, &l, err))
@@ -867,7 +869,7 @@ static enum migrate_result prefill(struct testdb *t, struct migrate_error *err)
 	long ready = 0;
 
 	if (list_dbs(t, &l, err) == MIGRATE_OK && ensure_template(t, &l, err) == MIGRATE_OK) {
-		if (!t->drv->claim_database)
+		if (!db_can_claim(t->m))
 			emitf(t->m, MIGRATE_EVENT_NOTICE,
 			      "the %s driver has no warm pool (a clone is a file copy): the template is ready",
 			      t->drv->name);
@@ -912,8 +914,7 @@ enum migrate_result migrate_testdb(migrate *m, const struct migrate_testdb_optio
 		return merr_set(err, MIGRATE_EUSAGE,
 				"testdb: prefix '%s' is not 1 to %d lowercase letters, digits and _, starting with a letter",
 				t.prefix, TESTDB_PREFIX_MAX);
-	if (!t.drv->connect_server || !t.drv->list_databases || !t.drv->clone_database ||
-	    !t.drv->seal_database || !t.drv->drop_named_database)
+	if (!db_can_testdb(m))
 		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot make test databases", t.drv->name);
 	if ((t.drv->caps & DRIVER_CAP_DATABASE_FILES) && files_dir(&t, err))
 		return err->code;
@@ -939,7 +940,7 @@ enum migrate_result migrate_testdb(migrate *m, const struct migrate_testdb_optio
 out:
 	/* a connection that failed is not kept: the next call makes a new one */
 	if (m->testdb_server && (err->code == MIGRATE_ECONNECT || err->code == MIGRATE_EFAIL)) {
-		t.drv->close(m->testdb_server);
+		db_server_close(m, m->testdb_server);
 		m->testdb_server = NULL;
 	}
 	if (t.rep)

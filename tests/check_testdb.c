@@ -478,6 +478,31 @@ START_TEST(the_url_has_no_password_unless_asked)
 }
 END_TEST
 
+/* MySQL cannot copy a view with its tables: such a template is cloned by building from the files. */
+START_TEST(a_template_with_a_view_clones_to_the_same_schema)
+{
+	json_t *doc;
+	struct run r;
+	char *want, *got;
+
+	write_migration(proj, "20240101000003_view.sql",
+			"-- migrate:up\nCREATE VIEW adults AS SELECT firstname, lastname FROM customers WHERE age >= 18;\n"
+			"-- migrate:down\nDROP VIEW adults;\n");
+	doc = testdb_json("--with-password", NULL, NULL);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	want = dump_of(url);
+	got = dump_of(jget(doc, "url"));
+	expect_in(got, "view adults", "the test database's dump");
+	ck_assert_str_eq(got, want);
+	free(want);
+	free(got);
+	json_decref(doc);
+	gc_all();
+}
+END_TEST
+
 START_TEST(a_failed_build_leaves_nothing_behind)
 {
 	struct run r;
@@ -661,6 +686,7 @@ Suite *testdb_suite(void)
 	tcase_add_test(tc, gc_keep_1_removes_what_testdb_made_and_nothing_else);
 	tcase_add_test(tc, drop_removes_a_test_database_and_refuses_any_other);
 	tcase_add_test(tc, the_url_has_no_password_unless_asked);
+	tcase_add_test(tc, a_template_with_a_view_clones_to_the_same_schema);
 	tcase_add_test(tc, a_failed_build_leaves_nothing_behind);
 	tcase_add_test(tc, a_bad_prefix_is_a_usage_error);
 	tcase_add_test(tc, the_pool_hands_out_ready_clones_and_refills_itself);

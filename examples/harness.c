@@ -3,13 +3,14 @@
  * fully migrated, with libmigrate's migrate_testdb(): no process per
  * database, and no migration replayed per test.
  *
- *   harness [CONFIG_FILE] [TESTS] [WORK_MS]
+ *   harness [CONFIG_FILE] [TESTS] [WORK_MS] [keep]
  *
  * It reads CONFIG_FILE (default: MIGRATE_CONFIG, else ./config.ini, with
  * the environment from MIGRATE_ENV) and runs TESTS tests (default 3), each
  * working WORK_MS milliseconds on its database (default 0). Each
  * test takes a new database (from the warm pool, or cloned from the
- * template), does its work on it, and drops it. Here the "work" is to open
+ * template), does its work on it, and drops it (with "keep", leaves it for
+ * 'migrate testdb --gc' after the suite). Here the "work" is to open
  * the database with libmigrate and read its version; a real suite would
  * hand the URL to its own database client.
  *
@@ -23,6 +24,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <migrate.h>
@@ -60,6 +62,7 @@ int main(int argc, char **argv)
 	struct migrate_error err;
 	int tests = argc > 2 ? atoi(argv[2]) : 3, n, failed = 0;
 	long work_ms = argc > 3 ? atol(argv[3]) : 0;
+	int keep = argc > 4 && strcmp(argv[4], "keep") == 0;
 	migrate *m;
 
 	opt.config_path = argc > 1 ? argv[1] : NULL;
@@ -84,7 +87,7 @@ int main(int argc, char **argv)
 		if (!run_test(n, url, &rep, work_ms))
 			failed++;
 		drop.drop_url = url;
-		if (migrate_testdb(m, &drop, NULL, &err) != MIGRATE_OK) {
+		if (!keep && migrate_testdb(m, &drop, NULL, &err) != MIGRATE_OK) {
 			fprintf(stderr, "harness: test %d: cannot drop its database: %s\n", n, err.message);
 			failed++;
 		}

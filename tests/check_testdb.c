@@ -576,6 +576,19 @@ START_TEST(the_pool_hands_out_ready_clones_and_refills_itself)
 	names = names_like(prefix);
 	ck_assert_msg(count_names(names) == 4, "%s", names);
 	free(names);
+	/* a changed file: the pool of the old files is never handed out */
+	write_migration(proj, "20240101000003_more.sql", "-- migrate:up\nCREATE TABLE more_things (id INTEGER);\n");
+	doc = testdb_json("--with-password", NULL, NULL);
+	ck_assert(json_is_false(json_object_get(doc, "from_pool")));
+	ck_assert(json_is_true(json_object_get(doc, "template_built")));
+	{
+		struct run r = CLI("--url", jget(doc, "url"), "version");
+		expect(&r, 0, "version after the change");
+		ck_assert_str_eq(r.out, "20240101000003\n");
+		run_free(&r);
+	}
+	wait_gone((long)json_integer_value(json_object_get(doc, "refill_pid")));
+	json_decref(doc);
 	gc_all();
 }
 END_TEST

@@ -533,10 +533,25 @@ END_TEST
 START_TEST(a_bad_prefix_is_a_usage_error)
 {
 	struct run r = CLI("testdb", "--prefix", "Bad-Prefix");
+	char *names;
 
 	expect(&r, 2, "testdb --prefix Bad-Prefix");
 	expect_in(r.err, "prefix 'Bad-Prefix'", "stderr");
 	run_free(&r);
+	r = CLI("testdb", "--prefix", prefix, "--keep", "1");
+	expect(&r, 2, "testdb --keep without --gc");
+	run_free(&r);
+	r = CLI("testdb", "--prefix", prefix, "--gc", "--prefill", "2");
+	expect(&r, 2, "testdb --gc --prefill");
+	run_free(&r);
+	config("pool = -1");
+	r = CLI("testdb", "--prefix", prefix);
+	expect(&r, 2, "pool = -1");
+	expect_in(r.err, "config.ini:3: pool '-1' is not a number from 0 to 1000", "stderr");
+	run_free(&r);
+	names = names_like(prefix);
+	ck_assert_str_eq(names, "");
+	free(names);
 }
 END_TEST
 

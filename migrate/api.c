@@ -14,6 +14,7 @@
 
 #include "internal.h"
 #include "lint.h"
+#include "layout.h"
 
 void emit(migrate *m, enum migrate_event_kind kind, const char *version, const char *name,
 	  const char *message, long long duration_ms, long long rows)
@@ -60,8 +61,9 @@ enum migrate_result api_scan_migrations(migrate *m, struct migrate_error *err)
 		return merr_set(err, MIGRATE_EUSAGE,
 				"migrations directory '%s' %s: create it ('migrate new NAME' does), or point --migrations-dir or migrations_dir at the right one",
 				m->cfg.migrations_dir, errno == ENOENT || errno == ENOTDIR ? "does not exist" : "is not a directory");
-	if (migration_scan(m->cfg.migrations_dir, m->cfg.drv->dialect, m->cfg.drv->name, m->cfg.ignore,
-			   &m->migs, err))
+	/* in the configured layout, or the one the files are in (layout.c) */
+	if (layout_scan(m->cfg.migrations_dir, (enum layout_format)m->cfg.format, m->cfg.drv->dialect,
+			m->cfg.drv->name, m->cfg.ignore, &m->migs, err))
 		return err->code;
 	/* placeholders included: an unknown one is a file error, found before anything runs */
 	for (i = 0; i < m->migs.n; i++)
@@ -136,6 +138,11 @@ const char *migrate_env_name(const migrate *m)
 const char *migrate_migrations_dir(const migrate *m)
 {
 	return m->cfg.migrations_dir;
+}
+
+const char *migrate_migrations_format(const migrate *m)
+{
+	return m->migs.format ? m->migs.format : "";
 }
 
 const char *const *migrate_drivers(void)

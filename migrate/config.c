@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "layout.h"
 #include "util.h"
 
 /* ---- URLs ------------------------------------------------------------------ */
@@ -740,7 +741,7 @@ static dictionary *ini_load(const char *path)
 
 static const char *const shared_keys[] = {
 	"migrations_dir", "seeds_dir", "table", "seeds_table", "lock_timeout", "uuid_version", "verify_url", "ignore",
-	"pool", "testdb_dir", NULL,
+	"pool", "testdb_dir", "format", NULL,
 };
 
 static const char *const conn_keys[] = {
@@ -763,7 +764,7 @@ struct loader {
 	const char *section;      /* the environment's section, as in the file (lowercase) */
 	struct migrate_error *err;
 	/* expanded values of the sections in use */
-	char *shared[16];
+	char *shared[sizeof(shared_keys) / sizeof(shared_keys[0])]; /* one per key, the NULL end spare */
 	char *conn[16];
 	int conn_given;           /* any connection key in the section */
 };
@@ -1146,6 +1147,14 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 			goto out;
 		}
 		out->pool = (int)n;
+	}
+	v = SHARED("format");
+	out->format = LAYOUT_AUTO;
+	if (v && *v && (out->format = layout_format_parse(v)) < 0) {
+		const char *sec = ini_line(out->path, out->env, "format") ? out->env : "migrate";
+		merr_set(err, MIGRATE_EUSAGE, "%s:%d: format '%s' is not one of %s", out->path,
+			 ini_line(out->path, sec, "format"), v, LAYOUT_NAMES);
+		goto out;
 	}
 	out->seeds_undo_table = xasprintf("%.58s_undo", out->seeds_table);
 	v = SHARED("lock_timeout");

@@ -69,6 +69,7 @@ struct config {
 	char *ignore;        /* glob patterns, separated by whitespace, of files the scans skip; NULL: none */
 	char *testdb_dir;    /* testdb's directory of SQLite files, NULL: beside the database */
 	int pool;            /* testdb's warm pool: ready clones to keep (default 4, 0: none) */
+	int format;          /* the migrations' layout: enum layout_format (layout.h), LAYOUT_AUTO by default */
 	int lock_timeout;
 	int uuid_version;    /* ${uuid:KEY}: 1 (default), 4 or 7 */
 

@@ -405,10 +405,11 @@ enum migrate_result db_check_placeholders(migrate *m, const char *label, const c
 	char msg[1024];
 	size_t i;
 
-	if (!sec->present || !placeholder_any(text + sec->off, sec->len))
+	if (!sec->present || sec->literal || !placeholder_any(text + sec->off, sec->len))
 		return MIGRATE_OK;
-	if (sqllex_split(text + sec->off, sec->len, m->cfg.drv->dialect, sec->line, &stmts, NULL, msg,
-			 sizeof(msg)))
+	if (sec->path) /* the section is in a file of its own (layout.c) */
+		label = sec->path;
+	if (section_split(text, sec, m->cfg.drv->dialect, &stmts, NULL, msg, sizeof(msg)))
 		return MIGRATE_OK; /* running it reports the lexer's error */
 	for (i = 0; i < stmts.n && !res; i++) {
 		const struct sql_stmt *st = &stmts.v[i];
@@ -616,8 +617,7 @@ int section_has_statements(const migrate *m, const char *text, const struct sect
 
 	if (!sec->present)
 		return 0;
-	if (sqllex_split(text + sec->off, sec->len, m->cfg.drv->dialect, sec->line, &stmts, NULL, msg,
-			 sizeof(msg)))
+	if (section_split(text, sec, m->cfg.drv->dialect, &stmts, NULL, msg, sizeof(msg)))
 		return 1; /* let running it report the error */
 	any = stmts.n > 0;
 	sql_stmts_release(&stmts);
@@ -725,8 +725,9 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 
 	if (!sec->present)
 		return MIGRATE_OK;
-	if (sqllex_split(text + sec->off, sec->len, m->cfg.drv->dialect, sec->line, &stmts, NULL, msg,
-			 sizeof(msg)))
+	if (sec->path) /* the section is in a file of its own (layout.c) */
+		label = sec->path;
+	if (section_split(text, sec, m->cfg.drv->dialect, &stmts, NULL, msg, sizeof(msg)))
 		return merr_set(err, MIGRATE_EUSAGE, "%s:%s", label, msg + 5);
 	for (i = 0; i < stmts.n; i++) {
 		const struct sql_stmt *st = &stmts.v[i];
@@ -738,7 +739,7 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 		int errline;
 
 		/* placeholders per statement, after the split, so lines stay right */
-		if (placeholder_any(sql, len)) {
+		if (!sec->literal && placeholder_any(sql, len)) {
 			expanded = placeholder_expand(&m->ph, sql, len, &len, st->line, &errline, msg, sizeof(msg));
 			if (!expanded) {
 				res = merr_set(err, MIGRATE_EUSAGE, "%s:%d: %s", label, errline, msg);

@@ -147,6 +147,10 @@ static int cli_open(struct cli *c)
 	if (migrate_open(&c->opt, &c->m, &c->err))
 		return fail(c);
 	signals_watch(c->m); /* from now on a signal cancels, rolls back and unlocks */
+	/* with 'format = auto' the layout was recognised: say which (stderr keeps stdout for the command) */
+	if (c->verbose && !c->quiet && !c->json && *migrate_migrations_format(c->m))
+		fprintf(stderr, "migrate: migrations in '%s' read in %s layout\n", migrate_migrations_dir(c->m),
+			migrate_migrations_format(c->m));
 	return MIGRATE_OK;
 }
 

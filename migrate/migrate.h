@@ -148,6 +148,12 @@ const char *migrate_driver_name(const migrate *m);
 const char *migrate_display_url(const migrate *m);
 const char *migrate_env_name(const migrate *m);
 const char *migrate_migrations_dir(const migrate *m);
+/*
+ * The layout the migrations were read in: "migrate", "golang-migrate",
+ * "goose", "flyway" or "dbmate" (the 'format' setting, or with 'auto' the
+ * one the files are in); "" when the handle read no migrations.
+ */
+const char *migrate_migrations_format(const migrate *m);
 
 struct migrate_up_options {
 	/*

@@ -23,32 +23,97 @@
 
 /* ---- names and versions ------------------------------------------------ */
 
-char *version_canonical(const char *s, size_t len)
+/*
+ * The parts of a version: numbers separated by single dots. Returns the
+ * number of parts, or 0 when s[0..len) is not a version.
+ */
+static size_t version_parts(const char *s, size_t len)
 {
-	size_t i;
+	size_t i, parts = 1, run = 0;
 
 	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (run == 0)
+				return 0;
+			parts++;
+			run = 0;
+		} else if (s[i] >= '0' && s[i] <= '9') {
+			run++;
+		} else {
+			return 0;
+		}
+	}
+	return run ? parts : 0;
+}
+
+int version_valid(const char *s, size_t len)
+{
+	return version_parts(s, len) > 0;
+}
+
+/* The next part of a version at *s (*len left): its digits without leading zeros; "0" when none is left. */
+static void version_next(const char **s, size_t *len, const char **part, size_t *plen)
+{
+	size_t n = 0;
+
+	if (*len == 0) {
+		*part = "0";
+		*plen = 1;
+		return;
+	}
+	while (n < *len && (*s)[n] != '.')
+		n++;
+	*part = *s;
+	*plen = n;
+	while (*plen > 1 && **part == '0')
+		(*part)++, (*plen)--;
+	*s += n < *len ? n + 1 : n;
+	*len -= n < *len ? n + 1 : n;
+}
+
+char *version_canonical(const char *s, size_t len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t keep = 0, parts = version_parts(s, len), i;
+
+	if (!parts)
 		return NULL;
-	for (i = 0; i < len; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return NULL;
-	for (i = 0; i + 1 < len && s[i] == '0'; i++)
-		;
-	return xstrndup(s + i, len - i);
+	/* trailing zero parts go (1.0 is 1, as in Flyway), the first part stays */
+	{
+		const char *p = s, *part;
+		size_t left = len, plen;
+		for (i = 0; i < parts; i++) {
+			version_next(&p, &left, &part, &plen);
+			if (i == 0 || !(plen == 1 && *part == '0'))
+				keep = i + 1;
+		}
+		p = s, left = len;
+		for (i = 0; i < keep; i++) {
+			version_next(&p, &left, &part, &plen);
+			strbuf_addf(&sb, "%s%.*s", i ? "." : "", (int)plen, part);
+		}
+	}
+	return strbuf_detach(&sb);
 }
 
 int version_cmpn(const char *a, size_t la, const char *b, size_t lb)
 {
-	int c;
+	while (la || lb) {
+		const char *pa, *pb;
+		size_t na, nb;
+		int c;
 
-	while (la > 1 && *a == '0')
-		a++, la--;
-	while (lb > 1 && *b == '0')
-		b++, lb--;
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	c = memcmp(a, b, la);
-	return c < 0 ? -1 : c > 0;
+		version_next(&a, &la, &pa, &na);
+		version_next(&b, &lb, &pb, &nb);
+		if (na != nb)
+			return na < nb ? -1 : 1;
+		c = memcmp(pa, pb, na);
+		if (c)
+			return c < 0 ? -1 : 1;
+	}
+	return 0;
 }
 
 int version_cmp(const char *a, const char *b)
@@ -81,6 +146,10 @@ void migration_release(struct migration *m)
 {
 	if (!m)
 		return;
+	free(m->up.path);
+	free(m->up.blocks);
+	free(m->down.path);
+	free(m->down.blocks);
 	free(m->version);
 	free(m->name);
 	free(m->filename);
@@ -275,9 +344,69 @@ static size_t bom_len(const char *s, size_t len)
 	return len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 }
 
+size_t migration_text_prepare(char *s, size_t len, enum sql_dialect dialect)
+{
+	return dialect == SQL_DIALECT_POSTGRES ? len : crlf_to_lf(s, len);
+}
+
+size_t migration_bom_len(const char *s, size_t len)
+{
+	return bom_len(s, len);
+}
+
 static const char *section_label(int kind)
 {
 	return kind == SEC_UP ? "up" : "down";
+}
+
+static enum migrate_result checksum_sections(struct migration *m, const char *path,
+					     enum sql_dialect dialect, struct migrate_error *err);
+
+int section_split(const char *text, const struct section *sec, enum sql_dialect dialect,
+		  struct sql_stmts *out, struct strbuf *norm, char *errbuf, size_t errlen)
+{
+	struct sql_stmts tmp = { NULL, 0, 0 };
+	size_t at = sec->off, end = sec->off + sec->len, i, b, from;
+	int line = sec->line;
+
+	if (!sec->nblocks)
+		return sqllex_split(text + sec->off, sec->len, dialect, sec->line, out, norm, errbuf, errlen);
+	for (b = 0; b <= sec->nblocks; b++) {
+		const struct section_block *blk = b < sec->nblocks ? &sec->blocks[b] : NULL;
+		size_t stop = blk ? blk->off : end;
+
+		/* the text between blocks, split as usual */
+		from = out->n;
+		if (stop > at && sqllex_split(text + at, stop - at, dialect, line, out, norm, errbuf, errlen))
+			return -1;
+		for (i = from; i < out->n; i++)
+			out->v[i].off += at - sec->off;
+		if (!blk)
+			break;
+		/* the block, one statement; its normal form is still the lexer's */
+		if (norm && sqllex_split(text + blk->off, blk->len, dialect, blk->line, &tmp, norm, errbuf, errlen)) {
+			sql_stmts_release(&tmp);
+			return -1;
+		}
+		tmp.n = 0;
+		xgrow(&out->v, &out->cap, out->n + 1, sizeof(*out->v));
+		out->v[out->n].off = blk->off - sec->off;
+		out->v[out->n].len = blk->len;
+		out->v[out->n].line = blk->line;
+		out->n++;
+		for (i = at; i < blk->off + blk->len; i++)
+			line += text[i] == '\n';
+		at = blk->off + blk->len;
+	}
+	sql_stmts_release(&tmp);
+	return 0;
+}
+
+enum migrate_result migration_checksums(struct migration *m, const char *path,
+					enum sql_dialect dialect, struct migrate_error *err)
+{
+	checksum_normalised(m->text, m->len, m->checksum);
+	return checksum_sections(m, path, dialect, err);
 }
 
 static enum migrate_result checksum_sections(struct migration *m, const char *path,
@@ -295,12 +424,11 @@ static enum migrate_result checksum_sections(struct migration *m, const char *pa
 			continue;
 		strbuf_addf(&norm, "-- %s%s%s\n", section_label(k), sec->transaction ? "" : " transaction:false",
 			    sec->nothing ? " nothing" : "");
-		if (sqllex_split(m->text + sec->off, sec->len, dialect, sec->line, &stmts, &norm, msg,
-				 sizeof(msg))) {
+		if (section_split(m->text, sec, dialect, &stmts, &norm, msg, sizeof(msg))) {
 			strbuf_release(&norm);
 			sql_stmts_release(&stmts);
 			/* msg is "line N: what"; make it "path:N: what" */
-			return merr_set(err, MIGRATE_EUSAGE, "%s:%s", path, msg + 5);
+			return merr_set(err, MIGRATE_EUSAGE, "%s:%s", sec->path ? sec->path : path, msg + 5);
 		}
 		stmts.n = 0;
 	}

@@ -23,6 +23,13 @@
 
 #include "../drivers/driver.h"
 #include "migrate.h"
+#include "sqllex.h"
+
+/* A span of a section's body that runs as one statement, as it is (not split). */
+struct section_block {
+	size_t off, len;  /* in migration.text */
+	int line;         /* the file line of its first character */
+};
 
 struct section {
 	int present;      /* a marker for it exists */
@@ -30,6 +37,17 @@ struct section {
 	int nothing;      /* a down section marked 'nothing': nothing to undo on this database */
 	size_t off, len;  /* the body, in migration.text */
 	int line;         /* the file line of the body's first character */
+	/*
+	 * Other tools' layouts (layout.c): the file the body is in when it is
+	 * not the migration's own path (golang-migrate's .down.sql, Flyway's
+	 * U file), NULL otherwise; and the spans the layout says are one
+	 * statement each (goose's StatementBegin/StatementEnd), in order.
+	 * Both owned by the migration.
+	 */
+	char *path;
+	struct section_block *blocks;
+	size_t nblocks;
+	int literal;      /* run as written: no ${...} placeholders (the tool that wrote it had none) */
 };
 
 struct migration {
@@ -53,6 +71,7 @@ struct migration {
 struct migration_set {
 	struct migration *v; /* sorted by version */
 	size_t n, cap;
+	const char *format;  /* the layout the files were read in ("migrate", "goose", ...); static */
 };
 
 /*
@@ -91,16 +110,22 @@ enum migrate_result seed_scan(const char *dir, enum sql_dialect dialect, const c
  * Versions are numbers of any size (real histories use 20-digit ones), so
  * they are kept as canonical decimal strings: digits, no leading zeros
  * ("0" for zero), compared as numbers by length, then byte by byte.
+ * Flyway's dotted versions (1.2.3) are numbers separated by single dots,
+ * compared part by part, a missing part counting as 0, as Flyway does:
+ * 1.10 > 1.9, and 1.0 is 1. Their canonical form drops leading zeros in
+ * each part and trailing .0 parts.
  *
  * version_canonical: the canonical form of s[0..len) (the caller frees),
- * or NULL when it is empty or holds anything but the digits 0-9.
+ * or NULL when it is empty or anything but digits and single inner dots.
+ * version_valid: whether it would be one.
  */
 char *version_canonical(const char *s, size_t len);
+int version_valid(const char *s, size_t len);
 
 /*
  * Compares two versions as numbers: -1, 0 or 1. Leading zeros are
  * ignored, so the arguments need not be canonical, but they must be
- * digits. version_cmpn takes lengths (a seed's order inside its name).
+ * valid. version_cmpn takes lengths (a seed's order inside its name).
  */
 int version_cmp(const char *a, const char *b);
 int version_cmpn(const char *a, size_t la, const char *b, size_t lb);
@@ -115,6 +140,29 @@ int migration_name_valid(const char *s, size_t len);
  * the caller frees.
  */
 char *migration_down_text(const struct migration *m);
+
+/*
+ * Splits a section into the statements a driver runs, as sqllex_split
+ * does (statement offsets relative to sec->off, errors "line N: ..."),
+ * except that each of the section's blocks is one statement, as it is.
+ */
+int section_split(const char *text, const struct section *sec, enum sql_dialect dialect,
+		  struct sql_stmts *out, struct strbuf *norm, char *errbuf, size_t errlen);
+
+/*
+ * For layout.c, which reads other tools' files into the same struct:
+ * migration_text_prepare turns a file's text into the text that runs, as
+ * migration_parse does (CRLF to LF except on PostgreSQL, in place, s[len]
+ * writable), returning the new length; migration_bom_len is the length of
+ * a UTF-8 byte-order mark at s (0 or 3), which is not SQL;
+ * migration_checksums sets checksum (line endings read as LF) and
+ * checksum_sql (of the sections) once the sections are filled,
+ * MIGRATE_EUSAGE with path:line for a lexer error.
+ */
+size_t migration_text_prepare(char *s, size_t len, enum sql_dialect dialect);
+size_t migration_bom_len(const char *s, size_t len);
+enum migrate_result migration_checksums(struct migration *m, const char *path, enum sql_dialect dialect,
+					struct migrate_error *err);
 
 void migration_release(struct migration *m);
 void migration_set_release(struct migration_set *s);

@@ -266,7 +266,7 @@ static int parse_target(const char *to, char **out, struct migrate_error *err)
 {
 	*out = version_canonical(to, strlen(to));
 	if (!*out) {
-		merr_set(err, MIGRATE_EUSAGE, "'%s' is not a version (digits only)", to);
+		merr_set(err, MIGRATE_EUSAGE, "'%s' is not a version (digits, or Flyway's dotted numbers such as 1.2.3)", to);
 		return -1;
 	}
 	return 0;
@@ -769,8 +769,8 @@ static int cmp_entry(const void *a, const void *b)
 {
 	const struct migrate_status_entry *x = a, *y = b;
 	size_t lx = strlen(x->version), ly = strlen(y->version);
-	int px = lx && strspn(x->version, "0123456789") == lx;
-	int py = ly && strspn(y->version, "0123456789") == ly;
+	int px = version_valid(x->version, lx);
+	int py = version_valid(y->version, ly);
 	int c;
 
 	if (px != py)

@@ -179,22 +179,33 @@ enum migrate_result history_load(migrate *m, struct history *out, struct migrate
 {
 	struct strbuf sb = STRBUF_INIT;
 	enum migrate_result r;
-	int exists;
+	int exists, i;
 
 	memset(out, 0, sizeof(*out));
 	if (db_tracking_exists(m, m->cfg.table, &exists, err))
 		return err->code;
 	if (!exists)
 		return MIGRATE_OK;
+	/*
+	 * Columns qualified by the table: SQLite reads an unknown "column" as a
+	 * string, so another tool's table of the same name (golang-migrate's,
+	 * dbmate's) would pass for a history; a qualified name is an error.
+	 */
 	strbuf_addstr(&sb, "SELECT ");
-	add_columns(m, &sb, mig_cols);
+	for (i = 0; mig_cols[i]; i++) {
+		strbuf_addstr(&sb, i ? ", " : "");
+		db_quote_ident(m, &sb, m->cfg.table);
+		strbuf_addch(&sb, '.');
+		db_quote_ident(m, &sb, mig_cols[i]);
+	}
 	strbuf_addstr(&sb, " FROM ");
 	db_quote_table(m, &sb, m->cfg.table);
 	r = db_query(m, strbuf_str(&sb), 0, NULL, add_history_row, out, err);
 	strbuf_release(&sb);
 	if (r) {
 		history_release(out);
-		return r;
+		explain_foreign_table(m, err);
+		return err->code;
 	}
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_row);

@@ -9,6 +9,8 @@
  *   schema.c   dump and verify
  *   api.c      open, close, new, and the small accessors
  *   testdb.c   test databases: templates, clones and the warm pool
+ *   layout.c   other tools' migration directories (layout.h)
+ *   adopt.c    baseline --from: another tool's history table
  */
 #ifndef MIGRATE_INTERNAL_H
 #define MIGRATE_INTERNAL_H
@@ -297,6 +299,14 @@ enum migrate_result seed_undo_put(migrate *m, const char *name, long part, const
 enum migrate_result seed_undo_get(migrate *m, const char *name, long part, char **data,
 				  struct migrate_error *err);
 enum migrate_result seed_undo_delete(migrate *m, const char *name, struct migrate_error *err);
+
+/* ---- adopt.c ---- */
+/*
+ * After reading the tracking table failed (err set): when the table is
+ * golang-migrate's or dbmate's (they share migrate's default name), err
+ * becomes a MIGRATE_EUSAGE that says so and what to do.
+ */
+void explain_foreign_table(migrate *m, struct migrate_error *err);
 
 /* ---- seed.c ---- */
 /* Fills the seed part of a status (scans the seeds directory). */

@@ -71,6 +71,22 @@ const char *layout_format_name(enum layout_format f)
 	return format_names[f];
 }
 
+const char *layout_no_down(const char *format)
+{
+	int f = format ? layout_format_parse(format) : -1;
+
+	switch (f) {
+	case LAYOUT_GOLANG_MIGRATE:
+		return "it has no <version>_<name>.down.sql file, or an empty one";
+	case LAYOUT_GOOSE:
+		return "its '-- +goose Down' section is missing or empty";
+	case LAYOUT_FLYWAY:
+		return "it has no U<version>__<description>.sql undo file, or an empty one";
+	default:
+		return NULL;
+	}
+}
+
 /* How people name the tools in messages. */
 static const char *tool_label(enum layout_format f)
 {
@@ -644,9 +660,17 @@ static enum migrate_result plain_layout(const char *dir, const struct entry *e, 
 					struct migrate_error *err)
 {
 	char *path = path_join(dir, e->fn), *text;
+	struct stat st;
 	size_t len;
-	int r = read_file(path, &text, &len);
+	int r;
 
+	/* a FIFO would block the run, a directory is no file: the chosen layout's scan says so */
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		*f = LAYOUT_MIGRATE;
+		free(path);
+		return MIGRATE_OK;
+	}
+	r = read_file(path, &text, &len);
 	if (r) {
 		merr_set(err, MIGRATE_EUSAGE, "cannot read migration '%s': %s", path, strerror(r));
 		free(path);

@@ -24,6 +24,12 @@ int layout_format_parse(const char *name);
 const char *layout_format_name(enum layout_format f);
 
 /*
+ * Why a migration of that layout (a format name) cannot be rolled back,
+ * in that tool's terms, or NULL for migrate's own layout.
+ */
+const char *layout_no_down(const char *format);
+
+/*
  * Reads the migrations directory in the given format (LAYOUT_AUTO: the one
  * its files are in; out->format names it) into out, sorted by version,
  * under migration_scan's rules: a *.sql that is not a migration of that

@@ -432,19 +432,45 @@ static int cmd_repair(struct cli *c, int argc, char **argv)
 	return r ? fail(c) : 0;
 }
 
+struct baseline_ctx {
+	const char *from, *table;
+};
+
+static int baseline_opt(struct cli *c, int ch, const char *arg, void *ctx)
+{
+	struct baseline_ctx *b = ctx;
+
+	(void)c;
+	if (ch == 'f')
+		b->from = arg;
+	else if (ch == 't')
+		b->table = arg;
+	return 0;
+}
+
 static int cmd_baseline(struct cli *c, int argc, char **argv)
 {
+	static const struct option longs[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "table", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct baseline_ctx b = { NULL, NULL };
 	int r;
 
-	if ((r = parse_opts(c, argc, argv, "", (const struct option[]){ { NULL, 0, NULL, 0 } }, no_opts,
-			    NULL)))
+	if ((r = parse_opts(c, argc, argv, "", longs, baseline_opt, &b)))
 		return r;
-	if (argc - optind != 1)
-		return usage_error(c, "%s", argc - optind ? "'baseline' takes one VERSION" : "'baseline' needs a VERSION");
+	if (b.table && !b.from)
+		return usage_error(c, "'baseline --table' names the other tool's table: it goes with --from TOOL");
+	if (b.from && argc - optind)
+		return usage_error(c, "'baseline --from' takes no VERSION: the other tool's history says which are applied");
+	if (!b.from && argc - optind != 1)
+		return usage_error(c, "%s", argc - optind ? "'baseline' takes one VERSION" : "'baseline' needs a VERSION (or --from TOOL)");
 	if ((r = cli_open(c)))
 		return r;
 	output_begin(c->out, "baseline");
-	r = migrate_baseline(c->m, argv[optind], &c->err);
+	r = b.from ? migrate_baseline_from(c->m, b.from, b.table, &c->err)
+		   : migrate_baseline(c->m, argv[optind], &c->err);
 	output_end(c->out, r);
 	return r ? fail(c) : 0;
 }
@@ -874,9 +900,12 @@ static const struct cmd commands[] = {
 	  "check that applied migrations match their files; change nothing", "" },
 	{ "repair", cmd_repair, NEEDS_DATABASE, "repair",
 	  "forget failed migrations and re-record the checksums of changed files", "" },
-	{ "baseline", cmd_baseline, NEEDS_DATABASE, "baseline VERSION",
-	  "record every migration up to VERSION as applied without running it",
-	  "  VERSION                 the last migration the existing database already has\n" },
+	{ "baseline", cmd_baseline, NEEDS_DATABASE, "baseline VERSION | baseline --from TOOL [--table NAME]",
+	  "record every migration up to VERSION, or those another tool applied, as applied without running them",
+	  "  VERSION                 the last migration the existing database already has\n"
+	  "  --from TOOL             take over the history of golang-migrate, goose, flyway or dbmate\n"
+	  "                          from its own table in the same database (left as it was)\n"
+	  "  --table NAME            that tool's history table, if not its default name\n" },
 	{ "seed", cmd_seed, NEEDS_DATABASE, "seed [NAME...] [--undo [N] | --undo-all] [--rerun]",
 	  "apply pending seeds in order (or only the named ones); undo or rerun them",
 	  "  NAME                    a seed's file name, with or without .sql/.csv, or its name\n"

@@ -203,6 +203,20 @@ enum migrate_result migrate_repair(migrate *m, struct migrate_error *err);
  */
 enum migrate_result migrate_baseline(migrate *m, const char *version, struct migrate_error *err);
 
+/*
+ * Takes over another tool's history in the same database (tool:
+ * "golang-migrate", "goose", "flyway" or "dbmate"; table: its history
+ * table, NULL for the tool's default name): records the versions it has
+ * applied as applied in migrate's table, with the current files'
+ * checksums, telling each through a MIGRATE_EVENT_BASELINED. The other
+ * table is only read. MIGRATE_EFAIL, with nothing recorded, when that
+ * history is dirty or failed, names a version with no file, or migrate's
+ * table already has rows; MIGRATE_EUSAGE for an unknown tool, or a table
+ * of the same name as migrate's own (set 'table' to another name).
+ */
+enum migrate_result migrate_baseline_from(migrate *m, const char *tool, const char *table,
+					  struct migrate_error *err);
+
 enum migrate_state {
 	MIGRATE_STATE_APPLIED,
 	MIGRATE_STATE_PENDING,

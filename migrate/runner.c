@@ -17,6 +17,7 @@
 
 #include "internal.h"
 #include "lint.h"
+#include "layout.h"
 
 /* ---- history checks ---------------------------------------------------------- */
 
@@ -262,11 +263,15 @@ static enum migrate_result apply_one(migrate *m, const struct migration *mig, in
 }
 
 /* Sets *out to the canonical form of a version given as an argument (the caller frees). */
-static int parse_target(const char *to, char **out, struct migrate_error *err)
+static int parse_target(const migrate *m, const char *to, char **out, struct migrate_error *err)
 {
-	*out = version_canonical(to, strlen(to));
+	/* dotted versions are Flyway's: elsewhere "2.0" is a typo, not version 2 */
+	int dotted = m->migs.format && strcmp(m->migs.format, "flyway") == 0;
+
+	*out = dotted || !strchr(to, '.') ? version_canonical(to, strlen(to)) : NULL;
 	if (!*out) {
-		merr_set(err, MIGRATE_EUSAGE, "'%s' is not a version (digits, or Flyway's dotted numbers such as 1.2.3)", to);
+		merr_set(err, MIGRATE_EUSAGE, "'%s' is not a version (%s)", to,
+			 dotted ? "numbers separated by dots, such as 1.2.3" : "digits only");
 		return -1;
 	}
 	return 0;
@@ -281,7 +286,7 @@ static enum migrate_result up_locked(migrate *m, const struct migrate_up_options
 	char *to = NULL;
 
 	memset(&h, 0, sizeof(h));
-	if (opt->to && parse_target(opt->to, &to, err))
+	if (opt->to && parse_target(m, opt->to, &to, err))
 		return err->code;
 	if (begin_write(m, &h, 1, opt->out_of_order, err))
 		goto out;
@@ -452,7 +457,7 @@ static enum migrate_result down_locked(migrate *m, const struct migrate_down_opt
 	long count = opt->count > 0 ? opt->count : 1;
 
 	memset(&h, 0, sizeof(h));
-	if (opt->to && parse_target(opt->to, &to, err))
+	if (opt->to && parse_target(m, opt->to, &to, err))
 		return err->code;
 	if (begin_write(m, &h, 0, 1, err))
 		goto out;
@@ -482,6 +487,10 @@ static enum migrate_result down_locked(migrate *m, const struct migrate_down_opt
 				     runs_in_transaction(m, &src[i]->down), err))
 			goto out;
 		if (!src[i] || !section_can_undo(m, src[i]->text, &src[i]->down)) {
+			const char *why = layout_no_down(m->migs.format);
+			if (why) /* another tool's layout: say it in its terms */
+				merr_set(err, MIGRATE_EFAIL, "migration %s (%s) is irreversible: %s; nothing was rolled back",
+					 r->version, row_label(r), why);
 			merr_set(err, MIGRATE_EFAIL,
 				 "migration %s (%s) is irreversible: its down section is empty (write '-- migrate:down %s nothing' if there is nothing to undo on %s); nothing was rolled back",
 				 r->version, row_label(r), m->cfg.drv->name, m->cfg.drv->name);
@@ -691,7 +700,7 @@ enum migrate_result migrate_baseline(migrate *m, const char *version, struct mig
 	memset(&h, 0, sizeof(h));
 	if (need_conn(m, err))
 		return err->code;
-	if (!version || parse_target(version, &to, err))
+	if (!version || parse_target(m, version, &to, err))
 		return version ? err->code : merr_set(err, MIGRATE_EUSAGE, "baseline needs a VERSION");
 	if (!migration_find(&m->migs, to)) {
 		merr_set(err, MIGRATE_EUSAGE, "no migration has version %s in '%s': baseline names the last migration the database already has",

@@ -73,6 +73,32 @@ START_TEST(version_canonical_rejects_non_digits)
 }
 END_TEST
 
+/* Flyway's dotted versions: numbers separated by single dots, 1.0 is 1, compared part by part. */
+START_TEST(dotted_versions_compare_part_by_part)
+{
+	canonical_is("1.2.3", 5, "1.2.3");
+	canonical_is("01.002.0", 8, "1.2");
+	canonical_is("1.0.0", 5, "1");
+	canonical_is("0.0", 3, "0");
+	canonical_is("2024.01.31", 10, "2024.1.31");
+	ck_assert_ptr_null(version_canonical("1.", 2));
+	ck_assert_ptr_null(version_canonical(".1", 2));
+	ck_assert_ptr_null(version_canonical("1..2", 4));
+	ck_assert_ptr_null(version_canonical("1_2", 3));
+	ck_assert_int_eq(version_cmp("1.10", "1.9"), 1);
+	ck_assert_int_eq(version_cmp("1.9", "1.10"), -1);
+	ck_assert_int_eq(version_cmp("2", "1.10"), 1);
+	ck_assert_int_eq(version_cmp("1.10", "2.1"), -1);
+	ck_assert_int_eq(version_cmp("1", "1.0.0"), 0);
+	ck_assert_int_eq(version_cmp("1.01", "1.1"), 0);
+	ck_assert_int_eq(version_cmp("1", "1.0.1"), -1);
+	ck_assert_int_eq(version_cmp("1.2.3", "1.2"), 1);
+	ck_assert_int_eq(version_cmp("18446744073709551616.1", "18446744073709551616"), 1);
+	ck_assert_int_eq(version_valid("1.2", 3), 1);
+	ck_assert_int_eq(version_valid("1.a", 3), 0);
+}
+END_TEST
+
 START_TEST(version_cmp_is_numeric)
 {
 	ck_assert_int_eq(version_cmp("1", "1"), 0);
@@ -991,6 +1017,7 @@ Suite *migration_suite(void)
 	tcase_add_test(tv, version_canonical_has_no_size_limit);
 	tcase_add_test(tv, version_canonical_rejects_non_digits);
 	tcase_add_test(tv, version_cmp_is_numeric);
+	tcase_add_test(tv, dotted_versions_compare_part_by_part);
 	tcase_add_test(tv, migration_name_valid_cases);
 	suite_add_tcase(s, tv);
 

@@ -29,6 +29,7 @@ Suite *seed_suite(void);
 Suite *sqlsafety_suite(void);
 Suite *hostile_suite(void);
 Suite *testdb_suite(void);
+Suite *adopt_suite(void);
 
 int main(void)
 {
@@ -50,6 +51,7 @@ int main(void)
 		srunner_add_suite(sr, sqlsafety_suite());
 		srunner_add_suite(sr, hostile_suite());
 		srunner_add_suite(sr, testdb_suite());
+		srunner_add_suite(sr, adopt_suite());
 	} else {
 		sr = srunner_create(util_suite());
 		srunner_add_suite(sr, config_suite());

@@ -18,7 +18,10 @@
  *                   placeholders: the file runs as written.
  *   goose           -- +goose Up / Down sections; the text between
  *                   StatementBegin and StatementEnd is one statement, sent
- *                   as it is; NO TRANSACTION for the whole file. No
+ *                   as it is (on MySQL, where goose needs multiStatements
+ *                   for a block of several and the server splits them,
+ *                   the lexer splits it the same way); NO TRANSACTION for
+ *                   the whole file. No
  *                   placeholders (ENVSUB ON is refused, not ignored).
  *   Flyway          V<version>__<description>.sql, U<version>__... its undo;
  *                   dotted versions (1.2.3, or 1_2_3 in the name); a
@@ -158,12 +161,27 @@ static void classify(struct entry *e, const char *fn)
 		e->go = digits > 0 && fn[digits] == '_';
 		return;
 	}
-	if (digits > 0 && fn[digits] == '_' && (ends_with(fn, ".up.sql") || ends_with(fn, ".down.sql"))) {
-		e->kind = K_GOLANG;
-		e->down = ends_with(fn, ".down.sql");
-		e->version = version_canonical(fn, digits);
-		e->name = xstrndup(fn + digits + 1, n - digits - 1 - (e->down ? 9 : 7));
-		return;
+	/*
+	 * golang-migrate: ^([0-9]+)_(.*)\.(down|up)\.(.*)$, the name greedy, so
+	 * the last ".up." or ".down." decides (30_x.up..sql is version 30, up)
+	 */
+	if (digits > 0 && fn[digits] == '_' && ends_with_ci(fn, ".sql")) {
+		size_t i, at = 0;
+		int down = 0;
+
+		for (i = digits + 1; i < n; i++) {
+			if (strncmp(fn + i, ".up.", 4) == 0)
+				at = i, down = 0;
+			else if (strncmp(fn + i, ".down.", 6) == 0)
+				at = i, down = 1;
+		}
+		if (at) {
+			e->kind = K_GOLANG;
+			e->down = down;
+			e->version = version_canonical(fn, digits);
+			e->name = xstrndup(fn + digits + 1, at - digits - 1);
+			return;
+		}
 	}
 	if ((fn[0] == 'V' || fn[0] == 'U' || fn[0] == 'R') && (sep = strstr(fn + 1, "__")) != NULL &&
 	    ends_with(fn, ".sql") && (size_t)(sep - fn) + 2 <= n - 4) {
@@ -358,7 +376,8 @@ static void goose_command(const char *s, size_t n, char *out, size_t outlen)
  * Down section, statement blocks, NO TRANSACTION. Only comments and blank
  * lines may stand before Up.
  */
-static enum migrate_result goose_parse(struct migration *m, const char *path, struct migrate_error *err)
+static enum migrate_result goose_parse(struct migration *m, const char *path, enum sql_dialect dialect,
+				       struct migrate_error *err)
 {
 	struct blocks bl[2] = { { NULL, 0, 0 }, { NULL, 0, 0 } };
 	struct section *cur = NULL;
@@ -467,6 +486,16 @@ static enum migrate_result goose_parse(struct migration *m, const char *path, st
 		struct section *sec = k == 0 ? &m->up : &m->down;
 		sec->transaction = !notx;
 		sec->literal = 1;
+		/*
+		 * On MySQL goose needs the driver's multiStatements for a block
+		 * of several statements, and the server then runs them one by
+		 * one; migrate's connection runs one statement an exec, so there
+		 * the lexer splits the block as the server would.
+		 */
+		if (dialect == SQL_DIALECT_MYSQL) {
+			free(bl[k].v);
+			continue;
+		}
 		sec->blocks = bl[k].v;
 		sec->nblocks = bl[k].n;
 	}
@@ -820,7 +849,7 @@ static enum migrate_result scan_foreign(const char *dir, enum layout_format f, c
 			}
 			m->text = text;
 			m->len = len;
-			if (goose_parse(m, m->path, err) || migration_checksums(m, m->path, dialect, err)) {
+			if (goose_parse(m, m->path, dialect, err) || migration_checksums(m, m->path, dialect, err)) {
 				migration_release(m);
 				goto out;
 			}

@@ -5,7 +5,8 @@
 # COMMAND'), so they stay right as commands grow; the lists below are only
 # the fallback when the binary cannot be run. --env completes the sections
 # of the config file in use (--config, else $MIGRATE_CONFIG, else
-# ./config.ini), --to the versions in the migrations directory, and seed the
+# ./config.ini), --to the versions in the migrations directory, baseline
+# --from the tools it takes over, and seed the
 # seed files.
 
 _migrate_fallback_commands='up down redo status version new validate repair baseline seed dump verify lint testdb create drop wait drivers help'
@@ -109,7 +110,16 @@ _migrate()
 		return
 		;;
 	--to)
-		_migrate_reply compgen -W "$(ls "$migdir" 2>/dev/null | sed -n 's/^\([0-9][0-9]*\)_.*\.sql$/\1/p')" -- "$cur"
+		# migrate's, golang-migrate's, goose's and dbmate's <version>_..., Flyway's V<version>__...
+		_migrate_reply compgen -W "$(ls "$migdir" 2>/dev/null | sed -n -e 's/^\([0-9][0-9]*\)_.*\.sql$/\1/p' \
+			-e 's/^V\([0-9][0-9._]*\)__.*\.sql$/\1/p' | tr _ . | sort -u)" -- "$cur"
+		return
+		;;
+	--from)
+		_migrate_reply compgen -W 'golang-migrate goose flyway dbmate' -- "$cur"
+		return
+		;;
+	--table)
 		return
 		;;
 	-o | --output)

@@ -435,8 +435,9 @@ enum migrate_result db_check_section(migrate *m, const char *label, const char *
 
 	if (!sec->present || !in_tx)
 		return MIGRATE_OK;
-	if (sqllex_split(text + sec->off, sec->len, m->cfg.drv->dialect, sec->line, &stmts, NULL, msg,
-			 sizeof(msg)))
+	if (sec->path) /* the section is in a file of its own (layout.c) */
+		label = sec->path;
+	if (section_split(text, sec, m->cfg.drv->dialect, &stmts, NULL, msg, sizeof(msg)))
 		return MIGRATE_OK; /* running it reports the lexer's error */
 	for (i = 0; i < stmts.n && !res; i++) {
 		const struct sql_stmt *st = &stmts.v[i];
@@ -471,8 +472,7 @@ void db_tx_add(migrate *m, struct db_tx *tx, const char *label, const char *text
 
 	if (!(m->cfg.drv->caps & DRIVER_CAP_FK_PRAGMA) || !sec->present)
 		return;
-	if (sqllex_split(text + sec->off, sec->len, m->cfg.drv->dialect, sec->line, &stmts, NULL, msg,
-			 sizeof(msg)))
+	if (section_split(text, sec, m->cfg.drv->dialect, &stmts, NULL, msg, sizeof(msg)))
 		return;
 	for (i = 0; i < stmts.n; i++) {
 		const struct sql_stmt *st = &stmts.v[i];

@@ -221,7 +221,7 @@ static void entry_release(struct entry *e)
  */
 static int goose_text(const char *s, size_t len)
 {
-	size_t pos = 0;
+	size_t pos = migration_bom_len(s, len);
 
 	while (pos < len) {
 		const char *nl = memchr(s + pos, '\n', len - pos);
@@ -241,71 +241,25 @@ static int goose_text(const char *s, size_t len)
 
 /* ---- statements that cannot run in a transaction --------------------------------- */
 
-/* The first n words of a statement (comments skipped), upper-cased, separated by one space. */
-static void first_words(const char *s, size_t len, int n, char *out, size_t outlen)
-{
-	size_t i = 0, o = 0;
-
-	out[0] = '\0';
-	while (n > 0 && i < len) {
-		if (isspace((unsigned char)s[i])) {
-			i++;
-		} else if (i + 1 < len && s[i] == '-' && s[i + 1] == '-') {
-			while (i < len && s[i] != '\n')
-				i++;
-		} else if (i + 1 < len && s[i] == '/' && s[i + 1] == '*') {
-			const char *end = i + 2 < len ? strstr(s + i + 2, "*/") : NULL;
-			i = end && (size_t)(end - s) < len ? (size_t)(end - s) + 2 : len;
-		} else if (isalpha((unsigned char)s[i]) || s[i] == '_') {
-			if (o && o + 1 < outlen)
-				out[o++] = ' ';
-			while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '_')) {
-				if (o + 1 < outlen)
-					out[o++] = (char)toupper((unsigned char)s[i]);
-				i++;
-			}
-			n--;
-		} else {
-			break;
-		}
-	}
-	out[o] = '\0';
-}
-
-static int starts(const char *words, const char *prefix)
-{
-	size_t k = strlen(prefix);
-
-	return strncmp(words, prefix, k) == 0 && (words[k] == '\0' || words[k] == ' ');
-}
-
 /*
  * Does a section without markers (golang-migrate, Flyway) need to run
- * outside a transaction: it begins or ends transactions itself, or (on
- * PostgreSQL and SQLite) holds a statement the database refuses in one?
+ * outside a transaction: it begins or ends transactions itself, or holds a
+ * statement the database refuses in one (sqllex_classify, the same test
+ * that refuses them in a transactional section of migrate's own files)?
  */
 static int needs_no_transaction(const char *text, const struct section *sec, enum sql_dialect dialect)
 {
 	struct sql_stmts stmts = { NULL, 0, 0 };
-	char msg[256], w[96];
+	char msg[256], what[64];
 	size_t i;
 	int yes = 0;
 
 	if (section_split(text, sec, dialect, &stmts, NULL, msg, sizeof(msg)))
 		return 0; /* the checksum reports the lexer's error */
 	for (i = 0; i < stmts.n && !yes; i++) {
-		first_words(text + sec->off + stmts.v[i].off, stmts.v[i].len, 5, w, sizeof(w));
-		if (starts(w, "BEGIN") || starts(w, "START TRANSACTION") || starts(w, "COMMIT") ||
-		    starts(w, "ROLLBACK") || starts(w, "END"))
-			yes = 1;
-		else if (dialect == SQL_DIALECT_SQLITE)
-			yes = starts(w, "VACUUM");
-		else if (dialect == SQL_DIALECT_POSTGRES)
-			yes = starts(w, "VACUUM") || starts(w, "CREATE DATABASE") || starts(w, "DROP DATABASE") ||
-			      starts(w, "ALTER SYSTEM") || starts(w, "CREATE TABLESPACE") ||
-			      starts(w, "DROP TABLESPACE") || starts(w, "CREATE INDEX CONCURRENTLY") ||
-			      starts(w, "CREATE UNIQUE INDEX CONCURRENTLY") || starts(w, "DROP INDEX CONCURRENTLY") ||
-			      (starts(w, "REINDEX") && strstr(w, "CONCURRENTLY"));
+		enum sql_stmt_kind k = sqllex_classify(text + sec->off + stmts.v[i].off, stmts.v[i].len, dialect, what,
+						       sizeof(what));
+		yes = k == SQL_STMT_TX_CONTROL || k == SQL_STMT_NO_TX;
 	}
 	sql_stmts_release(&stmts);
 	return yes;
@@ -381,7 +335,7 @@ static enum migrate_result goose_parse(struct migration *m, const char *path, en
 {
 	struct blocks bl[2] = { { NULL, 0, 0 }, { NULL, 0, 0 } };
 	struct section *cur = NULL;
-	size_t pos = 0, block_off = 0;
+	size_t pos = migration_bom_len(m->text, m->len), block_off = 0;
 	int line = 1, state = 0, in_block = 0, block_line = 0, notx = 0, k;
 	char cmd[128];
 
@@ -562,7 +516,7 @@ static enum migrate_result load_pair(const char *dir, enum layout_format f, cons
 				     enum sql_dialect dialect, struct migration *m, struct migrate_error *err)
 {
 	char *up = NULL, *down = NULL;
-	size_t ulen = 0, dlen = 0;
+	size_t ulen = 0, dlen = 0, ubom;
 
 	memset(m, 0, sizeof(*m));
 	m->path = path_join(dir, p->up->fn);
@@ -583,13 +537,16 @@ static enum migrate_result load_pair(const char *dir, enum layout_format f, cons
 	if (dlen)
 		memcpy(m->text + ulen, down, dlen);
 	m->text[m->len] = '\0';
-	m->up = (struct section){ .present = 1, .transaction = 1, .off = 0, .len = ulen, .line = 1 };
+	/* a byte-order mark an editor put first is not SQL */
+	ubom = migration_bom_len(up, ulen);
+	m->up = (struct section){ .present = 1, .transaction = 1, .off = ubom, .len = ulen - ubom, .line = 1 };
 	m->up.literal = f == LAYOUT_GOLANG_MIGRATE;
 	if (p->down) {
+		size_t dbom = migration_bom_len(down, dlen);
 		m->down.present = 1;
 		m->down.transaction = 1;
-		m->down.off = ulen;
-		m->down.len = dlen;
+		m->down.off = ulen + dbom;
+		m->down.len = dlen - dbom;
 		m->down.line = 1;
 		m->down.literal = m->up.literal;
 	}

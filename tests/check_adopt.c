@@ -93,8 +93,9 @@ START_TEST(golang_migrate_pairs_run_in_place)
 
 	mig("1_init.up.sql", "CREATE TABLE one (id INTEGER);\nCREATE TABLE two (id INTEGER);\n");
 	mig("1_init.down.sql", "DROP TABLE two;\nDROP TABLE one;\n");
-	mig("000002_more.up.sql", "CREATE TABLE three (id INTEGER);\n");
-	mig("000002_more.down.sql", "DROP TABLE three;\n");
+	/* a byte-order mark an editor put first is not SQL */
+	mig("000002_more.up.sql", "\xEF\xBB\xBF" "CREATE TABLE three (id INTEGER);\n");
+	mig("000002_more.down.sql", "\xEF\xBB\xBF" "DROP TABLE three;\n");
 	r = CLI("-v", "up");
 	expect(&r, 0, "up");
 	expect_in(r.err, "read in golang-migrate layout", "stderr");
@@ -204,7 +205,7 @@ START_TEST(goose_sections_and_blocks_run_in_place)
 	/* a real block: a trigger or function whose body holds semicolons */
 	mig("00001_init.sql",
 	    "-- +goose Up\nCREATE TABLE one (id INTEGER, n INTEGER);\n-- +goose Down\nDROP TABLE one;\n");
-	trig = xasprintf("-- +goose Up\n-- +goose StatementBegin\n%s\n-- +goose StatementEnd\n"
+	trig = xasprintf("\xEF\xBB\xBF-- +goose Up\n-- +goose StatementBegin\n%s\n-- +goose StatementEnd\n"
 			 "INSERT INTO one (id, n) VALUES (1, 0);\n"
 			 "-- +goose Down\n-- +goose StatementBegin\n%s\n-- +goose StatementEnd\n",
 			 pick("CREATE TRIGGER one_n AFTER INSERT ON one BEGIN\n  UPDATE one SET n = 7 WHERE id = NEW.id;\nEND;",

@@ -194,22 +194,38 @@ static int version_taken(const char *dir, const char *stamp)
 	return taken;
 }
 
-static const char new_template[] =
-	"-- migrate:up\n"
-	"\n"
-	"\n"
-	"-- migrate:down\n"
-	"\n";
+/* Writes a new file (it must not exist) with text; on failure nothing is left behind. */
+static enum migrate_result write_new(const char *p, const char *text, struct migrate_error *err)
+{
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0666), werr;
+	FILE *f;
+
+	if (fd < 0)
+		return merr_set(err, MIGRATE_EUSAGE, "cannot create '%s': %s", p, strerror(errno));
+	f = fdopen(fd, "w");
+	werr = !f || fputs(text, f) == EOF ? errno : 0;
+	if (f && fclose(f) != 0 && !werr)
+		werr = errno;
+	if (werr) {
+		merr_set(err, MIGRATE_EUSAGE, "cannot write '%s': %s", p, strerror(werr));
+		if (!f)
+			close(fd);
+		/* an empty or cut file would be a malformed migration for every later run */
+		unlink(p);
+		return err->code;
+	}
+	return MIGRATE_OK;
+}
 
 enum migrate_result migrate_new(migrate *m, const char *name, char **path,
 				struct migrate_error *err)
 {
-	char stamp[16];
+	struct layout_new files[2];
+	enum layout_format f;
+	char stamp[16], *p[2] = { NULL, NULL };
 	struct tm tm;
 	time_t t = time(NULL);
-	char *fn, *p;
-	int fd, werr;
-	FILE *f;
+	size_t n, i;
 
 	merr_clear(err);
 	*path = NULL;
@@ -223,32 +239,28 @@ enum migrate_result migrate_new(migrate *m, const char *name, char **path,
 		return merr_set(err, MIGRATE_EUSAGE,
 				"a migration with version %s already exists in '%s'; wait a second and try again",
 				stamp, m->cfg.migrations_dir);
+	/* in the directory's own layout, so a golang-migrate or goose project stays one */
+	if (layout_detect(m->cfg.migrations_dir, (enum layout_format)m->cfg.format, m->cfg.ignore, &f, err))
+		return err->code;
 	if (mkdir_p(m->cfg.migrations_dir))
 		return merr_set(err, MIGRATE_EUSAGE, "cannot create directory '%s': %s", m->cfg.migrations_dir,
 				strerror(errno));
-	fn = xasprintf("%s_%s.sql", stamp, name);
-	p = path_join(m->cfg.migrations_dir, fn);
-	free(fn);
-	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0666);
-	if (fd < 0) {
-		merr_set(err, MIGRATE_EUSAGE, "cannot create '%s': %s", p, strerror(errno));
-		free(p);
-		return err->code;
+	n = layout_new_files(f, stamp, name, files);
+	for (i = 0; i < n; i++) {
+		p[i] = path_join(m->cfg.migrations_dir, files[i].filename);
+		free(files[i].filename);
 	}
-	f = fdopen(fd, "w");
-	werr = !f || fputs(new_template, f) == EOF ? errno : 0;
-	if (f && fclose(f) != 0 && !werr)
-		werr = errno;
-	if (werr) {
-		merr_set(err, MIGRATE_EUSAGE, "cannot write '%s': %s", p, strerror(werr));
-		if (!f)
-			close(fd);
-		/* an empty or cut file would be a malformed migration for every later run */
-		unlink(p);
-		free(p);
-		return err->code;
+	for (i = 0; i < n; i++) {
+		if (write_new(p[i], files[i].text, err)) {
+			if (i) /* the up file of a pair without its down file */
+				unlink(p[0]);
+			free(p[0]);
+			free(p[1]);
+			return err->code;
+		}
 	}
-	*path = p;
+	free(p[1]);
+	*path = p[0];
 	return MIGRATE_OK;
 }
 

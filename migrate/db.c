@@ -431,6 +431,7 @@ enum migrate_result db_check_section(migrate *m, const char *label, const char *
 	struct sql_stmts stmts = { NULL, 0, 0 };
 	enum migrate_result res = MIGRATE_OK;
 	char msg[256], what[64];
+	int goose = m->migs.format && strcmp(m->migs.format, "goose") == 0;
 	size_t i;
 
 	if (!sec->present || !in_tx)
@@ -444,11 +445,19 @@ enum migrate_result db_check_section(migrate *m, const char *label, const char *
 		switch (sqllex_classify(text + sec->off + st->off, st->len, m->cfg.drv->dialect, what,
 					sizeof(what))) {
 		case SQL_STMT_TX_CONTROL:
+			if (goose) /* in goose's terms: its files have no markers of migrate's */
+				res = merr_set(err, MIGRATE_EUSAGE,
+					       "%s:%d: '%s' in a migration that runs in a transaction: migrate begins and commits that transaction itself, and this would end it part-way; remove it, or add '-- +goose NO TRANSACTION' to the file to manage transactions yourself",
+					       label, st->line, what);
 			res = merr_set(err, MIGRATE_EUSAGE,
 				       "%s:%d: '%s' in a section that runs in a transaction: migrate begins and commits that transaction itself, and this would end it part-way; remove it, or mark the section '-- migrate:%s transaction:false' to manage transactions yourself",
 				       label, st->line, what, which);
 			break;
 		case SQL_STMT_NO_TX:
+			if (goose)
+				res = merr_set(err, MIGRATE_EUSAGE,
+					       "%s:%d: '%s' does not work inside a transaction (%s refuses or ignores it there); add '-- +goose NO TRANSACTION' to the file",
+					       label, st->line, what, m->cfg.drv->name);
 			res = merr_set(err, MIGRATE_EUSAGE,
 				       "%s:%d: '%s' does not work inside a transaction (%s refuses or ignores it there); put it in a section marked '-- migrate:%s transaction:false'",
 				       label, st->line, what, m->cfg.drv->name, which);

@@ -823,6 +823,51 @@ out:
 	return err->code;
 }
 
+enum migrate_result layout_detect(const char *dir, enum layout_format format, const char *ignore,
+				  enum layout_format *out, struct migrate_error *err)
+{
+	struct entries es = { NULL, 0, 0 };
+	size_t i;
+
+	*out = format;
+	if (format == LAYOUT_AUTO && list_dir(dir, ignore, &es, err) == MIGRATE_OK)
+		detect(dir, &es, out, err);
+	for (i = 0; i < es.n; i++)
+		entry_release(&es.v[i]);
+	free(es.v);
+	return err->code;
+}
+
+size_t layout_new_files(enum layout_format f, const char *stamp, const char *name, struct layout_new out[2])
+{
+	/* goose's own template ('goose create NAME sql') */
+	static const char goose_template[] =
+		"-- +goose Up\n-- +goose StatementBegin\nSELECT 'up SQL query';\n-- +goose StatementEnd\n\n"
+		"-- +goose Down\n-- +goose StatementBegin\nSELECT 'down SQL query';\n-- +goose StatementEnd\n";
+	static const char migrate_template[] = "-- migrate:up\n\n\n-- migrate:down\n\n";
+
+	switch (f) {
+	case LAYOUT_GOLANG_MIGRATE: /* 'migrate create -ext sql' makes the pair, empty */
+		out[0].filename = xasprintf("%s_%s.up.sql", stamp, name);
+		out[0].text = "";
+		out[1].filename = xasprintf("%s_%s.down.sql", stamp, name);
+		out[1].text = "";
+		return 2;
+	case LAYOUT_GOOSE:
+		out[0].filename = xasprintf("%s_%s.sql", stamp, name);
+		out[0].text = goose_template;
+		return 1;
+	case LAYOUT_FLYWAY:
+		out[0].filename = xasprintf("V%s__%s.sql", stamp, name);
+		out[0].text = "";
+		return 1;
+	default:
+		out[0].filename = xasprintf("%s_%s.sql", stamp, name);
+		out[0].text = migrate_template;
+		return 1;
+	}
+}
+
 enum migrate_result layout_scan(const char *dir, enum layout_format format, enum sql_dialect dialect,
 				const char *dialect_name, const char *ignore, struct migration_set *out,
 				struct migrate_error *err)

@@ -24,6 +24,28 @@ int layout_format_parse(const char *name);
 const char *layout_format_name(enum layout_format f);
 
 /*
+ * The layout of the migrations directory without reading it as migrations
+ * (for 'new'): format itself, or with LAYOUT_AUTO the one its files are in
+ * (LAYOUT_MIGRATE for an empty or missing directory). MIGRATE_EUSAGE for a
+ * directory that mixes layouts.
+ */
+enum migrate_result layout_detect(const char *dir, enum layout_format format, const char *ignore,
+				  enum layout_format *out, struct migrate_error *err);
+
+/* A file 'new' creates: its name (the caller frees) and its text (static). */
+struct layout_new {
+	char *filename;
+	const char *text;
+};
+
+/*
+ * The files 'migrate new' creates in layout f for version stamp and name,
+ * as that tool's own 'create' would: one, or golang-migrate's pair (up
+ * first). Returns how many (1 or 2).
+ */
+size_t layout_new_files(enum layout_format f, const char *stamp, const char *name, struct layout_new out[2]);
+
+/*
  * Why a migration of that layout (a format name) cannot be rolled back,
  * in that tool's terms, or NULL for migrate's own layout.
  */

@@ -318,6 +318,56 @@ START_TEST(dbmate_layout_is_migrate_s_own)
 }
 END_TEST
 
+/* 'new' writes in the directory's layout, so the directory stays one tool's */
+START_TEST(new_writes_in_the_layout_of_the_directory)
+{
+	static const struct {
+		const char *first, *first_text, *suffix, *holds;
+	} cases[] = {
+		{ "1_init.sql", "-- +goose Up\nCREATE TABLE one (id INTEGER);\n", "_add_x.sql", "-- +goose Up\n-- +goose StatementBegin\n" },
+		{ "1_init.up.sql", "CREATE TABLE one (id INTEGER);\n", "_add_x.up.sql", NULL },
+		{ "V1__init.sql", "CREATE TABLE one (id INTEGER);\n", "__add_x.sql", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run r;
+		char *migs = xasprintf("%s/migrations", proj), *text, *rel;
+		size_t n;
+
+		rm_rf(migs);
+		free(migs);
+		SQL("DROP TABLE IF EXISTS one", "DROP TABLE IF EXISTS schema_migrations");
+		mig(cases[i].first, cases[i].first_text);
+		r = CLI("new", "add_x");
+		expect(&r, 0, cases[i].first);
+		n = strlen(r.out);
+		ck_assert_msg(n > strlen(cases[i].suffix) + 1 &&
+				      strncmp(r.out + n - 1 - strlen(cases[i].suffix), cases[i].suffix, strlen(cases[i].suffix)) == 0,
+			      "%s: new printed '%s'", cases[i].first, r.out);
+		r.out[n - 1] = '\0';
+		rel = r.out[0] == '/' ? r.out + strlen(proj) + 1 : r.out;
+		text = slurp(proj, rel);
+		ck_assert_msg(text != NULL, "%s: no file '%s'", cases[i].first, rel);
+		if (cases[i].holds)
+			expect_in(text, cases[i].holds, cases[i].first);
+		free(text);
+		if (i == 1) { /* golang-migrate's pair */
+			char *down = xasprintf("%.*s.down.sql", (int)(strlen(rel) - 7), rel);
+			text = slurp(proj, down);
+			ck_assert_msg(text != NULL, "no '%s'", down);
+			free(text);
+			free(down);
+		}
+		run_free(&r);
+		r = CLI("up");
+		expect(&r, 0, "up with the new file");
+		expect_in(r.out, "add_x", cases[i].first);
+		run_free(&r);
+	}
+}
+END_TEST
+
 /* ---- bad input: exit 2, the file named, nothing changed ------------------------------------------ */
 
 static void expect_refused(const char *what, const char *needle1, const char *needle2)
@@ -371,6 +421,21 @@ START_TEST(a_goose_block_without_its_end_is_refused)
 	expect_refused("a statement before Up", "migrations/00001_one.sql:1: a statement before '-- +goose Up'", NULL);
 	mig("00001_one.sql", "-- +goose Up\nCREATE TABLE one (id INTEGER);\n-- +goose ENVSUB ON\n");
 	expect_refused("ENVSUB ON", "migrations/00001_one.sql:3: '-- +goose ENVSUB ON'", NULL);
+	/*
+	 * A transaction-control statement without NO TRANSACTION, said in
+	 * goose's terms, where migrations run in transactions (not MySQL's DDL)
+	 */
+	if (test_driver()->caps & DRIVER_CAP_TRANSACTIONAL_DDL) {
+		struct run r;
+
+		mig("00001_one.sql", "-- +goose Up\nCREATE TABLE one (id INTEGER);\nCOMMIT;\n");
+		r = CLI("up");
+		expect(&r, 2, "COMMIT without NO TRANSACTION");
+		expect_in(r.err, "migrations/00001_one.sql:3: 'COMMIT' in a migration that runs in a transaction", "stderr");
+		expect_in(r.err, "add '-- +goose NO TRANSACTION' to the file", "stderr");
+		run_free(&r);
+		ck_assert_int_eq(db_table_exists("one"), 0);
+	}
 }
 END_TEST
 
@@ -715,6 +780,7 @@ Suite *adopt_suite(void)
 	tcase_add_test(tc, goose_sections_and_blocks_run_in_place);
 	tcase_add_test(tc, flyway_versions_compare_part_by_part);
 	tcase_add_test(tc, dbmate_layout_is_migrate_s_own);
+	tcase_add_test(tc, new_writes_in_the_layout_of_the_directory);
 	tcase_add_test(tc, a_directory_that_mixes_layouts_is_refused);
 	tcase_add_test(tc, a_flyway_repeatable_file_is_refused);
 	tcase_add_test(tc, a_goose_block_without_its_end_is_refused);

@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "layout.h"
 #include "sqllex.h"
 
 /* ---- the rule table ------------------------------------------------------------- */
@@ -1678,8 +1679,8 @@ enum migrate_result migrate_lint(migrate *m, const struct migrate_lint_options *
 	if (!m->conn) {
 		/* a handle opened without a connection has not read the files yet */
 		migration_set_release(&m->migs);
-		if (migration_scan(m->cfg.migrations_dir, m->cfg.drv->dialect, m->cfg.drv->name, m->cfg.ignore,
-				   &m->migs, err))
+		if (layout_scan(m->cfg.migrations_dir, (enum layout_format)m->cfg.format, m->cfg.drv->dialect,
+				m->cfg.drv->name, m->cfg.ignore, &m->migs, err))
 			return err->code;
 	}
 	rep = xcalloc(1, sizeof(*rep));

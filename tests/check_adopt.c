@@ -110,6 +110,10 @@ START_TEST(golang_migrate_pairs_run_in_place)
 	r = CLI("status", "--check");
 	expect(&r, 0, "status --check");
 	run_free(&r);
+	/* lint reads the same layout, with or without the database */
+	r = CLI("lint", "--all");
+	expect(&r, 0, "lint --all");
+	run_free(&r);
 	r = CLI("down", "--all");
 	expect(&r, 0, "down --all");
 	run_free(&r);

@@ -706,6 +706,31 @@ static enum migrate_result detect(const char *dir, const struct entries *es, enu
 	return MIGRATE_OK;
 }
 
+/* Are all the files <version>_<name>.sql (migrate's, dbmate's or goose's names)? */
+static int only_plain(const struct entries *es)
+{
+	size_t i;
+
+	for (i = 0; i < es->n; i++)
+		if (es->v[i].kind == K_GOLANG || es->v[i].kind == K_FLYWAY)
+			return 0;
+	return 1;
+}
+
+/* goose Go migrations (<version>_<name>.go), and no *.sql at all? */
+static int go_only(const struct entries *es)
+{
+	size_t i;
+	int go = 0;
+
+	for (i = 0; i < es->n; i++) {
+		if (!es->v[i].go)
+			return 0;
+		go = 1;
+	}
+	return go;
+}
+
 /* Does e belong to layout f (by its name)? */
 static int of_layout(const struct entry *e, enum layout_format f)
 {
@@ -880,8 +905,32 @@ enum migrate_result layout_scan(const char *dir, enum layout_format format, enum
 	if (format != LAYOUT_MIGRATE && format != LAYOUT_DBMATE) {
 		if (list_dir(dir, ignore, &es, err))
 			goto out;
-		if (format == LAYOUT_AUTO && detect(dir, &es, &f, err))
+		if (format == LAYOUT_AUTO && go_only(&es)) {
+			f = LAYOUT_GOOSE; /* goose's Go migrations and no SQL: refused, never "up to date" */
+		} else if (format == LAYOUT_AUTO && only_plain(&es)) {
+			/*
+			 * <version>_<name>.sql only: migrate's layout unless goose's
+			 * annotations say otherwise. migrate's own parse tells at no
+			 * extra cost (a goose file has no '-- migrate:up'); the files
+			 * are read twice only when it fails.
+			 */
+			struct migrate_error first;
+
+			if (migration_scan(dir, dialect, dialect_name, ignore, out, err) == MIGRATE_OK) {
+				out->format = layout_format_name(LAYOUT_MIGRATE);
+				goto out;
+			}
+			first = *err;
+			merr_clear(err);
+			if (detect(dir, &es, &f, err))
+				goto out;
+			if (f != LAYOUT_GOOSE) {
+				*err = first;
+				goto out;
+			}
+		} else if (format == LAYOUT_AUTO && detect(dir, &es, &f, err)) {
 			goto out;
+		}
 	}
 	if (f == LAYOUT_MIGRATE || f == LAYOUT_DBMATE) {
 		/* dbmate's layout is migrate's own */

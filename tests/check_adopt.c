@@ -403,6 +403,12 @@ START_TEST(a_directory_that_mixes_layouts_is_refused)
 	mig("2_two.sql", "-- migrate:up\nCREATE TABLE two (id INTEGER);\n");
 	expect_refused("goose and migrate", "migrations/1_one.sql' is in goose's layout",
 		       "migrations/2_two.sql' in migrate's");
+	/* goose's Go migrations alone are not an empty, up-to-date directory */
+	project_free(&proj, &url);
+	project_new(&proj, &url);
+	project_config(proj, url, 10, NULL, NULL);
+	mig("00001_one.go", "package migrations\n");
+	expect_refused("only Go migrations", "migrations/00001_one.go' is a goose Go migration", NULL);
 }
 END_TEST
 

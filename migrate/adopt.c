@@ -365,8 +365,8 @@ enum migrate_result migrate_baseline_from(migrate *m, const char *tool, const ch
 	if (db_commit(m, err))
 		goto out;
 	tx = 0;
-	emitf(m, MIGRATE_EVENT_NOTICE, "took over %zu migration%s from %s's '%s' (left as it was)", ntodo,
-	      ntodo == 1 ? "" : "s", tools[t].label, table);
+	emitf(m, MIGRATE_EVENT_NOTICE, "%s %zu migration%s from %s's '%s' (left as it was)",
+	      m->opt.dry_run ? "would take over" : "took over", ntodo, ntodo == 1 ? "" : "s", tools[t].label, table);
 out:
 	if (tx)
 		db_rollback(m);

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "layout.h"
 
 /* ---- dump ------------------------------------------------------------------------- */
 
@@ -295,9 +296,10 @@ static enum migrate_result verify_locked(migrate *m, struct migrate_verify_repor
 		goto out;
 	for (i = 0; i < ntodo; i++) {
 		if (!section_can_undo(m, todo[i]->text, &todo[i]->down)) {
+			const char *why = layout_no_down(m->migs.format); /* another tool's layout: its terms */
 			merr_set(err, MIGRATE_EFAIL,
-				 "verify: migration %s (%s) is irreversible: its down section is empty, so verify cannot check it; nothing was changed",
-				 todo[i]->version, todo[i]->name);
+				 "verify: migration %s (%s) is irreversible: %s, so verify cannot check it; nothing was changed",
+				 todo[i]->version, todo[i]->name, why ? why : "its down section is empty");
 			goto out;
 		}
 	}

@@ -151,6 +151,13 @@ START_TEST(golang_migrate_without_a_down_file_is_irreversible)
 	run_free(&r);
 	ck_assert_int_eq(db_table_exists("two"), 1);
 	expect_scalar("SELECT COUNT(*) FROM schema_migrations", "2");
+	/* verify says the same before it changes anything */
+	mig("3_three.up.sql", "CREATE TABLE three (id INTEGER);\n");
+	r = CLI("verify");
+	expect(&r, 1, "verify with a migration without a .down.sql");
+	expect_in(r.err, "migration 3 (three) is irreversible: it has no <version>_<name>.down.sql file", "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("three"), 0);
 }
 END_TEST
 

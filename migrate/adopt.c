@@ -200,8 +200,11 @@ static int dbmate_row(void *ctx, int ncols, const char *const *v)
 	return 0;
 }
 
-/* SELECT cols FROM table [ORDER BY order], every identifier quoted */
-static char *select_sql(const migrate *m, const char *const *cols, const char *table, const char *order)
+/*
+ * SELECT cols FROM table [ORDER BY order], every identifier quoted; own:
+ * the table is migrate's tracking table, in the schema it was found in
+ */
+static char *select_sql(const migrate *m, const char *const *cols, const char *table, const char *order, int own)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int i;
@@ -216,7 +219,10 @@ static char *select_sql(const migrate *m, const char *const *cols, const char *t
 		db_quote_ident(m, &sb, cols[i]);
 	}
 	strbuf_addstr(&sb, " FROM ");
-	db_quote_ident(m, &sb, table);
+	if (own)
+		db_quote_table(m, &sb, table);
+	else
+		db_quote_ident(m, &sb, table);
 	if (order) {
 		strbuf_addstr(&sb, " ORDER BY ");
 		db_quote_ident(m, &sb, table);
@@ -244,7 +250,7 @@ static enum migrate_result read_foreign(migrate *m, const char *table, struct fo
 		[T_DBMATE] = { dbmate_cols, NULL, dbmate_row },
 	};
 	struct migrate_error qerr;
-	char *sql = select_sql(m, q[f->tool].cols, table, q[f->tool].order);
+	char *sql = select_sql(m, q[f->tool].cols, table, q[f->tool].order, 0);
 	enum migrate_result r;
 
 	merr_clear(&qerr);
@@ -383,7 +389,7 @@ static int runs(migrate *m, const char *table, const char *col)
 {
 	const char *const cols[] = { col, NULL };
 	struct migrate_error e;
-	char *sql = select_sql(m, cols, table, NULL), *lim = xasprintf("%s WHERE 1 = 0", sql);
+	char *sql = select_sql(m, cols, table, NULL, 1), *lim = xasprintf("%s WHERE 1 = 0", sql);
 	int ok;
 
 	merr_clear(&e);

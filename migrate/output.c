@@ -29,6 +29,7 @@ struct output {
 	json_t *step;    /* the step being filled (borrowed from plan), NULL between steps */
 	const char *events_key; /* where events go: "migrations", "seeds" or NULL */
 	int bar_tty;     /* stderr is a terminal: a progress bar may be drawn there */
+	int sql_tty;     /* stdout is a terminal: --dry-run's SQL is shown with term_text */
 	int bar_shown;   /* a bar is on the screen and must be cleared */
 	long long bar_after_ms; /* how long a seed runs before its bar is drawn */
 };
@@ -56,6 +57,7 @@ struct output *output_new(int json, int quiet, int verbose, int dry_run)
 	o->color_out = want_color(STDOUT_FILENO);
 	o->color_err = want_color(STDERR_FILENO);
 	o->bar_tty = isatty(STDERR_FILENO);
+	o->sql_tty = isatty(STDOUT_FILENO);
 	o->bar_after_ms = BAR_AFTER_MS;
 	delay = getenv("MIGRATE_PROGRESS_DELAY");
 	if (delay && *delay) {
@@ -84,6 +86,141 @@ void output_free(struct output *o)
 	free(o);
 }
 
+/*
+ * The length (1 to 4) of the valid UTF-8 character at s[0..avail), or 0 when
+ * none starts there (a stray or truncated byte, an overlong form, a
+ * surrogate, beyond U+10FFFF).
+ */
+static size_t utf8_char_len(const char *str, size_t avail)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned long cp;
+	size_t n, i;
+
+	if (avail == 0)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (avail < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Names, versions and messages carry user input: file names, rows of a
+ * history table anyone may have edited, the database's own messages. On a
+ * terminal a control character in one (ESC [2J clears the screen, a CR
+ * overwrites the line) would act instead of showing, so term() shows each
+ * C0 control, DEL, C1 control (U+0080 to U+009F) and every byte that is not
+ * UTF-8 as \xNN (after git's quote_path). A newline is kept only where
+ * lines are expected (the database's DETAIL lines in a message); in a name
+ * it is \x0a too. A few recent results are kept in a ring, so a printf may
+ * take several; the CLI has one thread.
+ */
+#define TERM_RING 8
+
+static char *term_ring[TERM_RING];
+static unsigned term_next;
+
+static const char *term_text(const char *s, int keep_newline)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t len, i, n, o = 0;
+	char *buf, **slot;
+
+	if (!s)
+		return "";
+	len = strlen(s);
+	buf = malloc(len * 4 + 1);
+	if (!buf)
+		abort();
+	for (i = 0; i < len; i += n) {
+		unsigned char c = (unsigned char)s[i];
+		n = utf8_char_len(s + i, len - i);
+		if (n == 0 || (n == 1 && ((c < 0x20 && c != '\t' && !(c == '\n' && keep_newline)) || c == 0x7f)) ||
+		    (n == 2 && c == 0xc2 && (unsigned char)s[i + 1] < 0xa0)) {
+			size_t k, bad = n ? n : 1;
+			for (k = 0; k < bad; k++) {
+				unsigned char b = (unsigned char)s[i + k];
+				buf[o++] = '\\';
+				buf[o++] = 'x';
+				buf[o++] = hex[b >> 4];
+				buf[o++] = hex[b & 15];
+			}
+			n = bad;
+			continue;
+		}
+		memcpy(buf + o, s + i, n);
+		o += n;
+	}
+	buf[o] = '\0';
+	slot = &term_ring[term_next++ % TERM_RING];
+	free(*slot);
+	*slot = buf;
+	return buf;
+}
+
+/* A name or version on one line of text output. */
+static const char *term(const char *s)
+{
+	return term_text(s, 0);
+}
+
+/*
+ * A JSON string; jansson refuses text that is not UTF-8 (json_string
+ * returns NULL, and the field, or the whole document, would be lost), so
+ * each byte that is not part of a UTF-8 character becomes U+FFFD.
+ */
+static json_t *jstr(const char *s)
+{
+	json_t *j;
+	size_t len, i, n;
+	char *buf, *o;
+
+	if (!s)
+		return json_null();
+	j = json_string(s);
+	if (j)
+		return j;
+	len = strlen(s);
+	buf = malloc(len * 3 + 1);
+	if (!buf)
+		abort();
+	for (i = 0, o = buf; i < len; i += n) {
+		n = utf8_char_len(s + i, len - i);
+		if (n == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			n = 1;
+			continue;
+		}
+		memcpy(o, s + i, n);
+		o += n;
+	}
+	j = json_stringn(buf, (size_t)(o - buf));
+	free(buf);
+	return j ? j : json_null();
+}
+
 static const char *paint(int on, const char *code)
 {
 	return on ? code : "";
@@ -99,18 +236,24 @@ static const char *paint(int on, const char *code)
 void output_line(const struct output *o, const char *fmt, ...)
 {
 	va_list ap;
+	char *line;
+	int n;
 
 	if (o->quiet || o->json)
 		return;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	putchar('\n');
-}
-
-static json_t *jstr(const char *s)
-{
-	return s ? json_string(s) : json_null();
+	if (n < 0)
+		return;
+	line = malloc((size_t)n + 1);
+	if (!line)
+		abort();
+	va_start(ap, fmt);
+	vsnprintf(line, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	printf("%s\n", term_text(line, 1));
+	free(line);
 }
 
 static void json_event(struct output *o, const char *action, const struct migrate_event *ev)
@@ -119,7 +262,7 @@ static void json_event(struct output *o, const char *action, const struct migrat
 
 	if (!o->events)
 		o->events = json_array();
-	json_object_set_new(item, "action", json_string(action));
+	json_object_set_new(item, "action", jstr(action));
 	json_object_set_new(item, "version", jstr(ev->version));
 	json_object_set_new(item, "name", jstr(ev->name));
 	json_object_set_new(item, "duration_ms", json_integer(ev->duration_ms));
@@ -133,9 +276,9 @@ static void add_finding(struct output *o, const struct migrate_lint_finding *f)
 	if (!o->findings)
 		o->findings = json_array();
 	json_array_append_new(o->findings,
-		json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:s}", "file", f->path, "line", f->line, "version", f->version,
-			  "name", f->name, "severity", migrate_lint_severity_name(f->severity), "rule", f->rule,
-			  "message", f->message, "fix", f->fix));
+		json_pack("{s:o,s:i,s:o,s:o,s:s,s:s,s:o,s:o}", "file", jstr(f->path), "line", f->line, "version",
+			  jstr(f->version), "name", jstr(f->name), "severity", migrate_lint_severity_name(f->severity),
+			  "rule", f->rule, "message", jstr(f->message), "fix", jstr(f->fix)));
 }
 
 /* --dry-run in JSON: a step of the plan, to which the statements that follow belong. */
@@ -145,7 +288,7 @@ static void plan_step(struct output *o, const char *action, const char *version,
 
 	if (!o->plan)
 		o->plan = json_array();
-	json_object_set_new(step, "action", json_string(action));
+	json_object_set_new(step, "action", jstr(action));
 	json_object_set_new(step, "version", jstr(version));
 	json_object_set_new(step, "name", jstr(name));
 	json_object_set_new(step, "sql", json_array());
@@ -185,7 +328,7 @@ static void bar_draw(struct output *o, const struct migrate_event *ev)
 	for (i = 0; i < BAR_WIDTH; i++)
 		bar[i] = i < fill ? '#' : '.';
 	bar[BAR_WIDTH] = '\0';
-	fprintf(stderr, "\r\033[Kseeding %s [%s] %3d%% %lld rows %llds", ev->name ? ev->name : "", bar, pct,
+	fprintf(stderr, "\r\033[Kseeding %s [%s] %3d%% %lld rows %llds", term(ev->name), bar, pct,
 		ev->rows, ev->duration_ms / 1000);
 	fflush(stderr);
 	o->bar_shown = 1;
@@ -194,13 +337,14 @@ static void bar_draw(struct output *o, const struct migrate_event *ev)
 void output_event(void *ctx, const struct migrate_event *ev)
 {
 	struct output *o = ctx;
-	const char *ver = ev->version ? ev->version : "";
-	const char *name = ev->name ? ev->name : "";
+	const char *ver, *name;
 
 	if (ev->kind == MIGRATE_EVENT_PROGRESS) {
 		bar_draw(o, ev);
 		return;
 	}
+	ver = term(ev->version);
+	name = term(ev->name);
 	bar_clear(o);
 	switch (ev->kind) {
 	case MIGRATE_EVENT_PROGRESS:
@@ -253,14 +397,14 @@ void output_event(void *ctx, const struct migrate_event *ev)
 		/* warnings matter to people even in JSON mode; stderr keeps stdout clean */
 		if (!o->quiet)
 			fprintf(stderr, "%smigrate: warning:%s %s\n", paint(o->color_err, YELLOW),
-				paint(o->color_err, RESET), ev->message ? ev->message : "");
+				paint(o->color_err, RESET), term_text(ev->message, 1));
 		break;
 	case MIGRATE_EVENT_NOTICE:
 		if (o->json) {
 			if (o->doc)
 				json_object_set_new(o->doc, "message", jstr(ev->message));
 		} else if (!o->quiet) {
-			printf("%s\n", ev->message ? ev->message : "");
+			printf("%s\n", term_text(ev->message, 1));
 		}
 		break;
 	case MIGRATE_EVENT_SQL:
@@ -273,7 +417,8 @@ void output_event(void *ctx, const struct migrate_event *ev)
 				plan_step(o, "other", NULL, NULL);
 			json_array_append_new(json_object_get(o->step, "sql"), jstr(ev->message));
 		} else {
-			printf("%s\n", ev->message ? ev->message : "");
+			/* the SQL as it would run; on a terminal, what it holds cannot act on it */
+			printf("%s\n", o->sql_tty ? term_text(ev->message, 1) : ev->message ? ev->message : "");
 		}
 		break;
 	case MIGRATE_EVENT_BASELINED:
@@ -288,7 +433,7 @@ void output_event(void *ctx, const struct migrate_event *ev)
 			if (ev->finding)
 				add_finding(o, ev->finding);
 		} else if (!o->quiet || (ev->finding && ev->finding->severity == MIGRATE_LINT_ERROR)) {
-			fprintf(stderr, "%s\n", ev->message ? ev->message : "");
+			fprintf(stderr, "%s\n", term_text(ev->message, 1));
 		}
 		break;
 	case MIGRATE_EVENT_PROBLEM:
@@ -314,7 +459,7 @@ void output_begin(struct output *o, const char *command)
 		return;
 	o->doc = json_object();
 	json_object_set_new(o->doc, "format_version", json_integer(JSON_FORMAT_VERSION));
-	json_object_set_new(o->doc, "command", json_string(command));
+	json_object_set_new(o->doc, "command", jstr(command));
 	if (strcmp(command, "seed") == 0)
 		o->events_key = "seeds";
 	else if (strcmp(command, "up") == 0 || strcmp(command, "down") == 0 || strcmp(command, "redo") == 0 ||
@@ -338,7 +483,7 @@ void output_set_strings(struct output *o, const char *key, const char *const *li
 		return;
 	a = json_array();
 	for (; list && *list; list++)
-		json_array_append_new(a, json_string(*list));
+		json_array_append_new(a, jstr(*list));
 	json_object_set_new(o->doc, key, a);
 }
 
@@ -405,14 +550,14 @@ void output_error(const struct output *o, enum migrate_result code, const char *
 		((struct output *)o)->bar_shown = 0;
 	}
 	if (o && o->json) {
-		json_t *e = json_pack("{s:{s:i,s:s}}", "error", "code", (int)code, "message", message);
+		json_t *e = json_pack("{s:{s:i,s:o}}", "error", "code", (int)code, "message", jstr(message));
 		json_dumpf(e, stderr, JSON_COMPACT);
 		fputc('\n', stderr);
 		json_decref(e);
 		return;
 	}
 	fprintf(stderr, "%smigrate: error:%s %s\n", paint(o && o->color_err, RED),
-		paint(o && o->color_err, RESET), message);
+		paint(o && o->color_err, RESET), term_text(message, 1));
 }
 
 static const char *state_color(const struct output *o, enum migrate_state s)
@@ -439,20 +584,20 @@ void output_status(struct output *o, const migrate *m, const struct migrate_stat
 		json_t *migs = json_array(), *seeds = json_array();
 		for (i = 0; i < st->n; i++) {
 			const struct migrate_status_entry *e = &st->entries[i];
-			json_array_append_new(migs, json_pack("{s:s,s:s,s:s,s:o,s:I,s:o,s:b}",
-				"version", e->version, "name", e->name, "state", migrate_state_name(e->state),
+			json_array_append_new(migs, json_pack("{s:o,s:o,s:s,s:o,s:I,s:o,s:b}",
+				"version", jstr(e->version), "name", jstr(e->name), "state", migrate_state_name(e->state),
 				"applied_at", jstr(e->applied_at), "duration_ms", (json_int_t)e->duration_ms,
 				"path", jstr(e->path), "cosmetic_change", e->cosmetic_change));
 		}
 		for (i = 0; i < st->nseeds; i++) {
 			const struct migrate_seed_entry *e = &st->seeds[i];
 			const char *state = e->missing ? "missing" : e->changed ? "changed" : e->applied ? "applied" : "pending";
-			json_array_append_new(seeds, json_pack("{s:s,s:s,s:o,s:I}", "name", e->name, "state", state,
+			json_array_append_new(seeds, json_pack("{s:o,s:s,s:o,s:I}", "name", jstr(e->name), "state", state,
 				"applied_at", jstr(e->applied_at), "rows", (json_int_t)e->rows));
 		}
-		json_object_set_new(o->doc, "env", json_string(migrate_env_name(m)));
-		json_object_set_new(o->doc, "driver", json_string(migrate_driver_name(m)));
-		json_object_set_new(o->doc, "database", json_string(migrate_display_url(m)));
+		json_object_set_new(o->doc, "env", jstr(migrate_env_name(m)));
+		json_object_set_new(o->doc, "driver", jstr(migrate_driver_name(m)));
+		json_object_set_new(o->doc, "database", jstr(migrate_display_url(m)));
 		json_object_set_new(o->doc, "current", jstr(st->current));
 		json_object_set_new(o->doc, "migrations", migs);
 		json_object_set_new(o->doc, "seeds", seeds);
@@ -461,17 +606,17 @@ void output_status(struct output *o, const migrate *m, const struct migrate_stat
 	if (o->quiet)
 		return;
 	printf("%sdatabase%s %s (%s)\n", paint(o->color_out, BOLD), paint(o->color_out, RESET),
-	       migrate_display_url(m), migrate_env_name(m));
+	       term(migrate_display_url(m)), term(migrate_env_name(m)));
 	if (st->n == 0)
-		printf("no migrations in %s\n", migrate_migrations_dir(m));
+		printf("no migrations in %s\n", term(migrate_migrations_dir(m)));
 	/* the version column fits the longest version (pop's are 20 digits) */
 	for (i = 0; i < st->n; i++)
-		if (strlen(st->entries[i].version) > width)
-			width = strlen(st->entries[i].version);
+		if (strlen(term(st->entries[i].version)) > width)
+			width = strlen(term(st->entries[i].version));
 	for (i = 0; i < st->n; i++) {
 		const struct migrate_status_entry *e = &st->entries[i];
 		printf("  %s%-8s%s %-*s %-32s %s%s\n", state_color(o, e->state), migrate_state_name(e->state),
-		       paint(o->color_out, RESET), (int)width, e->version, e->name, e->applied_at ? e->applied_at : "",
+		       paint(o->color_out, RESET), (int)width, term(e->version), term(e->name), term(e->applied_at),
 		       e->cosmetic_change ? "  (comments or whitespace edited)" : "");
 	}
 	if (st->nseeds) {
@@ -479,10 +624,10 @@ void output_status(struct output *o, const migrate *m, const struct migrate_stat
 		for (i = 0; i < st->nseeds; i++) {
 			const struct migrate_seed_entry *e = &st->seeds[i];
 			const char *state = e->missing ? "missing" : e->changed ? "changed" : e->applied ? "applied" : "pending";
-			printf("  %-8s %-47s %s\n", state, e->name, e->applied_at ? e->applied_at : "");
+			printf("  %-8s %-47s %s\n", state, term(e->name), term(e->applied_at));
 		}
 	}
-	printf("current version: %s (%zu applied, %zu pending", st->current ? st->current : "none",
+	printf("current version: %s (%zu applied, %zu pending", st->current ? term(st->current) : "none",
 	       counts[MIGRATE_STATE_APPLIED], counts[MIGRATE_STATE_PENDING]);
 	if (counts[MIGRATE_STATE_CHANGED])
 		printf(", %zu changed", counts[MIGRATE_STATE_CHANGED]);
@@ -499,7 +644,7 @@ void output_version(struct output *o, const char *version)
 		json_object_set_new(o->doc, "version", jstr(version));
 		return;
 	}
-	printf("%s\n", version ? version : "none");
+	printf("%s\n", version ? term(version) : "none");
 }
 
 /* ---- dump and verify ---- */
@@ -507,10 +652,10 @@ void output_version(struct output *o, const char *version)
 void output_dump(struct output *o, const migrate *m, const char *schema, const char *file)
 {
 	if (o->json) {
-		json_object_set_new(o->doc, "driver", json_string(migrate_driver_name(m)));
-		json_object_set_new(o->doc, "database", json_string(migrate_display_url(m)));
+		json_object_set_new(o->doc, "driver", jstr(migrate_driver_name(m)));
+		json_object_set_new(o->doc, "database", jstr(migrate_display_url(m)));
 		json_object_set_new(o->doc, "file", jstr(file));
-		json_object_set_new(o->doc, "schema", json_string(schema));
+		json_object_set_new(o->doc, "schema", jstr(schema));
 		return;
 	}
 	if (file)
@@ -524,12 +669,13 @@ void output_verify(struct output *o, const struct migrate_verify_report *rep, en
 	if (!rep)
 		return;
 	if (o->json) {
-		json_object_set_new(o->doc, "database", json_string(rep->database));
+		json_object_set_new(o->doc, "database", jstr(rep->database));
 		json_object_set_new(o->doc, "checked", json_integer((json_int_t)rep->checked));
 		if (rep->step)
 			json_object_set_new(o->doc, "difference",
-					    json_pack("{s:s,s:s,s:s}", "step", rep->step, "summary",
-						      rep->summary ? rep->summary : "", "diff", rep->diff ? rep->diff : ""));
+					    json_pack("{s:s,s:o,s:o}", "step", rep->step, "summary",
+						      jstr(rep->summary ? rep->summary : ""), "diff",
+						      jstr(rep->diff ? rep->diff : "")));
 		return;
 	}
 	if (r == MIGRATE_OK && rep->checked)
@@ -541,7 +687,7 @@ void output_verify_diff(const struct output *o, const struct migrate_verify_repo
 {
 	/* the details of the error just printed: on stderr with it, even when quiet */
 	if (rep && rep->diff && !o->json)
-		fprintf(stderr, "%s", rep->diff);
+		fprintf(stderr, "%s", term_text(rep->diff, 1));
 }
 
 /* ---- lint ---- */
@@ -555,7 +701,7 @@ void output_lint(struct output *o, const struct migrate_lint_report *rep)
 		return;
 	what = strcmp(rep->scope, "pending") == 0 ? "pending " : "";
 	if (o->json) {
-		json_object_set_new(o->doc, "scope", json_string(rep->scope));
+		json_object_set_new(o->doc, "scope", jstr(rep->scope));
 		json_object_set_new(o->doc, "checked", json_integer((json_int_t)rep->checked));
 		json_object_set_new(o->doc, "errors", json_integer((json_int_t)rep->errors));
 		json_object_set_new(o->doc, "warnings", json_integer((json_int_t)rep->warnings));
@@ -569,9 +715,10 @@ void output_lint(struct output *o, const struct migrate_lint_report *rep)
 		const struct migrate_lint_finding *f = &rep->findings[i];
 		if (o->quiet && f->severity != MIGRATE_LINT_ERROR)
 			continue;
-		printf("%s:%d: %s%s%s: %s: %s; %s\n", f->path, f->line,
+		printf("%s:%d: %s%s%s: %s: %s; %s\n", term(f->path), f->line,
 		       paint(o->color_out, f->severity == MIGRATE_LINT_ERROR ? RED : YELLOW),
-		       migrate_lint_severity_name(f->severity), paint(o->color_out, RESET), f->rule, f->message, f->fix);
+		       migrate_lint_severity_name(f->severity), paint(o->color_out, RESET), f->rule, term_text(f->message, 1),
+		       term_text(f->fix, 1));
 	}
 	if (rep->checked == 0)
 		output_line(o, "nothing to lint: no %smigrations", what);

@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -901,6 +902,20 @@ START_TEST(a_history_edited_by_hand_is_refused_not_guessed)
 	ck_assert_int_eq(db_table_exists("t_three"), 1);
 	free(db_scalar("UPDATE schema_migrations SET status = 'applied' WHERE version = '3'"));
 
+	/* a version that is not digits: no file matches it, so down would run its stored down_sql */
+	free(db_scalar("UPDATE schema_migrations SET version = ' 3' WHERE version = '3'"));
+	REFUSED("version ' 3' (three) is not digits", "down");
+	REFUSED("version ' 3' (three) is not digits", "validate");
+	REFUSED("version ' 3' (three) is not digits", "status", "--check");
+	REFUSED("version ' 3' (three) is not digits", "up");
+	REFUSED("version ' 3' (three) is not digits", "repair");
+	ck_assert_int_eq(db_table_exists("t_three"), 1);
+	free(db_scalar("UPDATE schema_migrations SET version = 'abc' WHERE version = ' 3'"));
+	REFUSED("version 'abc' (three) is not digits", "down", "--all");
+	ck_assert_int_eq(db_table_exists("t_three"), 1);
+	ck_assert_int_eq(db_table_exists("t_one"), 1);
+	free(db_scalar("UPDATE schema_migrations SET version = '3' WHERE version = 'abc'"));
+
 	/* one version twice: "03" beside "3" */
 	free(db_scalar("INSERT INTO schema_migrations SELECT '03', name, checksum, checksum_sql, down_sql, "
 		       "applied_at, duration_ms, status FROM schema_migrations WHERE version = '3'"));
@@ -1260,6 +1275,105 @@ START_TEST(long_config_lines)
 }
 END_TEST
 
+/*
+ * Names and messages carry user input: file names, history rows anyone may
+ * have edited. A control character in one is shown as \xNN and never acts
+ * on the terminal (ESC [2J would clear it, a CR overwrite the line); a name
+ * that is not UTF-8 leaves the JSON document valid (U+FFFD for each stray
+ * byte) instead of losing it.
+ */
+static void expect_no_controls(const char *text, const char *where)
+{
+	const char *p;
+
+	for (p = text; *p; p++)
+		ck_assert_msg(*p == '\n' || *p == '\t' || (unsigned char)*p >= 0x20,
+			      "%s holds the control character 0x%02x: %s", where, (unsigned char)*p, text);
+}
+
+START_TEST(control_characters_in_names_are_shown_not_obeyed)
+{
+	struct run r;
+	json_t *doc;
+	json_error_t jerr;
+	char *path, *sql;
+
+	write_migration(proj, "1_one.sql", "-- migrate:up\nCREATE TABLE t_one (id INTEGER);\n-- migrate:down\nDROP TABLE t_one;\n");
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+
+	/* a file whose name clears the screen: text escapes it, JSON carries it exactly */
+	write_migration(proj, "2_\033[2Jx.sql", "-- migrate:up\nSELECT 1;\n");
+	r = CLI("status");
+	expect(&r, 2, "status with a file named with ESC [2J");
+	expect_in(r.err, "'migrations/2_\\x1b[2Jx.sql'", "stderr");
+	expect_no_controls(r.err, "stderr");
+	run_free(&r);
+	r = CLI("--format", "json", "up");
+	expect(&r, 2, "up --format json with a file named with ESC [2J");
+	doc = json_loads(r.err, 0, &jerr);
+	ck_assert_msg(doc != NULL, "not JSON: %s\n%s", jerr.text, r.err);
+	expect_in(json_string_value(json_object_get(json_object_get(doc, "error"), "message")), "2_\033[2Jx.sql",
+		  "the JSON message");
+	json_decref(doc);
+	run_free(&r);
+	path = path_join(proj, "migrations/2_\033[2Jx.sql");
+	ck_assert_int_eq(unlink(path), 0);
+	free(path);
+
+	/* a file name that is not UTF-8 */
+	write_migration(proj, "2_\xff\xfe.sql", "-- migrate:up\nSELECT 1;\n");
+	r = CLI("--format", "json", "up");
+	expect(&r, 2, "up --format json with a file name that is not UTF-8");
+	doc = json_loads(r.err, 0, &jerr);
+	ck_assert_msg(doc != NULL, "not JSON: %s\n%s", jerr.text, r.err);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "error"), "code")), 2);
+	expect_in(json_string_value(json_object_get(json_object_get(doc, "error"), "message")),
+		  "'migrations/2_\xef\xbf\xbd\xef\xbf\xbd.sql'", "the JSON message");
+	json_decref(doc);
+	run_free(&r);
+	r = CLI("up");
+	expect(&r, 2, "up with a file name that is not UTF-8");
+	expect_in(r.err, "'migrations/2_\\xff\\xfe.sql'", "stderr");
+	run_free(&r);
+	path = path_join(proj, "migrations/2_\xff\xfe.sql");
+	ck_assert_int_eq(unlink(path), 0);
+	free(path);
+
+	/* a history row whose name paints the terminal; its file gone, so the row's name is shown */
+	sql = xasprintf("UPDATE schema_migrations SET name = %s WHERE version = '1'",
+			pick("char(27) || '[2J' || char(13) || 'evil'", "chr(27) || '[2J' || chr(13) || 'evil'",
+			     "CONCAT(CHAR(27 USING utf8mb4), '[2J', CHAR(13 USING utf8mb4), 'evil')"));
+	free(db_scalar(sql));
+	free(sql);
+	path = path_join(proj, "migrations/1_one.sql");
+	ck_assert_int_eq(unlink(path), 0);
+	free(path);
+	r = CLI("status");
+	expect(&r, 0, "status");
+	expect_in(r.out, "missing  1              \\x1b[2J\\x0devil", "stdout");
+	expect_no_controls(r.out, "stdout");
+	run_free(&r);
+	r = CLI("--format", "json", "status");
+	expect(&r, 0, "status --format json");
+	doc = json_loads(r.out, 0, &jerr);
+	ck_assert_msg(doc != NULL, "not JSON: %s\n%s", jerr.text, r.out);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(doc, "migrations"), 0), "name")),
+			 "\033[2J\revil");
+	json_decref(doc);
+	run_free(&r);
+	r = CLI("down");
+	expect(&r, 0, "down with the stored down_sql");
+	expect_in(r.out, "rolled back 1 \\x1b[2J\\x0devil", "stdout");
+	expect_no_controls(r.out, "stdout");
+	expect_no_controls(r.err, "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("t_one"), 0);
+	ck_assert_int_eq(db_count("schema_migrations"), 0);
+}
+END_TEST
+
 /* ---- the suite ------------------------------------------------------------------------ */
 
 Suite *hostile_suite(void)
@@ -1300,6 +1414,7 @@ Suite *hostile_suite(void)
 	tcase_add_test(tc, a_connection_lost_at_the_tracking_row_names_the_migration);
 	tcase_add_test(tc, a_blocked_seed_undo_puts_the_database_message_first);
 	tcase_add_test(tc, long_config_lines);
+	tcase_add_test(tc, control_characters_in_names_are_shown_not_obeyed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");

@@ -8,13 +8,14 @@
  * the table asked for, so each command does only its own work. Results map
  * to exit codes exactly as SPEC section 7 says: the enum values are the codes.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "migrate.h"
@@ -533,6 +534,75 @@ static int file_opt(struct cli *c, int ch, const char *arg, void *ctx)
 	return 0;
 }
 
+/*
+ * Writes text to path whole or not at all: the text goes to a temporary
+ * file beside the target, which is renamed over it only once written and
+ * synced, so a full disk leaves the previous dump as it was (a CI check
+ * that diffs it must not find it cut short, or gone). Through a symlink the
+ * file it names is replaced. A path that is not a regular file
+ * (/dev/stdout, a FIFO) is written directly. Returns 0 or an errno.
+ */
+static int write_whole(const char *path, const char *text)
+{
+	const char *target = path;
+	size_t len = strlen(text), done = 0;
+	char *tmp, *real = NULL;
+	struct stat st;
+	int fd, exists, werr = 0;
+	mode_t mask;
+	FILE *f;
+
+	exists = stat(path, &st) == 0;
+	if (exists && !S_ISREG(st.st_mode)) {
+		f = fopen(path, "w");
+		if (!f)
+			return errno;
+		if (fputs(text, f) == EOF)
+			werr = errno;
+		if (fclose(f) != 0 && !werr)
+			werr = errno;
+		return werr;
+	}
+	if (exists && (real = realpath(path, NULL)) != NULL)
+		target = real;
+	tmp = malloc(strlen(target) + sizeof(".tmp-XXXXXX"));
+	if (!tmp)
+		abort();
+	sprintf(tmp, "%s.tmp-XXXXXX", target);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		werr = errno;
+		free(tmp);
+		free(real);
+		return werr;
+	}
+	/* mkstemp makes it 0600: keep the old file's mode, or the usual one for a new file */
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, exists ? st.st_mode & 07777 : 0666 & ~mask) != 0)
+		werr = errno;
+	while (!werr && done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			werr = n < 0 ? errno : EIO;
+		else
+			done += (size_t)n;
+	}
+	if (!werr && fsync(fd) != 0)
+		werr = errno;
+	if (close(fd) != 0 && !werr)
+		werr = errno;
+	if (!werr && rename(tmp, target) != 0)
+		werr = errno;
+	if (werr)
+		unlink(tmp);
+	free(tmp);
+	free(real);
+	return werr;
+}
+
 static int cmd_dump(struct cli *c, int argc, char **argv)
 {
 	static const struct option longs[] = {
@@ -541,7 +611,6 @@ static int cmd_dump(struct cli *c, int argc, char **argv)
 	};
 	const char *file = NULL;
 	char *schema;
-	FILE *f;
 	int r;
 
 	if ((r = parse_opts(c, argc, argv, "o:", longs, file_opt, &file)))
@@ -556,14 +625,8 @@ static int cmd_dump(struct cli *c, int argc, char **argv)
 		return fail(c);
 	}
 	if (file) {
-		int werr;
-		f = fopen(file, "w");
-		werr = !f || fputs(schema, f) == EOF ? errno : 0;
-		if (f && fclose(f) != 0 && !werr)
-			werr = errno;
+		int werr = write_whole(file, schema);
 		if (werr) {
-			if (f) /* a cut dump must not pass for the schema */
-				unlink(file);
 			snprintf(c->err.message, sizeof(c->err.message), "cannot write '%s': %s", file, strerror(werr));
 			c->err.code = MIGRATE_EUSAGE;
 			free(schema);

@@ -897,6 +897,70 @@ START_TEST(a_full_disk_fails_new_and_output)
 }
 END_TEST
 
+/*
+ * dump -o on a full disk: the error, and the previous dump kept whole (it
+ * used to be truncated, then removed), with no temporary file left beside it.
+ */
+START_TEST(a_full_disk_keeps_the_previous_dump)
+{
+	char *tmp = xasprintf("%s/tmpfs", proj), *out = xasprintf("%s/tmpfs/schema.sql", proj);
+	char *filler = xasprintf("%s/tmpfs/filler", proj);
+	char *before, *after, block[4096];
+	struct strbuf sql = STRBUF_INIT;
+	struct run first, r;
+	int fd, i, n = 0;
+	DIR *d;
+	struct dirent *de;
+
+	mig("1_one.sql", "-- migrate:up\nCREATE TABLE t_one (id INTEGER);\n-- migrate:down\nDROP TABLE t_one;\n");
+	run_ok(CLI("up"), "up");
+	small_tmpfs(tmp);
+	first = CLI("dump", "-o", out);
+	before = slurp(tmp, "schema.sql");
+	/*
+	 * a second migration makes the schema bigger (some 14 KB of dump, more
+	 * than the old file's page freed by truncating it); then the disk is filled
+	 */
+	strbuf_addstr(&sql, "-- migrate:up\nCREATE TABLE t_two (id INTEGER");
+	for (i = 0; i < 200; i++)
+		strbuf_addf(&sql, ", c_%03d_abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz INTEGER", i);
+	strbuf_addstr(&sql, ");\n-- migrate:down\nDROP TABLE t_two;\n");
+	mig("2_two.sql", sql.buf);
+	strbuf_release(&sql);
+	r = CLI("up");
+	run_free(&r);
+	memset(block, 'x', sizeof(block));
+	fd = open(filler, O_WRONLY | O_CREAT, 0600);
+	while (fd >= 0 && write(fd, block, sizeof(block)) > 0)
+		;
+	if (fd >= 0)
+		close(fd);
+	r = CLI("dump", "-o", out);
+	after = slurp(tmp, "schema.sql");
+	d = opendir(tmp);
+	while (d && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	if (d)
+		closedir(d);
+	umount2(tmp, MNT_DETACH);
+	expect(&first, 0, "dump -o with room");
+	run_free(&first);
+	expect(&r, 2, "dump -o on a full disk");
+	expect_in(r.err, "No space left on device", "stderr");
+	run_free(&r);
+	ck_assert_ptr_nonnull(before);
+	ck_assert_msg(after != NULL, "the previous dump is gone");
+	ck_assert_str_eq(after, before);
+	ck_assert_msg(n == 2, "%d files in the full tmpfs: schema.sql and filler expected (no temporary file)", n);
+	free(before);
+	free(after);
+	free(filler);
+	free(out);
+	free(tmp);
+}
+END_TEST
+
 Suite *sqlsafety_suite(void)
 {
 	Suite *s = suite_create("sqlsafety");
@@ -920,6 +984,7 @@ Suite *sqlsafety_suite(void)
 	tcase_add_test(tc, rerun_outside_one_transaction_checks_the_new_files_first);
 	tcase_add_test(tc, a_full_temporary_directory_fails_a_csv_seed);
 	tcase_add_test(tc, a_full_disk_fails_new_and_output);
+	tcase_add_test(tc, a_full_disk_keeps_the_previous_dump);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -29,3 +29,16 @@ enum migrate_result merr_set(struct migrate_error *err, enum migrate_result code
 	va_end(ap);
 	return code;
 }
+
+void merr_append(struct migrate_error *err, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+
+	if (!err)
+		return;
+	n = strlen(err->message);
+	va_start(ap, fmt);
+	vsnprintf(err->message + n, sizeof(err->message) - n, fmt, ap);
+	va_end(ap);
+}

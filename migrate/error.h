@@ -18,4 +18,7 @@ void merr_clear(struct migrate_error *err);
 enum migrate_result merr_set(struct migrate_error *err, enum migrate_result code,
 			     const char *fmt, ...) MIGRATE_PRINTF(3, 4);
 
+/* Appends a sentence to an error that is already set (what state it left). */
+void merr_append(struct migrate_error *err, const char *fmt, ...) MIGRATE_PRINTF(2, 3);
+
 #endif

@@ -146,18 +146,6 @@ static enum migrate_result begin_write(migrate *m, struct history *h, int for_up
 
 /* ---- applying -------------------------------------------------------------------- */
 
-/* Appends a sentence to an error that is already set. */
-static void merr_append(struct migrate_error *err, const char *fmt, ...) MIGRATE_PRINTF(2, 3);
-static void merr_append(struct migrate_error *err, const char *fmt, ...)
-{
-	size_t n = strlen(err->message);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->message + n, sizeof(err->message) - n, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * A section that ran outside a transaction failed: mark its 'running' row
  * failed. When the connection is gone that write fails too and the row

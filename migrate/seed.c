@@ -208,6 +208,27 @@ static void sql_progress(void *ctx, long long done, long long total, long long r
 	seed_progress(P->m, P->s, P->t0, &P->last, rows, done, total);
 }
 
+/*
+ * Recording a seed (its undo record, its row, the COMMIT) failed, so the
+ * error is the database's and names no seed (a deferred foreign key, a full
+ * disk at COMMIT): say which seed and what is left of it. Inside seed
+ * --rerun's transaction (outer) the rerun says it for all of them.
+ */
+static void seed_not_recorded(const struct migration *s, int outer, int transactional,
+			      struct migrate_error *err)
+{
+	if (outer)
+		return;
+	if (!transactional)
+		merr_append(err, "; seed %s is not recorded as applied, but its statements ran outside a transaction (transaction:false) and were kept",
+			    s->path);
+	else if (strstr(err->message, "connection lost"))
+		merr_append(err, "; the connection was lost while seed %s was recorded, so whether it is applied is unknown: see 'migrate status'",
+			    s->path);
+	else
+		merr_append(err, "; seed %s was rolled back: none of its rows were kept and it is still pending", s->path);
+}
+
 /* outer: inside seed --rerun's transaction, which the caller begins and ends */
 static enum migrate_result apply_sql(migrate *m, const struct migration *s, long long t0,
 				     int outer, struct migrate_error *err)
@@ -226,13 +247,12 @@ static enum migrate_result apply_sql(migrate *m, const struct migration *s, long
 	if (db_run_section(m, s->path, s->text, &s->up, &rows, sql_progress, &P, err))
 		goto fail;
 	rec = sql_undo_record(m);
-	if (seed_undo_put(m, s->filename, 0, rec, err))
-		goto fail;
 	down = migration_down_text(s);
-	if (down && seed_undo_put(m, s->filename, 1, down, err))
+	if (seed_undo_put(m, s->filename, 0, rec, err) || (down && seed_undo_put(m, s->filename, 1, down, err)) ||
+	    seed_history_insert(m, s, now_ms() - t0, rows, err) || (!outer && db_tx_commit(m, &t, err))) {
+		seed_not_recorded(s, outer, s->up.transaction, err);
 		goto fail;
-	if (seed_history_insert(m, s, now_ms() - t0, rows, err) || (!outer && db_tx_commit(m, &t, err)))
-		goto fail;
+	}
 	free(rec);
 	free(down);
 	emit(m, MIGRATE_EVENT_SEEDED, s->version, s->filename, s->path, now_ms() - t0, rows);
@@ -690,8 +710,10 @@ static enum migrate_result apply_csv(migrate *m, const struct migration *s, long
 	}
 	strbuf_addf(&rec, "\n%ld\n", nparts);
 	if (seed_undo_put(m, s->filename, 0, rec.buf, err) ||
-	    seed_history_insert(m, s, now_ms() - t0, rows, err) || (!outer && db_commit(m, err)))
+	    seed_history_insert(m, s, now_ms() - t0, rows, err) || (!outer && db_commit(m, err))) {
+		seed_not_recorded(s, outer, 1, err);
 		goto fail;
+	}
 	strbuf_release(&rec);
 	load_release(&L);
 	emit(m, MIGRATE_EVENT_SEEDED, s->version, s->filename, s->path, now_ms() - t0, rows);
@@ -914,6 +936,7 @@ static enum migrate_result undo_seed(migrate *m, const char *name, const struct 
 	long long t0 = now_ms();
 	char *rec = NULL;
 	struct db_tx t = DB_TX_INIT;
+	int in_tx;
 
 	emit(m, MIGRATE_EVENT_ROLLING_BACK, file ? file->version : NULL, name, file ? file->path : NULL, 0, 0);
 	if (seed_undo_get(m, name, 0, &rec, err))
@@ -931,9 +954,20 @@ static enum migrate_result undo_seed(migrate *m, const char *name, const struct 
 		if (undo_sql(m, name, file && !file->csv ? file : NULL, rec, &t, outer, err))
 			goto fail;
 	}
+	in_tx = t.in_tx;
 	if (seed_undo_delete(m, name, err) || seed_history_delete(m, name, err) ||
-	    (!outer && db_tx_commit(m, &t, err)))
+	    (!outer && db_tx_commit(m, &t, err))) {
+		if (!outer && !in_tx)
+			merr_append(err, "; seed %s is still recorded as applied, but its undo ran outside a transaction (transaction:false) and was kept",
+				    name);
+		else if (!outer && strstr(err->message, "connection lost"))
+			merr_append(err, "; the connection was lost while the undo of seed %s was recorded, so whether it is still applied is unknown: see 'migrate status'",
+				    name);
+		else if (!outer)
+			merr_append(err, "; the undo of seed %s was rolled back: its rows are kept and it is still applied",
+				    name);
 		goto fail;
+	}
 	free(rec);
 	emit(m, MIGRATE_EVENT_ROLLED_BACK, file ? file->version : NULL, name, file ? file->path : NULL,
 	     now_ms() - t0, 0);

@@ -1050,6 +1050,87 @@ START_TEST(a_blocked_seed_undo_puts_the_database_message_first)
 }
 END_TEST
 
+/*
+ * A seed whose recording fails (a CHECK the test puts on schema_seeds) or
+ * whose COMMIT fails (a deferred foreign key): the database's message names
+ * no seed, so migrate says which seed and what is left of it. The same for
+ * an undo that fails at its COMMIT.
+ */
+START_TEST(a_seed_failing_at_its_record_or_commit_is_named)
+{
+	struct run r;
+	char *path;
+
+	write_migration(proj, "1_seeded.sql",
+			"-- migrate:up\nCREATE TABLE t_seeded (id INTEGER PRIMARY KEY);\n"
+			"-- migrate:down\nDROP TABLE t_seeded;\n");
+	write_file(proj, "seeds/1_t_seeded.csv", "id\n1\n");
+	r = CLI("up");
+	expect(&r, 0, "up");
+	run_free(&r);
+	r = CLI("seed");
+	expect(&r, 0, "seed");
+	run_free(&r);
+
+	/* the tracking row cannot be written: a CSV seed, then a SQL seed */
+	free(db_scalar(pick("CREATE TRIGGER guard BEFORE INSERT ON schema_seeds BEGIN SELECT RAISE(ABORT, 'no more seeds'); END",
+			    "ALTER TABLE schema_seeds ADD CONSTRAINT guard CHECK (name = '1_t_seeded.csv')",
+			    "ALTER TABLE schema_seeds ADD CONSTRAINT guard CHECK (name = '1_t_seeded.csv')")));
+	write_file(proj, "seeds/2_t_seeded.csv", "id\n2\n");
+	r = CLI("seed");
+	expect(&r, 1, "seed whose row cannot be recorded");
+	expect_in(r.err, "; seed seeds/2_t_seeded.csv was rolled back: none of its rows were kept and it is still pending",
+		  "stderr");
+	run_free(&r);
+	path = path_join(proj, "seeds/2_t_seeded.csv");
+	ck_assert_int_eq(unlink(path), 0);
+	free(path);
+	write_file(proj, "seeds/3_more.sql", "-- migrate:up\nINSERT INTO t_seeded (id) VALUES (3);\n"
+					      "-- migrate:down\nDELETE FROM t_seeded WHERE id = 3;\n");
+	r = CLI("seed");
+	expect(&r, 1, "SQL seed whose row cannot be recorded");
+	expect_in(r.err, "; seed seeds/3_more.sql was rolled back: none of its rows were kept and it is still pending",
+		  "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_count("t_seeded"), 1);
+	ck_assert_int_eq(db_count("schema_seeds"), 1);
+	path = path_join(proj, "seeds/3_more.sql");
+	ck_assert_int_eq(unlink(path), 0);
+	free(path);
+	if (is_mysql())
+		return; /* MySQL has no deferred constraints, so nothing fails at COMMIT */
+
+	/* COMMIT refused: a deferred foreign key, at a load and at an undo */
+	free(db_scalar(pick("DROP TRIGGER guard", "ALTER TABLE schema_seeds DROP CONSTRAINT guard", "")));
+	write_migration(proj, "2_child.sql",
+			"-- migrate:up\nCREATE TABLE t_child (id INTEGER PRIMARY KEY, seeded_id INTEGER "
+			"REFERENCES t_seeded (id) DEFERRABLE INITIALLY DEFERRED);\n-- migrate:down\nDROP TABLE t_child;\n");
+	r = CLI("up");
+	expect(&r, 0, "up 2");
+	run_free(&r);
+	write_file(proj, "seeds/4_t_child.csv", "id,seeded_id\n1,99\n");
+	r = CLI("seed");
+	expect(&r, 1, "seed refused at COMMIT");
+	expect_in(r.err, "COMMIT", "stderr");
+	expect_in(r.err, "; seed seeds/4_t_child.csv was rolled back: none of its rows were kept and it is still pending",
+		  "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_count("t_child"), 0);
+	path = path_join(proj, "seeds/4_t_child.csv");
+	ck_assert_int_eq(unlink(path), 0);
+	free(path);
+	free(db_scalar("INSERT INTO t_child (id, seeded_id) VALUES (1, 1)"));
+	r = CLI("seed", "--undo");
+	expect(&r, 1, "seed --undo refused at COMMIT");
+	expect_in(r.err, "COMMIT", "stderr");
+	expect_in(r.err, "; the undo of seed 1_t_seeded.csv was rolled back: its rows are kept and it is still applied",
+		  "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_count("t_seeded"), 1);
+	ck_assert_int_eq(db_count("schema_seeds"), 1);
+}
+END_TEST
+
 /* ---- files ------------------------------------------------------------------------ */
 
 /*
@@ -1415,6 +1496,7 @@ Suite *hostile_suite(void)
 	tcase_add_test(tc, a_blocked_seed_undo_puts_the_database_message_first);
 	tcase_add_test(tc, long_config_lines);
 	tcase_add_test(tc, control_characters_in_names_are_shown_not_obeyed);
+	tcase_add_test(tc, a_seed_failing_at_its_record_or_commit_is_named);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");

@@ -9,6 +9,7 @@
  * to exit codes exactly as SPEC section 7 says: the enum values are the codes.
  */
 #define _XOPEN_SOURCE 700
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -182,6 +183,8 @@ static int no_opts(struct cli *c, int ch, const char *arg, void *ctx)
 	(void)c; (void)ch; (void)arg; (void)ctx;
 	return 0;
 }
+
+#define LOCK_TIMEOUT_MAX (86400 * 365)
 
 static int parse_count(const char *s, long *out)
 {
@@ -1152,8 +1155,11 @@ int main(int argc, char **argv)
 	output_free(c.out);
 	c.out = output_new(c.json, c.quiet, c.verbose, c.opt.dry_run);
 	if (g.lock_timeout) {
-		if (parse_count(g.lock_timeout, &lt) && strcmp(g.lock_timeout, "0") != 0) {
-			r = usage_error(&c, "--lock-timeout '%s' is not a number of seconds", g.lock_timeout);
+		/* the config file's bound (a year); a bigger value must not wrap around to a small one */
+		if ((!isdigit((unsigned char)g.lock_timeout[0]) || parse_count(g.lock_timeout, &lt) ||
+		     lt > LOCK_TIMEOUT_MAX) && strcmp(g.lock_timeout, "0") != 0) {
+			r = usage_error(&c, "--lock-timeout '%s' is not a number of seconds from 0 to %d", g.lock_timeout,
+					LOCK_TIMEOUT_MAX);
 			goto out;
 		}
 		c.opt.lock_timeout = strcmp(g.lock_timeout, "0") == 0 ? 0 : (int)lt;

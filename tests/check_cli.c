@@ -1189,6 +1189,17 @@ START_TEST(configuration_mistakes_exit_2_with_file_and_line)
 	r = CLI("--lock-timeout", "soon", "up");
 	expect(&r, 2, "bad lock timeout");
 	run_free(&r);
+	/* too big for the config file's bound (a year), and values that used to wrap around an int */
+	{
+		static const char *const bad[] = { "31536001", "2147483648", "4294967301", "99999999999999999999", " 5", "+5" };
+		size_t i;
+		for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+			r = CLI("--lock-timeout", bad[i], "up");
+			expect(&r, 2, bad[i]);
+			expect_in(r.err, "is not a number of seconds from 0 to 31536000", "stderr");
+			run_free(&r);
+		}
+	}
 	expect_untouched();
 }
 END_TEST

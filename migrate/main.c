@@ -184,7 +184,7 @@ static int no_opts(struct cli *c, int ch, const char *arg, void *ctx)
 	return 0;
 }
 
-#define LOCK_TIMEOUT_MAX (86400 * 365)
+#define SECONDS_MAX (86400 * 365)
 
 static int parse_count(const char *s, long *out)
 {
@@ -196,6 +196,25 @@ static int parse_count(const char *s, long *out)
 	if (errno || *end || end == s || v < 1)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/*
+ * Seconds given as a flag: digits, 0 to a year (the config file's bound),
+ * so a value too big for an int is refused rather than wrapped around
+ * (4294967301 must not become 5).
+ */
+static int parse_seconds_arg(const char *s, int *out)
+{
+	long v;
+
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (!isdigit((unsigned char)s[0]) || parse_count(s, &v) || v > SECONDS_MAX)
+		return -1;
+	*out = (int)v;
 	return 0;
 }
 
@@ -787,13 +806,8 @@ static int cmd_drop(struct cli *c, int argc, char **argv)
 
 static int timeout_opt(struct cli *c, int ch, const char *arg, void *ctx)
 {
-	long v;
-
-	if (ch == 't') {
-		if (parse_count(arg, &v) && strcmp(arg, "0") != 0)
-			return usage_error(c, "--timeout '%s' is not a number of seconds", arg);
-		*(int *)ctx = strcmp(arg, "0") == 0 ? 0 : (int)v;
-	}
+	if (ch == 't' && parse_seconds_arg(arg, ctx))
+		return usage_error(c, "--timeout '%s' is not a number of seconds from 0 to %d", arg, SECONDS_MAX);
 	return 0;
 }
 
@@ -1122,7 +1136,6 @@ int main(int argc, char **argv)
 	struct cli c;
 	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
 	int nrest = 0, i, r, dashdash = 0;
-	long lt;
 
 	if (!rest)
 		return 70;
@@ -1155,14 +1168,11 @@ int main(int argc, char **argv)
 	output_free(c.out);
 	c.out = output_new(c.json, c.quiet, c.verbose, c.opt.dry_run);
 	if (g.lock_timeout) {
-		/* the config file's bound (a year); a bigger value must not wrap around to a small one */
-		if ((!isdigit((unsigned char)g.lock_timeout[0]) || parse_count(g.lock_timeout, &lt) ||
-		     lt > LOCK_TIMEOUT_MAX) && strcmp(g.lock_timeout, "0") != 0) {
+		if (parse_seconds_arg(g.lock_timeout, &c.opt.lock_timeout)) {
 			r = usage_error(&c, "--lock-timeout '%s' is not a number of seconds from 0 to %d", g.lock_timeout,
-					LOCK_TIMEOUT_MAX);
+					SECONDS_MAX);
 			goto out;
 		}
-		c.opt.lock_timeout = strcmp(g.lock_timeout, "0") == 0 ? 0 : (int)lt;
 	}
 	if (g.version) {
 		printf("migrate %s\n", MIGRATE_VERSION);

@@ -1468,6 +1468,11 @@ START_TEST(create_wait_and_drop)
 	r = CLI("wait", "--timeout", "5");
 	expect(&r, 0, "wait");
 	run_free(&r);
+	/* 4294967301 used to wrap around an int to 5 */
+	r = CLI("wait", "--timeout", "4294967301");
+	expect(&r, 2, "wait --timeout past a year");
+	expect_in(r.err, "--timeout '4294967301' is not a number of seconds from 0 to 31536000", "stderr");
+	run_free(&r);
 	mig("1_one.sql", simple1);
 	r = CLI("up");
 	run_free(&r);

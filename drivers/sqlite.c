@@ -257,7 +257,8 @@ static enum driver_result litedrv_table_exists(struct driver_conn *conn, const c
 	int rc;
 
 	*exists = 0;
-	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+	/* SQLite's names are case-insensitive (ASCII, as NOCASE): Schema_Migrations is schema_migrations */
+	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
 			       -1, &st, NULL) != SQLITE_OK)
 		return litedrv_fail(c->db, err);
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);

@@ -941,6 +941,52 @@ START_TEST(a_history_edited_by_hand_is_refused_not_guessed)
 }
 END_TEST
 
+/*
+ * The tracking table named in another case (table = Schema_Migrations) is
+ * the same table where the database's names are case-insensitive (SQLite),
+ * and another history where they are not (PostgreSQL quoted names, MySQL
+ * with lower_case_table_names=0): on SQLite it used to be "not there", so
+ * status showed everything pending and up failed creating it. A CSV seed's
+ * table is found in any case the same way.
+ */
+START_TEST(a_tracking_table_named_in_another_case)
+{
+	struct run r;
+	char *v;
+
+	write_migration(proj, "1_one.sql", "-- migrate:up\nCREATE TABLE t_one (id INTEGER);\n-- migrate:down\nDROP TABLE t_one;\n");
+	write_migration(proj, "2_two.sql", "-- migrate:up\nCREATE TABLE t_two (id INTEGER);\n-- migrate:down\nDROP TABLE t_two;\n");
+	r = CLI("up", "--to", "1");
+	expect(&r, 0, "up --to 1");
+	run_free(&r);
+	project_config(proj, url, 20, "table = Schema_Migrations", NULL);
+	if (!is_sqlite()) {
+		/* another table, another history: nothing applied in it */
+		r = CLI("status");
+		expect(&r, 0, "status");
+		expect_in(r.out, "(0 applied, 2 pending)", "stdout");
+		run_free(&r);
+		return;
+	}
+	r = CLI("status");
+	expect(&r, 0, "status");
+	expect_in(r.out, "(1 applied, 1 pending)", "stdout");
+	run_free(&r);
+	r = CLI("up");
+	expect(&r, 0, "up");
+	expect_in(r.out, "applied     2 two", "stdout");
+	run_free(&r);
+	v = db_scalar("SELECT COUNT(*) FROM schema_migrations");
+	ck_assert_str_eq(v, "2");
+	free(v);
+	write_file(proj, "seeds/1_T_ONE.csv", "id\n7\n");
+	r = CLI("seed");
+	expect(&r, 0, "seed into T_ONE");
+	run_free(&r);
+	ck_assert_int_eq(db_count("t_one"), 1);
+}
+END_TEST
+
 /* ---- messages ------------------------------------------------------------------------ */
 
 /*
@@ -1487,6 +1533,7 @@ Suite *hostile_suite(void)
 	tcase_add_test(tc, a_migration_that_moves_its_session_does_not_move_the_history);
 	tcase_add_test(tc, a_tracking_write_that_finds_no_row_is_an_error);
 	tcase_add_test(tc, a_history_edited_by_hand_is_refused_not_guessed);
+	tcase_add_test(tc, a_tracking_table_named_in_another_case);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("messages");

@@ -49,18 +49,16 @@ enum migrate_result api_scan_migrations(migrate *m, struct migrate_error *err)
 {
 	size_t i;
 
-	struct stat st;
-
 	if (m->migs_scanned)
 		return MIGRATE_OK;
 	/*
 	 * A missing directory is an error, as in dbmate: a mistyped
 	 * --migrations-dir must not read as "nothing to migrate".
 	 */
-	if (stat(m->cfg.migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return merr_set(err, MIGRATE_EUSAGE,
-				"migrations directory '%s' %s: create it ('migrate new NAME' does), or point --migrations-dir or migrations_dir at the right one",
-				m->cfg.migrations_dir, errno == ENOENT || errno == ENOTDIR ? "does not exist" : "is not a directory");
+	if (migration_dir_check(m->cfg.migrations_dir, "migrations",
+				"create it ('migrate new NAME' does), or point --migrations-dir or migrations_dir at the right one",
+				err))
+		return err->code;
 	/* in the configured layout, or the one the files are in (layout.c) */
 	if (layout_scan(m->cfg.migrations_dir, (enum layout_format)m->cfg.format, m->cfg.drv->dialect,
 			m->cfg.drv->name, m->cfg.ignore, &m->migs, err))

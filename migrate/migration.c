@@ -829,3 +829,16 @@ enum migrate_result seed_scan(const char *dir, enum sql_dialect dialect, const c
 {
 	return scan_dir(dir, dialect, dialect_name, 1, ignore, out, err);
 }
+
+enum migrate_result migration_dir_check(const char *dir, const char *what, const char *fix,
+					struct migrate_error *err)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) ? MIGRATE_OK :
+		       merr_set(err, MIGRATE_EUSAGE, "%s directory '%s' is not a directory: %s", what, dir, fix);
+	if (errno == ENOENT || errno == ENOTDIR)
+		return merr_set(err, MIGRATE_EUSAGE, "%s directory '%s' does not exist: %s", what, dir, fix);
+	return merr_set(err, MIGRATE_EUSAGE, "cannot read %s directory '%s': %s", what, dir, strerror(errno));
+}

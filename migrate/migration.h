@@ -107,6 +107,14 @@ enum migrate_result seed_scan(const char *dir, enum sql_dialect dialect, const c
 			      const char *ignore, struct migration_set *out, struct migrate_error *err);
 
 /*
+ * MIGRATE_EUSAGE, naming dir, unless it is a directory: a mistyped
+ * --migrations-dir or --seeds-dir must not read as "nothing to do" (as in
+ * dbmate). what is "migrations" or "seeds"; fix says how to put it right.
+ */
+enum migrate_result migration_dir_check(const char *dir, const char *what, const char *fix,
+					struct migrate_error *err);
+
+/*
  * Versions are numbers of any size (real histories use 20-digit ones), so
  * they are kept as canonical decimal strings: digits, no leading zeros
  * ("0" for zero), compared as numbers by length, then byte by byte.

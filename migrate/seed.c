@@ -1125,6 +1125,14 @@ enum migrate_result migrate_seed(migrate *m, const struct migrate_seed_options *
 	memset(&seeds, 0, sizeof(seeds));
 	if (!m || !m->conn)
 		return merr_set(err, MIGRATE_EUSAGE, "no database connection");
+	/*
+	 * Seeds to apply come from the directory, so a mistyped --seeds-dir
+	 * must not read as "every seed is applied"; an undo works from the
+	 * records in the database and needs no file.
+	 */
+	if (!undo && migration_dir_check(m->cfg.seeds_dir, "seeds",
+					 "create it, or point --seeds-dir or seeds_dir at the right one", err))
+		return err->code;
 	if (scan_seeds(m, &seeds, err))
 		return err->code;
 	if (db_lock(m, err) || seed_history_ensure(m, err) || seed_history_load(m, &h, err))

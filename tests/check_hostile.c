@@ -1245,6 +1245,36 @@ START_TEST(a_missing_migrations_directory_is_an_error)
 	expect(&r, 0, "up");
 	run_free(&r);
 	free(dir);
+
+	/* a file where the directory should be */
+	write_file(proj, "notadir", "");
+	r = CLI("--migrations-dir", "notadir", "status");
+	expect(&r, 2, "--migrations-dir naming a file");
+	expect_in(r.err, "migrations directory 'notadir' is not a directory", "stderr");
+	run_free(&r);
+
+	/* the same for seeds: a mistyped --seeds-dir is not "every seed is applied" */
+	r = CLI("--seeds-dir", "seedz", "seed");
+	expect(&r, 2, "a mistyped --seeds-dir");
+	expect_in(r.err, "seeds directory 'seedz' does not exist", "stderr");
+	run_free(&r);
+	ck_assert_int_eq(db_table_exists("schema_seeds"), 0);
+	project_config(proj, url, 20, "seeds_dir = seedz", NULL);
+	r = CLI("seed", "--rerun");
+	expect(&r, 2, "seeds_dir in the config");
+	expect_in(r.err, "seeds directory 'seedz' does not exist", "stderr");
+	run_free(&r);
+	r = CLI("--seeds-dir", "notadir", "seed");
+	expect(&r, 2, "--seeds-dir naming a file");
+	expect_in(r.err, "seeds directory 'notadir' is not a directory", "stderr");
+	run_free(&r);
+	/* an undo works from the records in the database, and status lists what there is */
+	r = CLI("seed", "--undo");
+	expect(&r, 0, "seed --undo without the directory");
+	run_free(&r);
+	r = CLI("status");
+	expect(&r, 0, "status without a seeds directory");
+	run_free(&r);
 }
 END_TEST
 

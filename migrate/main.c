@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1141,6 +1142,14 @@ int main(int argc, char **argv)
 		return 70;
 	/* before anything starts a thread, so that every thread blocks them */
 	signals_start();
+	/*
+	 * A reader of stdout that goes away (`migrate up | head -1`, a CI log
+	 * collector that dies) must not kill a run between two migrations:
+	 * the MySQL client library ignores SIGPIPE anyway, so every driver
+	 * does the same, finishes the work and says the output was cut short
+	 * (exit 1), rather than dying by the signal on some drivers only.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
 	c.opt = init;
 	/* a provisional output, so option errors print; replaced once --format is known */
@@ -1203,7 +1212,8 @@ out:
 	/* output cut short (a full disk behind '>') must not pass for success */
 	if ((fflush(stdout) != 0 || ferror(stdout)) && r == 0) {
 		char msg[256];
-		snprintf(msg, sizeof(msg), "cannot write to standard output: %s", strerror(errno ? errno : EIO));
+		int e = output_stdout_errno();
+		snprintf(msg, sizeof(msg), "cannot write to standard output: %s", strerror(e ? e : errno ? errno : EIO));
 		output_error(c.out, MIGRATE_EFAIL, msg);
 		r = MIGRATE_EFAIL;
 	}

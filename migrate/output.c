@@ -221,6 +221,20 @@ static json_t *jstr(const char *s)
 	return j ? j : json_null();
 }
 
+static int stdout_errno;
+
+/* Flushes stdout, keeping the errno of the first failure for main's message. */
+static void stdout_flush(void)
+{
+	if (fflush(stdout) != 0 && !stdout_errno)
+		stdout_errno = errno ? errno : EIO;
+}
+
+int output_stdout_errno(void)
+{
+	return stdout_errno;
+}
+
 static const char *paint(int on, const char *code)
 {
 	return on ? code : "";
@@ -450,7 +464,7 @@ void output_event(void *ctx, const struct migrate_event *ev)
 		}
 		break;
 	}
-	fflush(stdout);
+	stdout_flush();
 }
 
 void output_begin(struct output *o, const char *command)
@@ -540,7 +554,7 @@ void output_end(struct output *o, enum migrate_result r)
 		json_object_set_new(o->doc, "plan", o->plan ? json_incref(o->plan) : json_array());
 	json_dumpf(o->doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
-	fflush(stdout);
+	stdout_flush();
 }
 
 void output_error(const struct output *o, enum migrate_result code, const char *message)
@@ -727,7 +741,7 @@ void output_lint(struct output *o, const struct migrate_lint_report *rep)
 	else
 		output_line(o, "%zu error%s, %zu warning%s in %zu %smigration%s", rep->errors, rep->errors == 1 ? "" : "s",
 			    rep->warnings, rep->warnings == 1 ? "" : "s", rep->checked, what, rep->checked == 1 ? "" : "s");
-	fflush(stdout);
+	stdout_flush();
 }
 
 void output_lint_rules(struct output *o, const struct migrate_lint_rule *rules)

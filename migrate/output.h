@@ -29,6 +29,12 @@ void output_set_string(struct output *o, const char *key, const char *value);
 /* Adds an array of strings (list is NULL-terminated) to the JSON document. */
 void output_set_strings(struct output *o, const char *key, const char *const *list);
 
+/*
+ * The error of the first write to stdout that failed (EPIPE, ENOSPC), or 0:
+ * by the time main checks ferror(stdout), errno says something else.
+ */
+int output_stdout_errno(void);
+
 /* Prints an error: "migrate: error: ..." (JSON on stderr in JSON mode). */
 void output_error(const struct output *o, enum migrate_result code, const char *message);
 /* Prints a line for people on stdout, unless quiet or JSON. */

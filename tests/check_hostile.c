@@ -1177,6 +1177,59 @@ START_TEST(a_seed_failing_at_its_record_or_commit_is_named)
 }
 END_TEST
 
+/*
+ * stdout's reader is gone before migrate writes (`migrate up | head -1`, a
+ * log collector that died): every driver finishes the run and exits 1
+ * saying why, rather than dying by SIGPIPE between two migrations on some
+ * drivers (the MySQL client library ignores SIGPIPE; the others did not).
+ */
+START_TEST(a_closed_stdout_neither_kills_the_run_nor_passes)
+{
+	const char *bin = getenv("MIGRATE_BIN");
+	int fds[2], status, i;
+	char *err;
+	pid_t pid;
+
+	for (i = 1; i <= 3; i++) {
+		char name[32], text[160];
+		snprintf(name, sizeof(name), "%d_t%d.sql", i, i);
+		snprintf(text, sizeof(text), "-- migrate:up\nCREATE TABLE t_%d (id INTEGER);\n-- migrate:down\nDROP TABLE t_%d;\n",
+			 i, i);
+		write_migration(proj, name, text);
+	}
+	ck_assert_msg(bin && *bin, "MIGRATE_BIN is not set (run the tests through tests/run.sh)");
+	ck_assert_int_eq(pipe(fds), 0);
+	close(fds[0]); /* no reader: the first write fails */
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		int errfd;
+		if (chdir(proj) != 0)
+			_exit(126);
+		errfd = open("closed.err", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (errfd < 0)
+			_exit(126);
+		dup2(fds[1], 1);
+		dup2(errfd, 2);
+		signal(SIGPIPE, SIG_DFL); /* as from a shell */
+		setenv("NO_COLOR", "1", 1);
+		unsetenv("DATABASE_URL");
+		execl(bin, bin, "up", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	err = read_text("closed.err");
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "up with stdout closed: %s %d\nstderr: %s",
+		      WIFEXITED(status) ? "exit" : "killed by signal",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), err);
+	expect_in(err, "cannot write to standard output: Broken pipe", "stderr");
+	free(err);
+	ck_assert_int_eq(db_table_exists("t_3"), 1);
+	ck_assert_int_eq(db_count("schema_migrations"), 3);
+}
+END_TEST
+
 /* ---- files ------------------------------------------------------------------------ */
 
 /*
@@ -1574,6 +1627,7 @@ Suite *hostile_suite(void)
 	tcase_add_test(tc, long_config_lines);
 	tcase_add_test(tc, control_characters_in_names_are_shown_not_obeyed);
 	tcase_add_test(tc, a_seed_failing_at_its_record_or_commit_is_named);
+	tcase_add_test(tc, a_closed_stdout_neither_kills_the_run_nor_passes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");

@@ -653,6 +653,50 @@ static void ini_long_restore(dictionary *d, const struct ini_long *lv)
 }
 
 /*
+ * Reads a config file whole, refusing a directory and anything past
+ * CONFIG_MAX bytes: --config /dev/zero (or a runaway generator behind
+ * --config <(...)) would otherwise be read until memory runs out. Returns
+ * 0 or an errno (EFBIG past the limit).
+ */
+#define CONFIG_MAX (1024 * 1024)
+
+static int config_read(const char *path, char **out, size_t *len, int *regular)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char chunk[65536];
+	struct stat st;
+	size_t n;
+	FILE *f;
+	int err = 0;
+
+	*out = NULL;
+	*len = 0;
+	f = fopen(path, "rb");
+	if (!f)
+		return errno;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return EISDIR;
+	}
+	*regular = S_ISREG(st.st_mode);
+	while (!err && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		strbuf_add(&sb, chunk, n);
+		if (sb.len > CONFIG_MAX)
+			err = EFBIG;
+	}
+	if (!err && ferror(f))
+		err = errno ? errno : EIO;
+	fclose(f);
+	if (err) {
+		strbuf_release(&sb);
+		return err;
+	}
+	*len = sb.len;
+	*out = strbuf_detach(&sb);
+	return 0;
+}
+
+/*
  * Loads path. iniparser 4.1 also takes "[section] ; comment" for a syntax
  * error, though it accepts comments after values. When a file has such
  * lines or long lines, a private copy is loaded instead, with those
@@ -668,10 +712,22 @@ static dictionary *ini_load(const char *path)
 	char *tmp;
 	dictionary *d = NULL;
 	size_t len, i;
-	int fd, changed = 0;
+	int fd, changed = 0, regular = 0;
 
-	if (read_file(path, &text, &len))
-		return iniparser_load(path); /* let iniparser report it */
+	if ((fd = config_read(path, &text, &len, &regular)) != 0) {
+		snprintf(ini_error, sizeof(ini_error), "%s",
+			 fd == EFBIG ? "larger than 1 MiB: not a config file" : strerror(fd));
+		return NULL;
+	}
+	/* iniparser reads a line only up to a NUL: the rest of it would vanish unseen */
+	if ((p = memchr(text, '\0', len)) != NULL) {
+		int line = 1;
+		for (e = text; e < p; e++)
+			line += *e == '\n';
+		snprintf(ini_error, sizeof(ini_error), "NUL byte (%d)", line);
+		free(text);
+		return NULL;
+	}
 	for (p = text; *p; p = *e ? e + 1 : e) {
 		const char *q = p, *close, *eq;
 		e = p + strcspn(p, "\n");
@@ -711,7 +767,8 @@ static dictionary *ini_load(const char *path)
 		strbuf_add(&clean, p, (size_t)(e - p) + (*e ? 1 : 0));
 	}
 	free(text);
-	if (!changed) {
+	/* a pipe (--config <(...)) is read once: iniparser then loads the private copy */
+	if (!changed && regular) {
 		strbuf_release(&clean);
 		return iniparser_load(path);
 	}
@@ -1078,7 +1135,9 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 			 */
 			char *p = strstr(ini_error, " (");
 			int line = p ? atoi(p + 2) : 0;
-			if (line > 0 && strstr(ini_error, "too long"))
+			if (line > 0 && strncmp(ini_error, "NUL byte", 8) == 0)
+				merr_set(err, MIGRATE_EUSAGE, "%s:%d: a NUL byte: not a text config file", cfg_path, line);
+			else if (line > 0 && strstr(ini_error, "too long"))
 				merr_set(err, MIGRATE_EUSAGE,
 					 "%s:%d: line longer than 1,023 characters: only a 'key = value' line may be that long",
 					 cfg_path, line);

@@ -1433,6 +1433,56 @@ END_TEST
  * long password, a long placeholder); a long line that is not key = value
  * is an error naming file:line.
  */
+/*
+ * Config files that are not files: /dev/zero (read until memory ran out),
+ * a directory (said it had no [development] section), a NUL byte (iniparser
+ * dropped the rest of the line unseen), and a pipe (--config <(...), or
+ * /dev/stdin: read twice, so loaded empty).
+ */
+START_TEST(config_files_that_are_not_files)
+{
+	const char *bin = getenv("MIGRATE_BIN");
+	struct run r;
+	char *cmd, *out;
+	int st;
+
+	r = CLI("--config", "/dev/zero", "status");
+	expect(&r, 2, "--config /dev/zero");
+	expect_in(r.err, "cannot read config file '/dev/zero': larger than 1 MiB", "stderr");
+	run_free(&r);
+	r = CLI("--config", "migrations", "status");
+	expect(&r, 2, "--config naming a directory");
+	expect_in(r.err, "cannot read config file 'migrations': Is a directory", "stderr");
+	run_free(&r);
+	{
+		static const char nul_ini[] = "[migrate]\nlock_timeout = 5\n[development]\nlock_timeout = 7\0 ; url = x\n";
+		char *path = path_join(proj, "nul.ini");
+		FILE *f = fopen(path, "wb");
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(fwrite(nul_ini, 1, sizeof(nul_ini) - 1, f), sizeof(nul_ini) - 1);
+		ck_assert_int_eq(fclose(f), 0);
+		free(path);
+	}
+	r = CLI("--config", "nul.ini", "status");
+	expect(&r, 2, "a config file with a NUL byte");
+	expect_in(r.err, "nul.ini:4: a NUL byte", "stderr");
+	run_free(&r);
+
+	write_migration(proj, "1_one.sql", "-- migrate:up\nCREATE TABLE t_one (id INTEGER);\n-- migrate:down\nDROP TABLE t_one;\n");
+	ck_assert_msg(bin && *bin, "MIGRATE_BIN is not set (run the tests through tests/run.sh)");
+	cmd = xasprintf("cd '%s' && printf '[development]\\nurl = %%s\\nmigrations_dir = %%s/migrations\\n' '%s' '%s' | "
+			"NO_COLOR=1 '%s' --config /dev/stdin up > pipe.out 2>&1",
+			proj, url, proj, bin);
+	st = system(cmd);
+	free(cmd);
+	out = read_text("pipe.out");
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "up --config /dev/stdin exited %d: %s", st, out);
+	expect_in(out, "applied     1 one", "output");
+	free(out);
+	ck_assert_int_eq(db_table_exists("t_one"), 1);
+}
+END_TEST
+
 START_TEST(long_config_lines)
 {
 	struct strbuf big = STRBUF_INIT, cfg = STRBUF_INIT;
@@ -1625,6 +1675,7 @@ Suite *hostile_suite(void)
 	tcase_add_test(tc, a_connection_lost_at_the_tracking_row_names_the_migration);
 	tcase_add_test(tc, a_blocked_seed_undo_puts_the_database_message_first);
 	tcase_add_test(tc, long_config_lines);
+	tcase_add_test(tc, config_files_that_are_not_files);
 	tcase_add_test(tc, control_characters_in_names_are_shown_not_obeyed);
 	tcase_add_test(tc, a_seed_failing_at_its_record_or_commit_is_named);
 	tcase_add_test(tc, a_closed_stdout_neither_kills_the_run_nor_passes);

@@ -539,6 +539,12 @@ START_TEST(hostile_table_names_are_quoted_not_injected)
 
 	mig("1_one.sql", one_sql);
 	mig("2_two.sql", two_quick_sql);
+	/* an empty seeds directory: seed then only creates the seeds table */
+	{
+		char *seeds = path_join(proj, "seeds");
+		mkdir(seeds, 0777);
+		free(seeds);
+	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct driver_conn *c;
 		struct driver_error err;

@@ -127,7 +127,7 @@ static int cmp_canonical(const void *a, const void *b)
 
 /*
  * A history edited by hand may hold what migrate never writes: a status
- * other than applied, running and failed, a version that is not digits
+ * other than applied, running and failed, a version that is not one
  * ("", " 2", "2 ", "abc": no file can match it, so it would pass for a
  * missing migration and down would run its stored down_sql), or one
  * version twice ("3" and "03"). Acting on it would mean guessing (which row is the real one, is
@@ -144,7 +144,7 @@ static enum migrate_result history_check_rows(migrate *m, const struct history *
 	for (i = 0; i < h->n; i++) {
 		const char *st = h->v[i].status;
 		if (!h->v[i].parsed)
-			strbuf_addf(&bad, "%sversion '%s' (%s) is not digits", bad.len ? "; " : "", h->v[i].version,
+			strbuf_addf(&bad, "%sversion '%s' (%s) is not a version (digits, or numbers separated by dots)", bad.len ? "; " : "", h->v[i].version,
 				    h->v[i].name);
 		if (strcmp(st, "applied") && strcmp(st, "running") && strcmp(st, "failed"))
 			strbuf_addf(&bad, "%sversion %s (%s) has status '%s', which is not applied, running or failed",

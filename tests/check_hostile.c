@@ -902,16 +902,16 @@ START_TEST(a_history_edited_by_hand_is_refused_not_guessed)
 	ck_assert_int_eq(db_table_exists("t_three"), 1);
 	free(db_scalar("UPDATE schema_migrations SET status = 'applied' WHERE version = '3'"));
 
-	/* a version that is not digits: no file matches it, so down would run its stored down_sql */
+	/* a version that is not one: no file matches it, so down would run its stored down_sql */
 	free(db_scalar("UPDATE schema_migrations SET version = ' 3' WHERE version = '3'"));
-	REFUSED("version ' 3' (three) is not digits", "down");
-	REFUSED("version ' 3' (three) is not digits", "validate");
-	REFUSED("version ' 3' (three) is not digits", "status", "--check");
-	REFUSED("version ' 3' (three) is not digits", "up");
-	REFUSED("version ' 3' (three) is not digits", "repair");
+	REFUSED("version ' 3' (three) is not a version", "down");
+	REFUSED("version ' 3' (three) is not a version", "validate");
+	REFUSED("version ' 3' (three) is not a version", "status", "--check");
+	REFUSED("version ' 3' (three) is not a version", "up");
+	REFUSED("version ' 3' (three) is not a version", "repair");
 	ck_assert_int_eq(db_table_exists("t_three"), 1);
 	free(db_scalar("UPDATE schema_migrations SET version = 'abc' WHERE version = ' 3'"));
-	REFUSED("version 'abc' (three) is not digits", "down", "--all");
+	REFUSED("version 'abc' (three) is not a version", "down", "--all");
 	ck_assert_int_eq(db_table_exists("t_three"), 1);
 	ck_assert_int_eq(db_table_exists("t_one"), 1);
 	free(db_scalar("UPDATE schema_migrations SET version = '3' WHERE version = 'abc'"));

@@ -43,6 +43,13 @@ enum driver_result {
 	DRIVER_ECONFIG,      /* the settings cannot work (bad option, bad path) */
 	DRIVER_EUNSUPPORTED, /* this driver cannot do that */
 	DRIVER_EEXISTS,      /* a database of that name exists already (clone_database) */
+	/*
+	 * A statement waited for a lock longer than the session's lock wait
+	 * (lock_timeout, lock_wait_timeout, the busy timeout), or was chosen as
+	 * a deadlock victim: it did nothing, and a transaction it ran in must be
+	 * rolled back. Running it again may succeed (SPEC section 9).
+	 */
+	DRIVER_ELOCKWAIT,
 };
 
 /* The statement languages the core's lexer knows. */
@@ -133,6 +140,36 @@ struct driver_conn {
  * drains the result and returns DRIVER_OK).
  */
 typedef int (*driver_row_fn)(void *ctx, int ncols, const char *const *values);
+
+/*
+ * Limits for a migration's work (SPEC section 9), in milliseconds; 0 is no
+ * limit (lock_wait 0: wait as long as the database does by default).
+ */
+struct driver_limits {
+	long long lock_wait_ms;
+	long long statement_timeout_ms;
+};
+
+/* What set_limits() writes the statements for. */
+enum driver_limits_how {
+	/*
+	 * Right after BEGIN, for that transaction only (PostgreSQL SET LOCAL),
+	 * so they hold through a transaction-pooling proxy and need no undoing.
+	 * A driver without such a thing writes none, and the core uses
+	 * DRIVER_LIMITS_SET and DRIVER_LIMITS_RESET around the transaction.
+	 * The core sends them in one exec() with begin_sql ("BEGIN; SET
+	 * LOCAL ..."), so exec() must take several statements then.
+	 */
+	DRIVER_LIMITS_LOCAL,
+	DRIVER_LIMITS_SET,   /* for the session, before the work */
+	DRIVER_LIMITS_RESET, /* back to the session's defaults, after it */
+};
+
+/* Statements a driver writes for the core to run, in order. */
+struct driver_sql_list {
+	int n;
+	char v[4][256];
+};
 
 /* A bulk load in progress (see load_begin); each driver defines its own. */
 struct driver_load;
@@ -392,6 +429,33 @@ struct driver {
 	/* Drops database name when it exists (SQLite: the file and its journals). */
 	enum driver_result (*drop_named_database)(struct driver_conn *server, const char *name,
 						  struct driver_error *err);
+
+	/*
+	 * ---- safe apply (SPEC section 9) ----
+	 *
+	 * Optional (NULL: lock_wait and statement_timeout are not applied on
+	 * this driver). Fills out with the statements that give the session
+	 * the limits lim (see enum driver_limits_how; lim is ignored for
+	 * DRIVER_LIMITS_RESET), which the core runs with exec() in order, and
+	 * --dry-run prints. The driver keeps lim until the reset, for what the
+	 * SQL cannot do: say which lock a wait that ran out was for and which
+	 * session held it (in DRIVER_ELOCKWAIT's message: the table, the
+	 * session's id, how long it has run, the start of its query or that it
+	 * is idle in a transaction), or a statement timeout that is not a
+	 * setting (SQLite).
+	 */
+	void (*set_limits)(struct driver_conn *conn, enum driver_limits_how how,
+			   const struct driver_limits *lim, struct driver_sql_list *out);
+
+	/*
+	 * Optional (NULL: nothing is ever left). After sql (len bytes) failed
+	 * outside a transaction: when it left an object behind that a second
+	 * run of it would trip on (the INVALID index of a PostgreSQL CREATE
+	 * INDEX CONCURRENTLY), sets *drop (the caller frees) to the statement
+	 * that removes it, else to NULL.
+	 */
+	enum driver_result (*leftover)(struct driver_conn *conn, const char *sql, size_t len,
+				       char **drop, struct driver_error *err);
 
 	/* New operations go here, at the end. */
 };

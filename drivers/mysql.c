@@ -50,6 +50,7 @@
  *   closes would pull it from under a program that also uses it.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <errno.h>
 #include <errmsg.h>
 #include <limits.h>
@@ -60,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "../migrate/util.h"
@@ -95,6 +97,7 @@ struct mydrv_conn {
 	} cache[MYDRV_STMT_CACHE];
 	unsigned cache_next;  /* the slot to fill next, round robin */
 	struct mydrv_chunk *loading; /* the chunk whose LOAD DATA is running, or NULL */
+	int mariadb;          /* the server is MariaDB (max_statement_time, METADATA_LOCK_INFO) */
 };
 
 struct mydrv_chunk;
@@ -159,6 +162,8 @@ static enum driver_result mydrv_error(const char *msg, unsigned int code, struct
 {
 	driver_error_set(err, "%s (error %u)", msg && *msg ? msg : "unknown error", code);
 	mydrv_one_line(err->message);
+	if (code == ER_LOCK_WAIT_TIMEOUT || code == ER_LOCK_DEADLOCK)
+		return DRIVER_ELOCKWAIT;
 	return mydrv_lost(code) ? DRIVER_ECONNECT : DRIVER_ESQL;
 }
 
@@ -428,6 +433,7 @@ static enum driver_result mydrv_connect(const struct driver_settings *s, struct 
 	c->thread_id = mysql_thread_id(db);
 	atomic_init(&c->cancelled, 0);
 	c->local_infile = o.local_infile != 0;
+	c->mariadb = strstr(mysql_get_server_info(db), "MariaDB") != NULL;
 	mysql_set_local_infile_handler(db, mydrv_infile_init, mydrv_infile_read, mydrv_infile_end,
 				       mydrv_infile_error, c);
 	*out = &c->base;
@@ -448,6 +454,8 @@ static void mydrv_close(struct driver_conn *conn)
 
 /* ---- statements ------------------------------------------------------------- */
 
+static void mydrv_blocker(struct mydrv_conn *c, const char *sql, size_t len, struct driver_error *err);
+
 static enum driver_result mydrv_exec(struct driver_conn *conn, const char *sql, size_t len,
 				     long long *changes, struct driver_error *err)
 {
@@ -467,6 +475,8 @@ static enum driver_result mydrv_exec(struct driver_conn *conn, const char *sql, 
 		r = mydrv_fail(c->db, err);
 		if (code == ER_PARSE_ERROR || code == ER_SYNTAX_ERROR)
 			err->offset = mydrv_error_offset(mysql_error(c->db), sql, len);
+		if (r == DRIVER_ELOCKWAIT)
+			mydrv_blocker(c, sql, len, err);
 		return r;
 	}
 	/* one result per statement, and a CALL adds one per SELECT it runs */
@@ -2257,6 +2267,139 @@ static enum driver_result mydrv_drop_named_database(struct driver_conn *server, 
 	return mydrv_run_named((struct mydrv_conn *)server, "DROP DATABASE IF EXISTS", name, NULL, NULL, 0, err);
 }
 
+/* ---- safe apply ------------------------------------------------------------ */
+
+/*
+ * Session settings, in whole seconds (both lock waits take no less than
+ * 1 s), and DEFAULT (the server's global value) for 0 and the reset. The
+ * statement timeout is MariaDB's max_statement_time (seconds, every
+ * statement) or MySQL's max_execution_time (milliseconds, SELECT only).
+ */
+static void mydrv_set_limits(struct driver_conn *conn, enum driver_limits_how how,
+			     const struct driver_limits *lim, struct driver_sql_list *out)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)conn;
+	const char *stv = c->mariadb ? "max_statement_time" : "max_execution_time";
+	char wait[32], st[32];
+
+	out->n = 0;
+	if (how == DRIVER_LIMITS_LOCAL)
+		return;
+	out->n = 1;
+	if (how == DRIVER_LIMITS_RESET || lim->lock_wait_ms <= 0)
+		snprintf(wait, sizeof(wait), "DEFAULT");
+	else
+		snprintf(wait, sizeof(wait), "%lld", (lim->lock_wait_ms + 999) / 1000);
+	if (how == DRIVER_LIMITS_RESET)
+		snprintf(st, sizeof(st), "DEFAULT");
+	else if (c->mariadb)
+		snprintf(st, sizeof(st), "%lld.%03lld", lim->statement_timeout_ms / 1000,
+			 lim->statement_timeout_ms % 1000);
+	else
+		snprintf(st, sizeof(st), "%lld", lim->statement_timeout_ms);
+	snprintf(out->v[0], sizeof(out->v[0]),
+		 "SET SESSION lock_wait_timeout = %s, innodb_lock_wait_timeout = %s, %s = %s", wait, wait, stv, st);
+}
+
+struct mydrv_holder {
+	const char *sql;
+	size_t len;
+	char found[400];
+	char any[400];
+};
+
+/* Does sql name table as a word (any case)? */
+static int mydrv_names(const char *sql, size_t len, const char *table)
+{
+	size_t n = strlen(table), i;
+
+	for (i = 0; n && i + n <= len; i++) {
+		if (strncasecmp(sql + i, table, n) != 0)
+			continue;
+		if ((i == 0 || !(isalnum((unsigned char)sql[i - 1]) || sql[i - 1] == '_')) &&
+		    (i + n == len || !(isalnum((unsigned char)sql[i + n]) || sql[i + n] == '_')))
+			return 1;
+	}
+	return 0;
+}
+
+/* One lock holder: table, mode, id, command, time, transaction age (-1: none), query. */
+static int mydrv_holder_row(void *ctx, int ncols, const char *const *v)
+{
+	struct mydrv_holder *h = ctx;
+	char *slot;
+	int idle, trx;
+
+	if (ncols < 7)
+		return 1;
+	slot = v[0] && mydrv_names(h->sql, h->len, v[0]) ? h->found : h->any;
+	if (*slot)
+		return 0;
+	idle = v[3] && strcmp(v[3], "Sleep") == 0;
+	trx = v[5] && strcmp(v[5], "-1") != 0;
+	snprintf(slot, sizeof(h->found), "%s%s%sheld by session %s (%s%s%s%s%s%s for %s s%s%s)",
+		 v[0] && *v[0] ? "waited for a lock on table " : "", v[0] ? v[0] : "", v[0] && *v[0] ? ", " : "",
+		 v[2] ? v[2] : "?", v[1] && *v[1] ? v[1] : "", v[1] && *v[1] ? "; " : "",
+		 trx ? "transaction open " : "", trx ? v[5] : "", trx ? " s, " : "",
+		 idle ? (trx ? "idle in transaction" : "idle") : "running", v[4] ? v[4] : "?",
+		 v[6] && *v[6] ? ": " : "", v[6] ? v[6] : "");
+	return 0;
+}
+
+/*
+ * After a lock wait ran out: who holds a lock on a table the statement
+ * names. MariaDB lists metadata locks in METADATA_LOCK_INFO (the
+ * metadata_lock_info plugin), MySQL 8 in performance_schema.metadata_locks;
+ * where neither is there, the session with the oldest open transaction is
+ * the likely holder. Best effort: the holder may let go in between, and
+ * nothing is added when no look succeeds.
+ */
+static void mydrv_blocker(struct mydrv_conn *c, const char *sql, size_t len, struct driver_error *err)
+{
+	static const char *const mdl_mariadb =
+		"SELECT m.TABLE_NAME, m.LOCK_MODE, p.ID, p.COMMAND, p.TIME,"
+		" COALESCE(TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), -1), LEFT(COALESCE(p.INFO, ''), 120)"
+		" FROM information_schema.METADATA_LOCK_INFO m"
+		" JOIN information_schema.PROCESSLIST p ON p.ID = m.THREAD_ID"
+		" LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID"
+		" WHERE m.THREAD_ID <> CONNECTION_ID() AND m.TABLE_SCHEMA = DATABASE() ORDER BY p.TIME DESC";
+	static const char *const mdl_mysql =
+		"SELECT ml.OBJECT_NAME, ml.LOCK_TYPE, th.PROCESSLIST_ID, th.PROCESSLIST_COMMAND, th.PROCESSLIST_TIME,"
+		" COALESCE(TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), -1), LEFT(COALESCE(th.PROCESSLIST_INFO, ''), 120)"
+		" FROM performance_schema.metadata_locks ml"
+		" JOIN performance_schema.threads th ON th.THREAD_ID = ml.OWNER_THREAD_ID"
+		" LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = th.PROCESSLIST_ID"
+		" WHERE ml.OBJECT_TYPE = 'TABLE' AND ml.LOCK_STATUS = 'GRANTED' AND ml.OBJECT_SCHEMA = DATABASE()"
+		" AND th.PROCESSLIST_ID <> CONNECTION_ID() ORDER BY th.PROCESSLIST_TIME DESC";
+	static const char *const oldest =
+		"SELECT '', '', p.ID, p.COMMAND, p.TIME, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()),"
+		" LEFT(COALESCE(p.INFO, ''), 120) FROM information_schema.INNODB_TRX t"
+		" JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id"
+		" WHERE p.ID <> CONNECTION_ID() ORDER BY t.trx_started LIMIT 1";
+	struct mydrv_holder h;
+	struct driver_error ignored;
+	const char *pick;
+	size_t n;
+	int mdl;
+
+	memset(&h, 0, sizeof(h));
+	h.sql = sql;
+	h.len = len;
+	mdl = mydrv_query_text(c, c->mariadb ? mdl_mariadb : mdl_mysql, mydrv_holder_row, &h, &ignored) == DRIVER_OK;
+	if (!mdl || !h.found[0]) {
+		h.any[0] = '\0';
+		mydrv_query_text(c, oldest, mydrv_holder_row, &h, &ignored);
+	}
+	pick = h.found[0] ? h.found : h.any;
+	n = strlen(err->message);
+	if (*pick)
+		snprintf(err->message + n, sizeof(err->message) - n, "; %s%s", h.found[0] ? "" : "probably ", pick);
+	else if (!mdl)
+		snprintf(err->message + n, sizeof(err->message) - n, "; %s",
+			 c->mariadb ? "the session holding the lock cannot be named: the server lacks the metadata_lock_info plugin"
+				    : "the session holding the lock cannot be named: performance_schema is off");
+}
+
 const struct driver mysql_driver = {
 	.name = "mysql",
 	.dialect = SQL_DIALECT_MYSQL,
@@ -2287,6 +2430,7 @@ const struct driver mysql_driver = {
 	.current_schema = mydrv_current_schema,
 	.reset_session = mydrv_reset_session,
 	.changes = mydrv_last_changes,
+	.set_limits = mydrv_set_limits,
 	.connect_server = mydrv_connect_server,
 	.list_databases = mydrv_list_databases,
 	.clone_database = mydrv_clone_database,

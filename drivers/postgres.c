@@ -21,12 +21,15 @@
  * prints, so every connection gets a notice processor that drops them.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <errno.h>
 #include <libpq-fe.h>
 #include <stdatomic.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../migrate/util.h"
@@ -46,6 +49,15 @@ struct pgdrv_conn {
 	PGcancel *cancel;       /* made at connect, for cancel() from another thread */
 	atomic_int cancelled;   /* cancel() was called: a lock wait gives up */
 	long long last_changes; /* rows the last query() wrote */
+	const struct driver_settings *settings; /* borrowed until close, for the watcher */
+	/*
+	 * Safe apply: while lock_wait_ms is set, a statement that runs longer
+	 * than half of it is looked at from a second connection (watcher), and
+	 * what it waits for and who holds that goes in blocker.
+	 */
+	long long lock_wait_ms;
+	PGconn *watcher;
+	char blocker[512];
 };
 
 static void pgdrv_notice_ignore(void *arg, const char *message)
@@ -206,6 +218,7 @@ static enum driver_result pgdrv_connect(const struct driver_settings *s, struct 
 	c->pg = pg;
 	c->cancel = PQgetCancel(pg);
 	atomic_init(&c->cancelled, 0);
+	c->settings = s;
 	*out = &c->base;
 	return DRIVER_OK;
 }
@@ -219,6 +232,8 @@ static void pgdrv_close(struct driver_conn *conn)
 	PQfinish(c->pg); /* the server releases the session's advisory lock */
 	if (c->cancel)
 		PQfreeCancel(c->cancel);
+	if (c->watcher)
+		PQfinish(c->watcher);
 	free(c->lock_key);
 	free(c);
 }
@@ -321,7 +336,7 @@ static enum driver_result pgdrv_results(struct pgdrv_conn *c, const char *sql, s
 	const char **vals = NULL;
 	size_t cap = 0;
 	PGresult *res;
-	int failed = 0, stop = 0;
+	int failed = 0, stop = 0, lock_wait = 0;
 
 	while ((res = PQgetResult(c->pg)) != NULL) {
 		ExecStatusType st = PQresultStatus(res);
@@ -355,8 +370,13 @@ static enum driver_result pgdrv_results(struct pgdrv_conn *c, const char *sql, s
 				PQfreemem(buf);
 			break;
 		default:
-			if (!failed)
+			if (!failed) {
+				const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 				pgdrv_result_error(c->pg, res, sql, len, err);
+				/* lock_not_available (lock_timeout), deadlock_detected */
+				if (state && (strcmp(state, "55P03") == 0 || strcmp(state, "40P01") == 0))
+					lock_wait = 1;
+			}
 			failed = 1;
 			break;
 		}
@@ -375,7 +395,11 @@ static enum driver_result pgdrv_results(struct pgdrv_conn *c, const char *sql, s
 		pgdrv_error_text(err, "connection lost: ", msg);
 		return DRIVER_ECONNECT;
 	}
-	return failed ? DRIVER_ESQL : DRIVER_OK;
+	if (lock_wait && c->blocker[0]) {
+		size_t n = strlen(err->message);
+		snprintf(err->message + n, sizeof(err->message) - n, "; %s", c->blocker);
+	}
+	return failed ? (lock_wait ? DRIVER_ELOCKWAIT : DRIVER_ESQL) : DRIVER_OK;
 }
 
 /* A send that failed: the connection is gone or the query could not be sent. */
@@ -388,6 +412,8 @@ static enum driver_result pgdrv_send_failed(struct pgdrv_conn *c, struct driver_
 	pgdrv_error_text(err, "", PQerrorMessage(c->pg));
 	return DRIVER_ESQL;
 }
+
+static void pgdrv_watch(struct pgdrv_conn *c);
 
 static enum driver_result pgdrv_exec(struct driver_conn *conn, const char *sql, size_t len,
 				     long long *changes, struct driver_error *err)
@@ -405,6 +431,7 @@ static enum driver_result pgdrv_exec(struct driver_conn *conn, const char *sql, 
 		free(stmt);
 		return pgdrv_send_failed(c, err);
 	}
+	pgdrv_watch(c);
 	r = pgdrv_results(c, stmt, len, NULL, NULL, &n, err);
 	free(stmt);
 	if (r == DRIVER_OK && changes)
@@ -1342,6 +1369,175 @@ static enum driver_result pgdrv_drop_named_database(struct driver_conn *server, 
 	return r;
 }
 
+/* ---- safe apply ------------------------------------------------------------ */
+
+static void pgdrv_set_limits(struct driver_conn *conn, enum driver_limits_how how,
+			     const struct driver_limits *lim, struct driver_sql_list *out)
+{
+	struct pgdrv_conn *c = (struct pgdrv_conn *)conn;
+
+	/* one statement: the simple protocol runs both in one round trip */
+	out->n = 1;
+	if (how == DRIVER_LIMITS_RESET) {
+		c->lock_wait_ms = 0;
+		snprintf(out->v[0], sizeof(out->v[0]), "RESET lock_timeout; RESET statement_timeout");
+		return;
+	}
+	c->lock_wait_ms = lim->lock_wait_ms;
+	snprintf(out->v[0], sizeof(out->v[0]), "SET%s lock_timeout = '%lldms'; SET%s statement_timeout = '%lldms'",
+		 how == DRIVER_LIMITS_LOCAL ? " LOCAL" : "", lim->lock_wait_ms,
+		 how == DRIVER_LIMITS_LOCAL ? " LOCAL" : "", lim->statement_timeout_ms);
+}
+
+/*
+ * What our statement waits for and who holds it, seen from the watcher
+ * connection (opened on first use): the lock not granted to our backend,
+ * and the first of pg_blocking_pids() with its state, the age of its
+ * transaction and the start of its query.
+ */
+static void pgdrv_look(struct pgdrv_conn *c)
+{
+	static const char *const sql =
+		"SELECT coalesce(CASE WHEN r.relkind IN ('r', 'p') THEN 'table ' ELSE 'relation ' END"
+		" || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(r.relname), w.locktype),"
+		" w.mode, b.pid, coalesce(b.state, ''),"
+		" coalesce(extract(epoch FROM now() - b.xact_start)::bigint, 0),"
+		" coalesce(extract(epoch FROM now() - b.query_start)::bigint, 0),"
+		" left(regexp_replace(coalesce(b.query, ''), '\\s+', ' ', 'g'), 120)"
+		" FROM pg_catalog.pg_locks w"
+		" CROSS JOIN LATERAL unnest(pg_catalog.pg_blocking_pids(w.pid)) AS bp(pid)"
+		" JOIN pg_catalog.pg_stat_activity b ON b.pid = bp.pid"
+		" LEFT JOIN pg_catalog.pg_class r ON r.oid = w.relation"
+		" LEFT JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace"
+		" WHERE w.pid = $1 AND NOT w.granted ORDER BY b.xact_start NULLS LAST LIMIT 1";
+	struct driver_error ignored;
+	char pid[24];
+	const char *params[1] = { pid };
+	PGresult *res;
+
+	if (!c->watcher && pgdrv_open(c->settings, c->settings->database, 0, &c->watcher, &ignored) != DRIVER_OK)
+		return;
+	snprintf(pid, sizeof(pid), "%d", PQbackendPID(c->pg));
+	res = PQexecParams(c->watcher, sql, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		const char *state = PQgetvalue(res, 0, 3);
+		int idle = strncmp(state, "idle in transaction", 19) == 0;
+		snprintf(c->blocker, sizeof(c->blocker),
+			 "waited for %s on %s, held by session %s (transaction open %s s; %s %s s ago: %s)",
+			 PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 4),
+			 idle ? "idle in transaction, its last query started" : "running, its query started",
+			 PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6));
+	}
+	PQclear(res);
+	if (PQstatus(c->watcher) == CONNECTION_BAD) {
+		PQfinish(c->watcher);
+		c->watcher = NULL;
+	}
+}
+
+/*
+ * Waits for the statement just sent to answer. Under a lock wait limit,
+ * looks at what it waits for every half of the limit, so a wait that runs
+ * out is seen at least once while it lasts.
+ */
+static void pgdrv_watch(struct pgdrv_conn *c)
+{
+	int sock = PQsocket(c->pg), every;
+
+	c->blocker[0] = '\0';
+	if (c->lock_wait_ms <= 0 || sock < 0)
+		return;
+	every = c->lock_wait_ms / 2 > 60000 ? 60000 : (int)(c->lock_wait_ms / 2);
+	if (every < 20)
+		every = 20;
+	while (PQisBusy(c->pg)) {
+		struct pollfd p = { sock, POLLIN, 0 };
+		int r = poll(&p, 1, every);
+
+		if (r < 0 && errno != EINTR)
+			return;
+		if (r > 0 && !PQconsumeInput(c->pg))
+			return; /* the connection broke: PQgetResult says so */
+		if (r == 0)
+			pgdrv_look(c);
+	}
+}
+
+/*
+ * A CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ... that failed
+ * may have left its index behind, INVALID: the statement to drop it.
+ */
+static enum driver_result pgdrv_leftover(struct driver_conn *conn, const char *sql, size_t len,
+					 char **drop, struct driver_error *err)
+{
+	struct pgdrv_conn *c = (struct pgdrv_conn *)conn;
+	static const char *const words[] = { "create", "unique", "index", "concurrently", "if", "not", "exists" };
+	char name[200];
+	const char *p = sql, *end = sql + len;
+	const char *params[1] = { name };
+	int seen[7] = { 0 }, k;
+	size_t n = 0;
+	char *v = NULL;
+	enum driver_result r;
+
+	*drop = NULL;
+	/* the keywords, in order; comments before the statement are skipped */
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+			p++;
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
+			while (p < end && *p != '\n')
+				p++;
+			continue;
+		}
+		for (k = 0; k < 7; k++) {
+			size_t wl = strlen(words[k]);
+			if ((size_t)(end - p) > wl && strncasecmp(p, words[k], wl) == 0 &&
+			    (p[wl] == ' ' || p[wl] == '\t' || p[wl] == '\n' || p[wl] == '\r'))
+				break;
+		}
+		if (k == 7)
+			break;
+		seen[k] = 1;
+		p += strlen(words[k]);
+	}
+	if (!seen[0] || !seen[2] || !seen[3])
+		return DRIVER_OK;
+	/* the name: an identifier, maybe quoted; the schema is that of the table */
+	if (p < end && *p == '"') {
+		for (p++; p < end && n + 1 < sizeof(name); p++) {
+			if (*p == '"') {
+				if (p + 1 < end && p[1] == '"') {
+					name[n++] = '"';
+					p++;
+					continue;
+				}
+				break;
+			}
+			name[n++] = *p;
+		}
+	} else {
+		while (p < end && n + 1 < sizeof(name) &&
+		       (isalnum((unsigned char)*p) || *p == '_' || *p == '$' || (unsigned char)*p >= 0x80))
+			name[n++] = (char)tolower((unsigned char)*p++);
+	}
+	name[n] = '\0';
+	if (n == 0)
+		return DRIVER_OK;
+	r = pgdrv_value(c,
+			"SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(i.relname)"
+			" FROM pg_catalog.pg_class i JOIN pg_catalog.pg_index x ON x.indexrelid = i.oid"
+			" JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace"
+			" WHERE i.relname = $1 AND NOT x.indisvalid AND pg_catalog.pg_table_is_visible(x.indrelid)",
+			1, params, &v, err);
+	if (r != DRIVER_OK)
+		return r;
+	if (v)
+		*drop = xasprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", v);
+	free(v);
+	return DRIVER_OK;
+}
+
 const struct driver postgres_driver = {
 	.name = "postgres",
 	.dialect = SQL_DIALECT_POSTGRES,
@@ -1373,6 +1569,8 @@ const struct driver postgres_driver = {
 	.current_schema = pgdrv_current_schema,
 	.reset_session = pgdrv_reset_session,
 	.changes = pgdrv_last_changes,
+	.set_limits = pgdrv_set_limits,
+	.leftover = pgdrv_leftover,
 	.connect_server = pgdrv_connect_server,
 	.list_databases = pgdrv_list_databases,
 	.clone_database = pgdrv_clone_database,

@@ -44,6 +44,10 @@ PQ_FN(int, PQsendQueryParams,
 PQ_FN(int, PQsetSingleRowMode, (PGconn *c), (c))
 PQ_FN(PGresult *, PQgetResult, (PGconn *c), (c))
 PQ_FN(int, PQflush, (PGconn *c), (c))
+PQ_FN(int, PQisBusy, (PGconn *c), (c))
+PQ_FN(int, PQconsumeInput, (PGconn *c), (c))
+PQ_FN(int, PQsocket, (const PGconn *c), (c))
+PQ_FN(int, PQbackendPID, (const PGconn *c), (c))
 
 /* COPY */
 PQ_FN(int, PQputCopyData, (PGconn *c, const char *b, int n), (c, b, n))

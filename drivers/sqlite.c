@@ -15,6 +15,7 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@
 #include <string.h>
 #include <strings.h>
 #include <dirent.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -41,6 +44,9 @@ struct litedrv_conn {
 	int lock_fd;
 	atomic_int cancelled; /* cancel() was called: a lock wait gives up */
 	long busy_ms;         /* how long a statement waits for a locked database */
+	long busy_default;             /* busy_ms as connect set it, for the limits' reset */
+	long long statement_timeout_ms; /* safe apply: 0 none */
+	long long stmt_start;           /* when the running statement began (now_ms) */
 	long long busy_since; /* when the current wait began */
 	long long last_changes; /* rows the last query() wrote */
 	int server; /* connect_server(): path is the directory of the files, and lock() flocks it */
@@ -51,10 +57,66 @@ static int litedrv_memory(const char *path)
 	return strcmp(path, ":memory:") == 0;
 }
 
+/*
+ * The process holding a lock on the database file that keeps us from
+ * writing (SQLite locks bytes from 0x40000000 with fcntl), from
+ * /proc/locks (Linux), or 0. Never by F_GETLK: opening and closing the file
+ * here would drop the locks SQLite holds on it in this process.
+ */
+static long litedrv_lock_holder(const char *path)
+{
+	struct stat st;
+	char line[256];
+	FILE *f;
+	long pid = 0;
+
+	if (stat(path, &st) != 0 || !(f = fopen("/proc/locks", "r")))
+		return 0;
+	while (!pid && fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+		unsigned long long ino, start;
+		long who;
+		char kind[16], mode[16];
+
+		/* "1: POSIX  ADVISORY  WRITE 1234 08:01:5678 1073741825 1073741825" */
+		if (sscanf(line, "%*d: %15s %*s %15s %ld %x:%x:%llu %llu", kind, mode, &who, &maj, &min, &ino,
+			   &start) != 7)
+			continue;
+		if (ino == (unsigned long long)st.st_ino && major(st.st_dev) == maj && minor(st.st_dev) == min &&
+		    start >= 0x40000000ULL && start < 0x40000000ULL + 512 && who > 0 && who != (long)getpid())
+			pid = who;
+	}
+	fclose(f);
+	return pid;
+}
+
 static enum driver_result litedrv_fail(sqlite3 *db, struct driver_error *err)
 {
+	int rc = sqlite3_extended_errcode(db) & 0xff, i;
+	const char *name;
+	long pid = 0;
+
 	driver_error_set(err, "%s", sqlite3_errmsg(db));
-	return DRIVER_ESQL;
+	if (rc != SQLITE_BUSY)
+		return DRIVER_ESQL;
+	/* the busy timeout ran out: a whole database file (main or attached) was locked */
+	for (i = 0; !pid && i < 2 + 125 /* SQLITE_MAX_ATTACHED's highest */; i++) {
+		const char *file;
+		if ((name = sqlite3_db_name(db, i)) == NULL) {
+			if (i >= 2)
+				break;
+			continue;
+		}
+		file = sqlite3_db_filename(db, name);
+		if (file && *file)
+			pid = litedrv_lock_holder(file);
+	}
+	if (pid > 0) {
+		size_t n = strlen(err->message);
+		snprintf(err->message + n, sizeof(err->message) - n,
+			 "; waited for database '%s' (SQLite locks the whole file), held by process %ld", name, pid);
+	}
+	return DRIVER_ELOCKWAIT;
 }
 
 static void litedrv_sleep_ms(long ms);
@@ -113,6 +175,7 @@ static enum driver_result litedrv_connect(const struct driver_settings *s, struc
 	c->lock_fd = -1;
 	atomic_init(&c->cancelled, 0);
 	c->busy_ms = s->connect_timeout > 0 ? s->connect_timeout * 1000L : LITEDRV_BUSY_MS;
+	c->busy_default = c->busy_ms;
 	sqlite3_busy_handler(db, litedrv_busy, c);
 	/* foreign keys are off by default in SQLite; migrations must see them enforced */
 	rc = sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
@@ -165,12 +228,13 @@ static enum driver_result litedrv_exec(struct driver_conn *conn, const char *sql
 		*changes = 0;
 	/* the core passes one statement, but SQLite's own splitting is the final word */
 	while (p < end) {
+		c->stmt_start = now_ms();
 		rc = sqlite3_prepare_v2(c->db, p, (int)(end - p), &st, &tail);
 		if (rc != SQLITE_OK) {
 			int off = sqlite3_error_offset(c->db);
-			litedrv_fail(c->db, err);
+			enum driver_result r = litedrv_fail(c->db, err);
 			err->offset = off >= 0 ? (long)(p - sql) + off : (long)(p - sql);
-			return DRIVER_ESQL;
+			return r;
 		}
 		if (!st) /* only comments or blanks were left */
 			break;
@@ -179,10 +243,13 @@ static enum driver_result litedrv_exec(struct driver_conn *conn, const char *sql
 			if (busy && sqlite3_column_count(st) == 1 && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
 				busy_ms = sqlite3_column_int64(st, 0);
 		if (rc != SQLITE_DONE) {
-			litedrv_fail(c->db, err);
+			enum driver_result r = litedrv_fail(c->db, err);
+			if ((rc & 0xff) == SQLITE_INTERRUPT && c->statement_timeout_ms > 0)
+				driver_error_set(err, "the statement ran longer than statement_timeout (%lld ms) and was interrupted",
+						 c->statement_timeout_ms);
 			err->offset = (long)(p - sql);
 			sqlite3_finalize(st);
-			return DRIVER_ESQL;
+			return r;
 		}
 		if (busy_ms >= 0) {
 			/*
@@ -218,6 +285,7 @@ static enum driver_result litedrv_query(struct driver_conn *conn, const char *sq
 	 * failure waits for a locked database as long as any statement.
 	 */
 	atomic_store(&c->cancelled, 0);
+	c->stmt_start = now_ms();
 	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return litedrv_fail(c->db, err);
 	for (i = 0; i < nparams; i++) {
@@ -239,9 +307,9 @@ static enum driver_result litedrv_query(struct driver_conn *conn, const char *sq
 		stop = fn(ctx, ncols, vals);
 	}
 	if (rc != SQLITE_DONE) {
-		litedrv_fail(c->db, err);
+		enum driver_result r = litedrv_fail(c->db, err);
 		sqlite3_finalize(st);
-		return DRIVER_ESQL;
+		return r;
 	}
 	if (!sqlite3_stmt_readonly(st))
 		c->last_changes = sqlite3_changes64(c->db);
@@ -1036,6 +1104,36 @@ static enum driver_result litedrv_drop_named_database(struct driver_conn *server
 	return r;
 }
 
+/* ---- safe apply ------------------------------------------------------------ */
+
+/* statement_timeout: SQLite has no such setting; the progress handler interrupts */
+static int litedrv_progress(void *arg)
+{
+	struct litedrv_conn *c = arg;
+
+	return now_ms() - c->stmt_start > c->statement_timeout_ms;
+}
+
+static void litedrv_set_limits(struct driver_conn *conn, enum driver_limits_how how,
+			       const struct driver_limits *lim, struct driver_sql_list *out)
+{
+	struct litedrv_conn *c = (struct litedrv_conn *)conn;
+	long long busy;
+
+	out->n = 0;
+	if (how == DRIVER_LIMITS_LOCAL)
+		return;
+	c->statement_timeout_ms = how == DRIVER_LIMITS_RESET ? 0 : lim->statement_timeout_ms;
+	sqlite3_progress_handler(c->db, c->statement_timeout_ms > 0 ? 1000 : 0,
+				 c->statement_timeout_ms > 0 ? litedrv_progress : NULL, c);
+	/* lock_wait 0 waits as long as SQLite can be told to (24 days) */
+	busy = how == DRIVER_LIMITS_RESET ? c->busy_default : lim->lock_wait_ms > 0 ? lim->lock_wait_ms : INT_MAX;
+	if (busy > INT_MAX)
+		busy = INT_MAX;
+	out->n = 1;
+	snprintf(out->v[0], sizeof(out->v[0]), "PRAGMA busy_timeout = %lld", busy);
+}
+
 const struct driver sqlite_driver = {
 	.name = "sqlite",
 	.dialect = SQL_DIALECT_SQLITE,
@@ -1065,6 +1163,7 @@ const struct driver sqlite_driver = {
 	.load_abort = litedrv_load_abort,
 	.cancel = litedrv_cancel,
 	.changes = litedrv_last_changes,
+	.set_limits = litedrv_set_limits,
 	.connect_server = litedrv_connect_server,
 	.list_databases = litedrv_list_databases,
 	.clone_database = litedrv_clone_database,

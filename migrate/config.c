@@ -798,7 +798,8 @@ static dictionary *ini_load(const char *path)
 
 static const char *const shared_keys[] = {
 	"migrations_dir", "seeds_dir", "table", "seeds_table", "lock_timeout", "uuid_version", "verify_url", "ignore",
-	"pool", "testdb_dir", "format", NULL,
+	"pool", "testdb_dir", "format",
+	"lock_wait", "retries", "statement_timeout", NULL,
 };
 
 static const char *const conn_keys[] = {
@@ -1080,6 +1081,55 @@ static char *lowercase(const char *s)
 	return r;
 }
 
+/*
+ * lock_wait, retries and statement_timeout (SPEC section 9): a bad value is
+ * an error at the line that gave it, in the environment's section or
+ * [migrate].
+ */
+static enum migrate_result load_limits(struct loader *ld, const char *lock_wait, const char *retries,
+				       const char *statement_timeout)
+{
+	struct config *c = ld->c;
+	const char *names[3] = { "lock_wait", "retries", "statement_timeout" };
+	const char *vals[3] = { lock_wait, retries, statement_timeout };
+	int i;
+
+	c->lock_wait_ms = 3000;
+	c->retries = 5;
+	c->statement_timeout_ms = 0;
+	for (i = 0; i < 3; i++) {
+		const char *v = vals[i], *sec;
+		long long ms = 0;
+		char *end;
+		long n = 0;
+		int bad;
+
+		if (!v)
+			continue;
+		if (i == 1) {
+			errno = 0;
+			n = strtol(v, &end, 10);
+			bad = !isdigit((unsigned char)v[0]) || errno || *end || n > 1000;
+		} else {
+			bad = parse_duration_ms(v, strlen(v), &ms) != 0;
+		}
+		if (bad) {
+			sec = ini_line(c->path, c->env, names[i]) ? c->env : "migrate";
+			return merr_set(ld->err, MIGRATE_EUSAGE, "%s:%d: %s '%s' is not %s", c->path,
+					ini_line(c->path, sec, names[i]), names[i], v,
+					i == 1 ? "a number of retries from 0 to 1000"
+					       : "a duration such as 3s, 500ms or 2m (0: no limit)");
+		}
+		if (i == 0)
+			c->lock_wait_ms = ms;
+		else if (i == 1)
+			c->retries = (int)n;
+		else
+			c->statement_timeout_ms = ms;
+	}
+	return MIGRATE_OK;
+}
+
 enum migrate_result config_load(const struct migrate_options *opt, int need_database,
 				struct config *out, struct migrate_error *err)
 {
@@ -1234,6 +1284,8 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 		}
 		out->uuid_version = atoi(v);
 	}
+	if (load_limits(&ld, SHARED("lock_wait"), SHARED("retries"), SHARED("statement_timeout")))
+		goto out;
 #undef SHARED
 	if (opt->lock_timeout >= 0)
 		out->lock_timeout = opt->lock_timeout;

@@ -72,6 +72,10 @@ struct config {
 	int format;          /* the migrations' layout: enum layout_format (layout.h), LAYOUT_AUTO by default */
 	int lock_timeout;
 	int uuid_version;    /* ${uuid:KEY}: 1 (default), 4 or 7 */
+	/* safe apply (SPEC section 9); a migration's marker options override them */
+	long long lock_wait_ms;         /* longest wait for one lock per attempt; 0: forever */
+	int retries;                    /* further attempts after a lock wait timed out */
+	long long statement_timeout_ms; /* longest run of one statement; 0: none */
 
 	/*
 	 * [lint]: enforce (default 1), and RULE-ID = severity lines as written

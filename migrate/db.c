@@ -24,6 +24,7 @@ enum migrate_result db_map_result(enum driver_result r)
 	case DRIVER_ECONFIG:
 		return MIGRATE_EUSAGE;
 	case DRIVER_ESQL:
+	case DRIVER_ELOCKWAIT: /* retry.c decides whether it is retried, or exit 4 */
 	case DRIVER_EUNSUPPORTED:
 	default:
 		return MIGRATE_EFAIL;
@@ -269,6 +270,8 @@ static enum migrate_result query_failed(migrate *m, enum driver_result r, const 
 	struct strbuf what = STRBUF_INIT;
 	enum migrate_result res;
 
+	if (r == DRIVER_ELOCKWAIT)
+		m->lock_wait_hit = 1; /* a retry may succeed (retry.c) */
 	sql_summary(&what, sql);
 	res = merr_set(err, db_fail_code(m, r), "%s%s (in migrate's own %s)",
 		       r == DRIVER_ECONNECT && strncmp(derr->message, "connection lost", 15) != 0
@@ -517,7 +520,7 @@ enum migrate_result db_tx_begin(migrate *m, struct db_tx *tx, int in_tx, struct 
 		}
 	}
 	if (in_tx) {
-		if (db_begin(m, err)) {
+		if (tx->limits ? db_begin_limited(m, tx->limits, err) : db_begin(m, err)) {
 			db_tx_rollback(m, tx);
 			return err->code;
 		}
@@ -720,10 +723,32 @@ void db_load_abort(migrate *m, struct driver_load *ld)
 	m->cfg.drv->load_abort(ld);
 }
 
+static enum migrate_result run_section(migrate *m, const char *label, const char *text,
+				       const struct section *sec, long long *changes,
+				       db_section_progress_fn progress, void *progress_ctx,
+				       struct section_pos *pos, struct migrate_error *err);
+
 enum migrate_result db_run_section(migrate *m, const char *label, const char *text,
 				   const struct section *sec, long long *changes,
 				   db_section_progress_fn progress, void *progress_ctx,
 				   struct migrate_error *err)
+{
+	return run_section(m, label, text, sec, changes, progress, progress_ctx, NULL, err);
+}
+
+enum migrate_result db_run_section_at(migrate *m, const char *label, const char *text,
+				      const struct section *sec, struct section_pos *pos,
+				      struct migrate_error *err)
+{
+	free(pos->failed);
+	pos->failed = NULL;
+	return run_section(m, label, text, sec, NULL, NULL, NULL, pos, err);
+}
+
+static enum migrate_result run_section(migrate *m, const char *label, const char *text,
+				       const struct section *sec, long long *changes,
+				       db_section_progress_fn progress, void *progress_ctx,
+				       struct section_pos *pos, struct migrate_error *err)
 {
 	long long total_changes = 0;
 	struct sql_stmts stmts = { NULL, 0, 0 };
@@ -738,7 +763,7 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 		label = sec->path;
 	if (section_split(text, sec, m->cfg.drv->dialect, &stmts, NULL, msg, sizeof(msg)))
 		return merr_set(err, MIGRATE_EUSAGE, "%s:%s", label, msg + 5);
-	for (i = 0; i < stmts.n; i++) {
+	for (i = pos ? pos->next : 0; i < stmts.n; i++) {
 		const struct sql_stmt *st = &stmts.v[i];
 		const char *sql = text + sec->off + st->off;
 		size_t len = st->len;
@@ -772,10 +797,14 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 		r = m->cfg.drv->exec(m->conn, sql, len, &n, &derr);
 		db_cancelable_end(m);
 		if (r != DRIVER_OK) {
+			if (r == DRIVER_ELOCKWAIT)
+				m->lock_wait_hit = 1;
 			res = merr_set(err, db_fail_code(m, r), "%s:%d: %s%s", label,
 				       offset_line(sql, len, derr.offset, st->line),
 				       db_interrupted(m) ? "interrupted: the statement was cancelled: " : "",
 				       derr.message);
+			if (pos)
+				pos->failed = xstrndup(sql, len);
 			free(expanded);
 			break;
 		}
@@ -793,8 +822,95 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 			progress(progress_ctx, i + 1 == stmts.n ? (long long)sec->len : (long long)(st->off + st->len),
 				 (long long)sec->len, total_changes);
 	}
+	if (pos)
+		pos->next = i;
 	sql_stmts_release(&stmts);
 	return res;
+}
+
+/* Runs a statement the driver wrote, through exec(): the simple protocol, several in one. */
+static enum migrate_result exec_driver_sql(migrate *m, const char *sql, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+
+	if (m->opt.dry_run) {
+		report_sql(m, sql, strlen(sql), 0, NULL);
+		return MIGRATE_OK;
+	}
+	r = m->cfg.drv->exec(m->conn, sql, strlen(sql), NULL, &derr);
+	if (r == DRIVER_ELOCKWAIT)
+		m->lock_wait_hit = 1;
+	if (r != DRIVER_OK)
+		return merr_set(err, db_fail_code(m, r), "%s: %s", sql, derr.message);
+	return MIGRATE_OK;
+}
+
+int db_set_limits(migrate *m, enum driver_limits_how how, const struct driver_limits *lim,
+		  struct migrate_error *err)
+{
+	struct driver_limits none = { 0, 0 };
+	struct driver_sql_list list;
+	int i;
+
+	if (!m->cfg.drv->set_limits)
+		return 0;
+	list.n = 0;
+	m->cfg.drv->set_limits(m->conn, how, lim ? lim : &none, &list);
+	for (i = 0; i < list.n; i++)
+		if (exec_driver_sql(m, list.v[i], err))
+			return -1;
+	return list.n;
+}
+
+enum migrate_result db_begin_limited(migrate *m, const struct driver_limits *lim, struct migrate_error *err)
+{
+	struct driver_sql_list list;
+	struct strbuf sb = STRBUF_INIT;
+	enum migrate_result r;
+	int i;
+
+	list.n = 0;
+	if (m->cfg.drv->set_limits)
+		m->cfg.drv->set_limits(m->conn, DRIVER_LIMITS_LOCAL, lim, &list);
+	if (list.n == 0)
+		return db_begin(m, err);
+	/* one round trip: the transaction's limits go with its BEGIN */
+	strbuf_addstr(&sb, m->cfg.drv->begin_sql);
+	for (i = 0; i < list.n; i++)
+		strbuf_addf(&sb, "; %s", list.v[i]);
+	r = exec_driver_sql(m, strbuf_str(&sb), err);
+	strbuf_release(&sb);
+	return r;
+}
+
+int db_has_local_limits(migrate *m, const struct driver_limits *lim)
+{
+	struct driver_sql_list list;
+
+	if (!m->cfg.drv->set_limits)
+		return 0;
+	list.n = 0;
+	m->cfg.drv->set_limits(m->conn, DRIVER_LIMITS_LOCAL, lim, &list);
+	return list.n > 0;
+}
+
+enum migrate_result db_drop_leftover(migrate *m, const char *sql, char **drop,
+				     struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+
+	*drop = NULL;
+	if (!m->cfg.drv->leftover || !sql || m->opt.dry_run)
+		return MIGRATE_OK;
+	r = m->cfg.drv->leftover(m->conn, sql, strlen(sql), drop, &derr);
+	if (r != DRIVER_OK)
+		return merr_set(err, db_map_result(r), "cannot look for what the failed statement left: %s",
+				derr.message);
+	if (!*drop)
+		return MIGRATE_OK;
+	return exec_driver_sql(m, *drop, err);
 }
 
 enum migrate_result db_dump_schema(migrate *m, char **out, struct migrate_error *err)

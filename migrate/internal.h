@@ -34,6 +34,9 @@ struct migrate {
 	int migs_scanned;           /* migs is read (not with no_connect until api_scan_migrations) */
 	struct driver_conn *testdb_server; /* testdb's connection to the server, kept between calls */
 	int locked;
+	int lock_wait_hit;          /* a statement's lock wait ran out (DRIVER_ELOCKWAIT) since cleared */
+	struct driver_limits limits; /* the session's limits while limits_set (retry.c) */
+	int limits_set;              /* 1: until limits_leave; 2: until the migration ends */
 	struct placeholders ph;     /* ${...}: the config's values and this run's UUIDs */
 	/*
 	 * The schema or database the tracking tables live in, resolved at
@@ -105,6 +108,37 @@ enum migrate_result db_run_section(migrate *m, const char *label, const char *te
 				   const struct section *sec, long long *changes,
 				   db_section_progress_fn progress, void *progress_ctx,
 				   struct migrate_error *err);
+/* Where a section run stopped, so it can go on from the statement that failed (retry.c). */
+struct section_pos {
+	size_t next;  /* in: the statement (from 0) to start at; out: the one that failed, or the count */
+	char *failed; /* out: the failed statement as run (the caller frees), or NULL */
+};
+/* db_run_section from pos->next, with no progress or row count. */
+enum migrate_result db_run_section_at(migrate *m, const char *label, const char *text,
+				      const struct section *sec, struct section_pos *pos,
+				      struct migrate_error *err);
+/*
+ * Safe apply (SPEC section 9): runs the driver's statements that set the
+ * limits (see enum driver_limits_how; printed under --dry-run). Returns
+ * how many ran (0: the driver has none for that), or -1 with err set.
+ */
+int db_set_limits(migrate *m, enum driver_limits_how how, const struct driver_limits *lim,
+		  struct migrate_error *err);
+/*
+ * BEGIN, and the limits for that transaction only (DRIVER_LIMITS_LOCAL)
+ * where the driver has them, sent together in one round trip.
+ */
+enum migrate_result db_begin_limited(migrate *m, const struct driver_limits *lim, struct migrate_error *err);
+/* Can the driver set the limits for one transaction only (SET LOCAL)? */
+int db_has_local_limits(migrate *m, const struct driver_limits *lim);
+/*
+ * After sql failed outside a transaction: drops what it left behind (a
+ * CREATE INDEX CONCURRENTLY's INVALID index). *drop (the caller frees) is
+ * the statement that does it, NULL when nothing was left; on failure err
+ * says why and *drop is what the user must run.
+ */
+enum migrate_result db_drop_leftover(migrate *m, const char *sql, char **drop,
+				     struct migrate_error *err);
 /* Transaction control, reported under --dry-run like every other write. */
 enum migrate_result db_begin(migrate *m, struct migrate_error *err);
 enum migrate_result db_commit(migrate *m, struct migrate_error *err);
@@ -184,8 +218,9 @@ struct db_tx {
 	int fk_was;       /* their state before, to put back; -1: untouched */
 	int fk_check;     /* they were on and are off for this transaction */
 	char *fk_where;   /* "file:line" of the PRAGMA that turns them off */
+	const struct driver_limits *limits; /* SET LOCAL with the BEGIN (db_begin_limited), or NULL */
 };
-#define DB_TX_INIT { 0, 0, 0, -1, 0, NULL }
+#define DB_TX_INIT { 0, 0, 0, -1, 0, NULL, NULL }
 void db_tx_add(migrate *m, struct db_tx *tx, const char *label, const char *text,
 	       const struct section *sec);
 enum migrate_result db_tx_begin(migrate *m, struct db_tx *tx, int in_tx, struct migrate_error *err);
@@ -233,6 +268,38 @@ enum migrate_result runner_up_locked(migrate *m, const struct migrate_up_options
 				     struct migrate_error *err);
 enum migrate_result runner_down_locked(migrate *m, const struct migrate_down_options *opt,
 				       struct migrate_error *err);
+
+/* ---- retry.c: safe apply (SPEC section 9) ---- */
+struct retry_policy {
+	struct driver_limits lim;
+	int retries; /* attempts after the first */
+};
+/* The limits for a section: its marker's options, else the config's. */
+void retry_policy_for(const migrate *m, const struct section *sec, struct retry_policy *out);
+/* One attempt at the work; a lock wait that ran out leaves m->lock_wait_hit set. */
+typedef enum migrate_result (*retry_attempt_fn)(migrate *m, void *ctx, struct migrate_error *err);
+/*
+ * Runs attempt until it succeeds, fails otherwise than by a lock wait, or
+ * has been tried retries + 1 times; each lock wait that ran out is a
+ * warning naming what (e.g. "migration 2 (add_index)"), and the next try
+ * comes after the back-off.
+ * Out of tries: MIGRATE_ELOCK, err holding the last wait's message, for
+ * the caller to say what was and was not applied. *attempts: how many ran.
+ */
+enum migrate_result retry_run(migrate *m, const char *what, const struct retry_policy *pol,
+			      retry_attempt_fn attempt, void *ctx, int *attempts, struct migrate_error *err);
+/*
+ * A migration's limits (see retry.c): limits_enter before it (*local: set
+ * them with SET LOCAL after each BEGIN, which attempt does), limits_after
+ * when it is done, limits_leave at the end of the run. A failed reset sets
+ * err only when nothing else failed.
+ */
+enum migrate_result limits_enter(migrate *m, const struct driver_limits *lim, int tx, int *local,
+				 struct migrate_error *err);
+void limits_after(migrate *m, struct migrate_error *err);
+void limits_leave(migrate *m, struct migrate_error *err);
+/* The back-off before attempt k + 1, in milliseconds (random, 50-150 % of min(2^(k-1), 30) s). */
+long long retry_delay_ms(int k);
 
 /* ---- history.c ---- */
 struct history_row {

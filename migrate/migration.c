@@ -189,6 +189,8 @@ struct marker {
 	int dialect;     /* 0 generic, 1 + enum sql_dialect */
 	int transaction;
 	int nothing;
+	long long lock_wait_ms, statement_timeout_ms; /* -1: not given */
+	int retries;
 	int line;
 	size_t body;     /* offset of the line after the marker */
 	size_t end;      /* offset of the marker line itself */
@@ -210,12 +212,55 @@ static int dialect_index(const char *w, size_t n)
 }
 
 /*
+ * A marker word key:value for the limits of SPEC section 9 (lock_wait:10s,
+ * retries:0, statement_timeout:1m)? Returns 1 when the word is one, with
+ * *bad set and msg filled when its value is not valid; 0 otherwise.
+ */
+static int parse_limit(const char *w, size_t n, struct marker *mk, char *msg, size_t msglen, int *bad)
+{
+	static const char *const keys[] = { "lock_wait:", "retries:", "statement_timeout:" };
+	size_t k, kl, i;
+	long long v = 0;
+
+	*bad = 0;
+	for (k = 0; k < 3; k++) {
+		kl = strlen(keys[k]);
+		if (n >= kl && strncmp(w, keys[k], kl) == 0)
+			break;
+	}
+	if (k == 3)
+		return 0;
+	if (k == 1) {
+		*bad = n == kl || n - kl > 4;
+		for (i = kl; i < n && !*bad; i++)
+			if (w[i] < '0' || w[i] > '9')
+				*bad = 1;
+			else
+				v = v * 10 + (w[i] - '0');
+		*bad = *bad || v > 1000;
+		if (!*bad)
+			mk->retries = (int)v;
+	} else {
+		*bad = parse_duration_ms(w + kl, n - kl, &v) != 0;
+		if (!*bad)
+			*(k == 0 ? &mk->lock_wait_ms : &mk->statement_timeout_ms) = v;
+	}
+	if (*bad)
+		snprintf(msg, msglen, "malformed marker: %.*s '%.*s' is not %s", (int)(kl - 1), w,
+			 (int)(n - kl > 40 ? 40 : n - kl), w + kl,
+			 k == 1 ? "a number of retries from 0 to 1000"
+				: "a duration such as 3s, 500ms or 2m (0: no limit)");
+	return 1;
+}
+
+/*
  * Is the line at s[0..n) a marker? Returns 0 (not one), 1 (filled mk), or
  * -1 with a message (a line that claims to be a marker but is malformed).
  */
 static int parse_marker(const char *s, size_t n, struct marker *mk, char *msg, size_t msglen)
 {
 	size_t i = 0, j;
+	int bad = 0;
 
 	while (i < n && (s[i] == ' ' || s[i] == '\t'))
 		i++;
@@ -244,6 +289,8 @@ static int parse_marker(const char *s, size_t n, struct marker *mk, char *msg, s
 	mk->dialect = 0;
 	mk->transaction = 1;
 	mk->nothing = 0;
+	mk->lock_wait_ms = mk->statement_timeout_ms = -1;
+	mk->retries = -1;
 	for (i = j;;) {
 		while (i < n && isspace((unsigned char)s[i]))
 			i++;
@@ -263,12 +310,16 @@ static int parse_marker(const char *s, size_t n, struct marker *mk, char *msg, s
 				return -1;
 			}
 			mk->nothing = 1;
+		} else if (parse_limit(s + i, j - i, mk, msg, msglen, &bad)) {
+			if (bad)
+				return -1;
 		} else if (dialect_index(s + i, j - i) > 0 && mk->dialect == 0) {
 			mk->dialect = dialect_index(s + i, j - i);
 		} else {
 			snprintf(msg, msglen,
 				 "malformed marker: unknown word '%.*s' (expected a dialect: "
-				 "postgres, mysql, sqlite; transaction:false; or, on a down marker, nothing)",
+				 "postgres, mysql, sqlite; transaction:false; lock_wait:, retries: or statement_timeout:; "
+				 "or, on a down marker, nothing)",
 				 (int)(j - i > 60 ? 60 : j - i), s + i);
 			return -1;
 		}
@@ -524,6 +575,8 @@ enum migrate_result migration_parse(struct migration *m, const char *path, char 
 		m->up.off = bom_len(m->text, m->len);
 		m->up.len = m->len - m->up.off;
 		m->up.line = 1;
+		m->up.lock_wait_ms = m->up.statement_timeout_ms = -1;
+		m->up.retries = -1;
 	} else {
 		for (k = 0; k < 2; k++) {
 			struct section *sec = k == SEC_UP ? &m->up : &m->down;
@@ -533,6 +586,12 @@ enum migrate_result migration_parse(struct migration *m, const char *path, char 
 			sec->present = 1;
 			sec->transaction = f->transaction;
 			sec->nothing = f->nothing;
+			sec->lock_wait_ms = f->lock_wait_ms;
+			sec->retries = f->retries;
+			sec->statement_timeout_ms = f->statement_timeout_ms;
+			sec->given = (f->lock_wait_ms >= 0 ? SECTION_GIVES_LOCK_WAIT : 0) |
+				     (f->retries >= 0 ? SECTION_GIVES_RETRIES : 0) |
+				     (f->statement_timeout_ms >= 0 ? SECTION_GIVES_STATEMENT_TIMEOUT : 0);
 			sec->off = f->body;
 			sec->len = f->end > f->body ? f->end - f->body : 0;
 			sec->line = f->line + 1;

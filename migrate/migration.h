@@ -4,7 +4,7 @@
  * A migration file is migrations/<version>_<name>.sql; a seed is
  * seeds/<order>_<name>.sql or seeds/<order>_<table>.csv. Sections start at marker lines:
  *
- *     -- migrate:up [dialect] [transaction:false]
+ *     -- migrate:up [dialect] [transaction:false] [lock_wait:3s] [retries:5] [statement_timeout:1m]
  *     -- migrate:down [dialect] [transaction:false] [nothing]
  *
  * A dialect-qualified section replaces the generic one on that driver only.
@@ -31,6 +31,10 @@ struct section_block {
 	int line;         /* the file line of its first character */
 };
 
+#define SECTION_GIVES_LOCK_WAIT         (1u << 0)
+#define SECTION_GIVES_RETRIES           (1u << 1)
+#define SECTION_GIVES_STATEMENT_TIMEOUT (1u << 2)
+
 struct section {
 	int present;      /* a marker for it exists */
 	int transaction;  /* 0 for transaction:false */
@@ -48,6 +52,14 @@ struct section {
 	struct section_block *blocks;
 	size_t nblocks;
 	int literal;      /* run as written: no ${...} placeholders (the tool that wrote it had none) */
+	/*
+	 * Options after the marker (SPEC section 9): each value counts only
+	 * when its bit is in given (a section made any other way gives none).
+	 */
+	long long lock_wait_ms;
+	int retries;
+	long long statement_timeout_ms;
+	unsigned given; /* SECTION_GIVES_* */
 };
 
 struct migration {

@@ -193,61 +193,202 @@ static void after_failed_transaction(migrate *m, struct db_tx *t, const char *ve
 		merr_append(err, "; migration %s (%s) was rolled back: it is still %s", version, name, kept);
 }
 
+/* One migration's tries under the limits of SPEC section 9 (see retry.c). */
+struct attempt {
+	const struct migration *mig;
+	const struct retry_policy *pol;
+	int local;              /* the limits are SET LOCAL inside each transaction */
+	long long t0;
+	struct section_pos pos; /* outside a transaction: the statement to go on from */
+	char *left;             /* what drops a failed statement's leftover, when dropping it failed */
+};
+
+/* In its own transaction: all of the migration and its row, or nothing. */
+static enum migrate_result attempt_in_transaction(migrate *m, void *ctx, struct migrate_error *err)
+{
+	struct attempt *a = ctx;
+	const struct migration *mig = a->mig;
+
+	struct db_tx t = DB_TX_INIT;
+
+	db_tx_add(m, &t, mig->path, mig->text, &mig->up);
+	t.limits = a->local ? &a->pol->lim : NULL;
+	if (db_tx_begin(m, &t, 1, err))
+		return err->code;
+	if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, NULL, NULL, err))
+		db_tx_rollback(m, &t);
+	else if (history_insert(m, mig, "applied", now_ms() - a->t0, err))
+		after_failed_transaction(m, &t, mig->version, mig->name, 0, "applied", "pending", err);
+	else if (db_tx_commit(m, &t, err))
+		after_failed_transaction(m, &t, mig->version, mig->name, 1, "applied", "pending", err);
+	return err->code;
+}
+
+/*
+ * Drops what the statement that failed left behind (a CREATE INDEX
+ * CONCURRENTLY's INVALID index), saying so; when that fails too, keeps the
+ * statement that would do it in a->left.
+ */
+static void drop_leftover(migrate *m, struct attempt *a, struct migrate_error *err)
+{
+	char *drop = NULL;
+
+	free(a->left);
+	a->left = NULL;
+	if (db_drop_leftover(m, a->pos.failed, &drop, err) == MIGRATE_OK) {
+		if (drop)
+			emitf(m, MIGRATE_EVENT_WARNING, "migration %s (%s): the failed statement left an INVALID index behind; dropped it: %s",
+			      a->mig->version, a->mig->name, drop);
+		free(drop);
+	} else {
+		a->left = drop;
+	}
+}
+
+/*
+ * Outside a transaction: the section from the statement that failed last
+ * time on (the ones before it are done; the one that timed out did
+ * nothing).
+ */
+static enum migrate_result attempt_outside(migrate *m, void *ctx, struct migrate_error *err)
+{
+	struct attempt *a = ctx;
+	struct migrate_error ignored;
+	int hit;
+
+	if (a->left) {
+		drop_leftover(m, a, err);
+		if (err->code)
+			return err->code;
+	}
+	if (db_run_section_at(m, a->mig->path, a->mig->text, &a->mig->up, &a->pos, err) && a->pos.failed) {
+		hit = m->lock_wait_hit;
+		merr_clear(&ignored);
+		drop_leftover(m, a, &ignored);
+		m->lock_wait_hit = hit;
+	}
+	return err->code;
+}
+
+/* Says, after the retries ran out, that the lock was never had. */
+static void lock_gave_up(struct migrate_error *err, const char *what, int attempts,
+			 const struct retry_policy *pol)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char wait[32];
+
+	format_duration(pol->lim.lock_wait_ms, wait, sizeof(wait));
+	strbuf_addf(&sb, "%s did not get its locks in %d attempt%s (lock_wait %s, retries %d): %s", what,
+		    attempts, attempts == 1 ? "" : "s", wait, pol->retries, err->message);
+	snprintf(err->message, sizeof(err->message), "%s", strbuf_str(&sb));
+	strbuf_release(&sb);
+}
+
 /* Applies one migration; in_outer: inside --single-transaction's transaction. */
 static enum migrate_result apply_one(migrate *m, const struct migration *mig, int in_outer,
 				     struct migrate_error *err)
 {
-	int tx = !in_outer && runs_in_transaction(m, &mig->up);
-	long long t0 = now_ms(), dur;
+	int tx = !in_outer && runs_in_transaction(m, &mig->up), attempts = 0;
+	struct retry_policy pol;
+	struct attempt a;
 	struct db_tx t = DB_TX_INIT;
+	char *what;
 
 	emit(m, MIGRATE_EVENT_APPLYING, mig->version, mig->name, mig->path, 0, 0);
+	memset(&a, 0, sizeof(a));
+	a.t0 = now_ms();
 	if (in_outer) {
+		/* up_locked set the limits and retries the whole run */
 		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, NULL, NULL, err) ||
-		    history_insert(m, mig, "applied", now_ms() - t0, err))
+		    history_insert(m, mig, "applied", now_ms() - a.t0, err))
 			return err->code;
-	} else if (tx) {
-		db_tx_add(m, &t, mig->path, mig->text, &mig->up);
-		if (db_tx_begin(m, &t, 1, err))
-			return err->code;
-		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, NULL, NULL, err)) {
-			db_tx_rollback(m, &t);
-			return err->code;
-		}
-		if (history_insert(m, mig, "applied", now_ms() - t0, err)) {
-			after_failed_transaction(m, &t, mig->version, mig->name, 0, "applied", "pending", err);
-			return err->code;
-		}
-		if (db_tx_commit(m, &t, err)) {
-			after_failed_transaction(m, &t, mig->version, mig->name, 1, "applied", "pending", err);
-			return err->code;
-		}
-	} else {
-		db_tx_add(m, &t, mig->path, mig->text, &mig->up);
-		if (history_insert(m, mig, "running", 0, err)) {
-			merr_append(err, "; none of its statements ran%s",
-				    connection_lost(err) ? " (if the row was written before the connection was lost, it shows as running: then run 'migrate repair')" : "");
-			return err->code;
-		}
-		if (db_tx_begin(m, &t, 0, err))
-			return err->code;
-		if (db_run_section(m, mig->path, mig->text, &mig->up, NULL, NULL, NULL, err)) {
-			db_tx_rollback(m, &t);
-			record_failure(m, mig->version, mig->name, t0, err);
-			return err->code;
-		}
-		db_tx_rollback(m, &t); /* outside a transaction: only puts settings back */
-		if (history_set_status(m, mig->version, mig->name, "applied", now_ms() - t0, err)) {
-			merr_append(err, "; every statement of migration %s ran, but it stays recorded as running: check the database, then run 'migrate repair'",
-				    mig->version);
-			return err->code;
-		}
+		db_reset_session(m);
+		emit(m, MIGRATE_EVENT_APPLIED, mig->version, mig->name, mig->path, now_ms() - a.t0, 0);
+		return MIGRATE_OK;
 	}
+	retry_policy_for(m, &mig->up, &pol);
+	a.mig = mig;
+	a.pol = &pol;
+	what = xasprintf("migration %s (%s)", mig->version, mig->name);
+	if (limits_enter(m, &pol.lim, tx, &a.local, err))
+		goto out;
+	if (tx) {
+		if (retry_run(m, what, &pol, attempt_in_transaction, &a, &attempts, err) == MIGRATE_ELOCK) {
+			lock_gave_up(err, what, attempts, &pol);
+			merr_append(err, "; nothing of it was applied (each attempt was rolled back)");
+		}
+		goto out;
+	}
+	db_tx_add(m, &t, mig->path, mig->text, &mig->up);
+	if (history_insert(m, mig, "running", 0, err)) {
+		merr_append(err, "; none of its statements ran%s",
+			    connection_lost(err) ? " (if the row was written before the connection was lost, it shows as running: then run 'migrate repair')" : "");
+		goto out;
+	}
+	if (db_tx_begin(m, &t, 0, err))
+		goto out;
+	retry_run(m, what, &pol, attempt_outside, &a, &attempts, err);
+	db_tx_rollback(m, &t); /* outside a transaction: only puts settings back */
+	if (err->code) {
+		if (err->code == MIGRATE_ELOCK)
+			lock_gave_up(err, what, attempts, &pol);
+		if (a.left)
+			merr_append(err, "; the failed statement left the INVALID index behind and dropping it failed too: run '%s'",
+				    a.left);
+		if (err->code == MIGRATE_ELOCK && a.pos.next == 0 && !a.left) {
+			struct migrate_error ignored;
+			/* not one statement ran: it is simply still pending */
+			merr_clear(&ignored);
+			if (history_delete(m, mig->version, mig->name, &ignored) == MIGRATE_OK)
+				merr_append(err, "; nothing of it was applied: it is still pending");
+			else
+				record_failure(m, mig->version, mig->name, a.t0, err);
+		} else {
+			if (err->code == MIGRATE_ELOCK)
+				merr_append(err, "; the statements before the one that timed out were applied and stay");
+			record_failure(m, mig->version, mig->name, a.t0, err);
+		}
+		goto out;
+	}
+	if (history_set_status(m, mig->version, mig->name, "applied", now_ms() - a.t0, err))
+		merr_append(err, "; every statement of migration %s ran, but it stays recorded as running: check the database, then run 'migrate repair'",
+			    mig->version);
+out:
+	limits_after(m, err);
+	free(what);
+	free(a.pos.failed);
+	free(a.left);
+	if (err->code)
+		return err->code;
 	/* the next migration starts where this one did, whatever it did to the session */
 	db_reset_session(m);
-	dur = now_ms() - t0;
-	emit(m, MIGRATE_EVENT_APPLIED, mig->version, mig->name, mig->path, dur, 0);
+	emit(m, MIGRATE_EVENT_APPLIED, mig->version, mig->name, mig->path, now_ms() - a.t0, 0);
 	return MIGRATE_OK;
+}
+
+/* --single-transaction: every pending migration in one transaction, tried whole. */
+struct batch {
+	const struct migration **todo;
+	size_t n;
+	const struct retry_policy *pol;
+	int local;
+};
+
+static enum migrate_result attempt_batch(migrate *m, void *ctx, struct migrate_error *err)
+{
+	struct batch *b = ctx;
+	size_t i;
+
+	if (b->local ? db_begin_limited(m, &b->pol->lim, err) : db_begin(m, err))
+		return err->code;
+	for (i = 0; i < b->n; i++)
+		if (apply_one(m, b->todo[i], 1, err))
+			break;
+	if (err->code || db_commit(m, err)) {
+		db_rollback(m);
+		merr_append(err, "%s", "; --single-transaction: every migration of this run was rolled back");
+	}
+	return err->code;
 }
 
 /* Sets *out to the canonical form of a version given as an argument (the caller frees). */
@@ -263,6 +404,46 @@ static int parse_target(const migrate *m, const char *to, char **out, struct mig
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The whole batch under the config's limits (a migration's own marker
+ * options do not apply inside it) and retries.
+ */
+static void run_batch(migrate *m, const struct migration **todo, size_t n, struct migrate_error *err)
+{
+	struct section none;
+	struct retry_policy pol;
+	struct batch b;
+	int attempts = 0;
+
+	memset(&none, 0, sizeof(none)); /* gives no option: the config's */
+	retry_policy_for(m, &none, &pol);
+	b.todo = todo;
+	b.n = n;
+	b.pol = &pol;
+	if (limits_enter(m, &pol.lim, 1, &b.local, err))
+		return;
+	if (retry_run(m, "--single-transaction", &pol, attempt_batch, &b, &attempts, err) == MIGRATE_ELOCK)
+		lock_gave_up(err, "the --single-transaction run", attempts, &pol);
+	limits_after(m, err);
+}
+
+/* After the retries ran out: which migrations this run applied, and which not. */
+static void say_what_was_applied(struct migrate_error *err, const struct migration **todo, size_t n,
+				 size_t failed, int single)
+{
+	struct strbuf done = STRBUF_INIT, not = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct strbuf *sb = i < failed && !single ? &done : &not;
+		strbuf_addf(sb, "%s%s", sb->len ? ", " : "", todo[i]->version);
+	}
+	merr_append(err, "; applied by this run: %s; not applied: %s", done.len ? done.buf : "none",
+		    not.len ? not.buf : "none");
+	strbuf_release(&done);
+	strbuf_release(&not);
 }
 
 static enum migrate_result up_locked(migrate *m, const struct migrate_up_options *opt,
@@ -326,23 +507,18 @@ static enum migrate_result up_locked(migrate *m, const struct migrate_up_options
 			}
 			db_tx_rollback(m, &t);
 		}
-		if (db_begin(m, err))
-			goto out;
-		for (i = 0; i < ntodo; i++)
-			if (apply_one(m, todo[i], 1, err))
-				break;
-		if (err->code) {
-			db_rollback(m);
-			merr_append(err, "%s", "; --single-transaction: every migration of this run was rolled back");
-		} else {
-			db_commit(m, err);
-		}
+		run_batch(m, todo, ntodo, err);
+		if (err->code == MIGRATE_ELOCK)
+			say_what_was_applied(err, todo, ntodo, 0, 1);
 		goto out;
 	}
 	for (i = 0; i < ntodo; i++)
 		if (apply_one(m, todo[i], 0, err))
 			break;
+	if (err->code == MIGRATE_ELOCK)
+		say_what_was_applied(err, todo, ntodo, i, 0);
 out:
+	limits_leave(m, err);
 	free(todo);
 	free(to);
 	history_release(&h);
@@ -568,6 +744,7 @@ enum migrate_result migrate_redo(migrate *m, struct migrate_error *err)
 	}
 	if (down_locked(m, &one, err) == MIGRATE_OK)
 		apply_one(m, mig, 0, err);
+	limits_leave(m, err);
 out:
 	history_release(&h);
 	db_unlock(m);

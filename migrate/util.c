@@ -319,3 +319,39 @@ void utc_timestamp(char out[20])
 	gmtime_r(&t, &tm);
 	strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
 }
+
+int parse_duration_ms(const char *s, size_t n, long long *ms)
+{
+	static const struct { const char *unit; long long ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	long long v = 0;
+	size_t i = 0, k;
+
+	while (i < n && s[i] >= '0' && s[i] <= '9') {
+		if (v > 365LL * 86400 * 1000)
+			return -1;
+		v = v * 10 + (s[i++] - '0');
+	}
+	if (i == 0)
+		return -1;
+	for (k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
+		if (strlen(units[k].unit) == n - i && strncmp(s + i, units[k].unit, n - i) == 0) {
+			if (v > 365LL * 86400 * 1000 / units[k].ms)
+				return -1;
+			*ms = v * units[k].ms;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void format_duration(long long ms, char *out, size_t len)
+{
+	if (ms % 60000 == 0 && ms >= 60000)
+		snprintf(out, len, "%lldm", ms / 60000);
+	else if (ms % 1000 == 0)
+		snprintf(out, len, "%llds", ms / 1000);
+	else
+		snprintf(out, len, "%lldms", ms);
+}

@@ -83,4 +83,13 @@ long long now_ms(void);
 /* The current UTC time as "YYYY-MM-DD HH:MM:SS" (20 bytes with the NUL). */
 void utc_timestamp(char out[20]);
 
+/*
+ * A duration as the config and migration options write it: digits with a
+ * unit, "500ms", "3s", "2m", "1h" (a bare number is seconds), s[0..n).
+ * Returns 0 and sets *ms, or -1 when it is not one (or above a year).
+ */
+int parse_duration_ms(const char *s, size_t n, long long *ms);
+/* Writes a duration in milliseconds back in that form ("3s", "500ms", "2m"). */
+void format_duration(long long ms, char *out, size_t len);
+
 #endif

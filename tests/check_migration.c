@@ -244,6 +244,48 @@ START_TEST(parse_dialect_section_replaces_generic_on_that_driver_only)
 }
 END_TEST
 
+/* lock_wait:, retries: and statement_timeout: after a marker (SPEC section 9) */
+START_TEST(parse_limit_options)
+{
+	static const char text[] =
+		"-- migrate:up lock_wait:10s retries:0 transaction:false statement_timeout:2m\n"
+		"CREATE INDEX CONCURRENTLY i ON t (x);\n"
+		"-- migrate:down\n"
+		"DROP INDEX i;\n";
+	static const char plain[] =
+		"-- migrate:up transaction:false\n"
+		"CREATE INDEX CONCURRENTLY i ON t (x);\n"
+		"-- migrate:down\n"
+		"DROP INDEX i;\n";
+	struct migrate_error err;
+	struct migration m, p;
+
+	PARSE_OK(text, PG, &m, &err);
+	ck_assert_int_eq(m.up.transaction, 0);
+	ck_assert_int_eq(m.up.lock_wait_ms, 10000);
+	ck_assert_int_eq(m.up.retries, 0);
+	ck_assert_int_eq(m.up.statement_timeout_ms, 120000);
+	ck_assert_int_eq(m.down.lock_wait_ms, -1);
+	ck_assert_int_eq(m.down.retries, -1);
+	/* how long to wait is not what the migration does: the same checksum_sql */
+	PARSE_OK(plain, PG, &p, &err);
+	ck_assert_str_eq(m.checksum_sql, p.checksum_sql);
+	ck_assert_int_eq(p.up.lock_wait_ms, -1);
+	migration_release(&m);
+	migration_release(&p);
+
+	PARSE_OK("-- migrate:up lock_wait:500ms lock_wait:0\nA;\n", PG, &m, &err);
+	ck_assert_int_eq(m.up.lock_wait_ms, 0);
+	migration_release(&m);
+
+	PARSE_FAILS("-- migrate:up lock_wait:abc\nA;\n", PG, &err, "1_x.sql:1: malformed marker: lock_wait 'abc' is not a duration");
+	PARSE_FAILS("x\n-- migrate:up retries:-1\nA;\n", PG, &err, "1_x.sql:2: malformed marker: retries '-1' is not a number");
+	PARSE_FAILS("-- migrate:up retries:\nA;\n", PG, &err, "retries '' is not a number");
+	PARSE_FAILS("-- migrate:up statement_timeout:5x\nA;\n", PG, &err, "statement_timeout '5x' is not a duration");
+	PARSE_FAILS("-- migrate:up lock_wait:-1s\nA;\n", PG, &err, "lock_wait '-1s' is not a duration");
+}
+END_TEST
+
 START_TEST(parse_transaction_false)
 {
 	static const char text[] =
@@ -1024,6 +1066,7 @@ Suite *migration_suite(void)
 	tcase_add_test(tp, parse_generic_up_and_down);
 	tcase_add_test(tp, parse_dialect_section_replaces_generic_on_that_driver_only);
 	tcase_add_test(tp, parse_transaction_false);
+	tcase_add_test(tp, parse_limit_options);
 	tcase_add_test(tp, parse_text_before_first_marker_is_ignored);
 	tcase_add_test(tp, parse_marker_spelling);
 	tcase_add_test(tp, parse_malformed_marker_names_path_and_line);

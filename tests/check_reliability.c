@@ -987,9 +987,12 @@ START_TEST(dry_run_prints_every_write_and_changes_nothing)
 		json_t *sql = json_object_get(step, "sql");
 		if (strcmp(json_string_value(json_object_get(step, "action")), "up") == 0 &&
 		    strcmp(json_string_value(json_object_get(step, "version")), "2") == 0) {
+			size_t k;
 			ck_assert(json_array_size(sql) >= 3);
-			ck_assert(strstr(json_string_value(json_array_get(sql, 1)), "CREATE TABLE two") != NULL);
-			found = 1;
+			/* after BEGIN (on PostgreSQL with the migration's SET LOCAL limits) */
+			for (k = 1; k < json_array_size(sql) && k < 3; k++)
+				if (strstr(json_string_value(json_array_get(sql, k)), "CREATE TABLE two"))
+					found = 1;
 		}
 	}
 	ck_assert_msg(found, "no step for migration 2 in the plan:\n%s", r.out);

@@ -12,6 +12,35 @@
 #include "../migrate/util.h"
 #include "testutil.h"
 
+/* lock_wait and statement_timeout: 500ms, 3s, 2m, 1h, a bare number of seconds */
+START_TEST(durations_parse_and_format)
+{
+	static const struct {
+		const char *in;
+		long long ms;
+	} good[] = { { "0", 0 }, { "3", 3000 }, { "500ms", 500 }, { "3s", 3000 }, { "2m", 120000 },
+		     { "1h", 3600000 }, { "0ms", 0 } };
+	static const char *const bad[] = { "", "abc", "-1", "1.5s", "3 s", "3S", "s", "10d", "99999999999999999999" };
+	char buf[32];
+	long long ms;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ms = -1;
+		ck_assert_msg(parse_duration_ms(good[i].in, strlen(good[i].in), &ms) == 0, "'%s' refused", good[i].in);
+		ck_assert_int_eq(ms, good[i].ms);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(parse_duration_ms(bad[i], strlen(bad[i]), &ms) != 0, "'%s' accepted", bad[i]);
+	format_duration(3000, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "3s");
+	format_duration(250, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "250ms");
+	format_duration(120000, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "2m");
+}
+END_TEST
+
 Suite *util_suite(void);
 
 /* ---- strbuf ---------------------------------------------------------------- */
@@ -302,6 +331,7 @@ Suite *util_suite(void)
 	tcase_add_test(tc, read_file_directory_gives_eisdir);
 	tcase_add_test(tc, read_file_with_nul_byte_has_exact_length);
 	tcase_add_test(tc, read_file_empty_and_large);
+	tcase_add_test(tc, durations_parse_and_format);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -364,7 +364,10 @@ start_mysql() {
 		local cmd=("$server" --no-defaults --datadir="$root/data"
 			--socket="$root/mysqld.sock" --pid-file="$root/mysqld.pid"
 			--port="$port" --bind-address=127.0.0.1 "${userarg[@]}"
-			--tmpdir="$root/tmp" --log-error="$log" "${common[@]}")
+			--tmpdir="$root/tmp" --log-error="$log" "${common[@]}"
+			--plugin-load-add=metadata_lock_info)
+		# metadata_lock_info lets migrate name the session that holds a
+		# table when a lock wait runs out (SPEC section 9).
 		# Own session and no inherited descriptors: the server must neither
 		# hold the caller's pipes open nor get the terminal's Ctrl-C.
 		setsid "${cmd[@]}" </dev/null >>"$root/stdout.log" 2>&1 &

@@ -30,6 +30,7 @@ Suite *sqlsafety_suite(void);
 Suite *hostile_suite(void);
 Suite *testdb_suite(void);
 Suite *adopt_suite(void);
+Suite *safe_apply_suite(void);
 
 int main(void)
 {
@@ -52,6 +53,7 @@ int main(void)
 		srunner_add_suite(sr, hostile_suite());
 		srunner_add_suite(sr, testdb_suite());
 		srunner_add_suite(sr, adopt_suite());
+		srunner_add_suite(sr, safe_apply_suite());
 	} else {
 		sr = srunner_create(util_suite());
 		srunner_add_suite(sr, config_suite());

@@ -506,7 +506,8 @@ struct gate *gate_hold(const char *dir, int transactional)
 	case SQL_DIALECT_POSTGRES:
 		g->conn = test_connect();
 		free(test_scalar(g->conn, "SELECT pg_advisory_lock(" GATE_PG_KEY ")"));
-		g->sql = xstrdup("SELECT pg_advisory_xact_lock(" GATE_PG_KEY ");");
+		/* the gate is waited at for as long as the test holds it, not for lock_wait */
+		g->sql = xstrdup("SET lock_timeout = 0;\nSELECT pg_advisory_xact_lock(" GATE_PG_KEY ");");
 		break;
 	case SQL_DIALECT_MYSQL:
 		g->conn = test_connect();
@@ -615,4 +616,117 @@ void gate_release(struct gate *g)
 	free(g->path);
 	free(g->sql);
 	free(g);
+}
+
+/* ---- running in the background, holding table locks ---------------------------- */
+
+int start_migrate(const char *cwd, const char *errname, const char *const *argv)
+{
+	const char *bin = getenv("MIGRATE_BIN");
+	size_t n = 0, i;
+	char **args;
+	pid_t pid;
+
+	ck_assert_msg(bin && *bin, "MIGRATE_BIN is not set (run the tests through tests/run.sh)");
+	while (argv[n])
+		n++;
+	args = xcalloc(n + 2, sizeof(*args));
+	args[0] = (char *)bin;
+	for (i = 0; i < n; i++)
+		args[i + 1] = (char *)argv[i];
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY), errfd;
+		if (chdir(cwd) != 0)
+			_exit(126);
+		errfd = open(errname, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (devnull < 0 || errfd < 0)
+			_exit(126);
+		dup2(devnull, 1);
+		dup2(errfd, 2);
+		setenv("NO_COLOR", "1", 1);
+		unsetenv("DATABASE_URL");
+		unsetenv("MIGRATE_ENV");
+		unsetenv("MIGRATE_CONFIG");
+		execv(bin, args);
+		_exit(127);
+	}
+	free(args);
+	return (int)pid;
+}
+
+int wait_exit_code(int pid, int timeout_s)
+{
+	long long until = mono_ms() + timeout_s * 1000LL;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		ck_assert_msg(r == 0, "waitpid: %s", strerror(errno));
+		if (mono_ms() > until) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			ck_abort_msg("migrate (pid %d) still running after %d s", pid, timeout_s);
+		}
+		sleep_ms(20);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+struct holder {
+	struct driver_conn *conn; /* the servers */
+	sqlite3 *lite;            /* SQLite */
+	char id[64];
+};
+
+struct holder *hold_table(const char *table, int row, const char *sqlite_path)
+{
+	struct holder *h = xcalloc(1, sizeof(*h));
+	char *sql, *v;
+
+	switch (drv->dialect) {
+	case SQL_DIALECT_POSTGRES:
+	case SQL_DIALECT_MYSQL:
+		h->conn = test_connect();
+		v = test_scalar(h->conn, drv->dialect == SQL_DIALECT_POSTGRES ? "SELECT pg_backend_pid()"
+									       : "SELECT CONNECTION_ID()");
+		ck_assert(v != NULL);
+		snprintf(h->id, sizeof(h->id), "session %s", v);
+		free(v);
+		free(test_scalar(h->conn, "BEGIN"));
+		if (row)
+			sql = xasprintf("INSERT INTO %s VALUES (1)", table);
+		else if (drv->dialect == SQL_DIALECT_POSTGRES)
+			sql = xasprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", table);
+		else
+			sql = xasprintf("LOCK TABLES %s WRITE", table);
+		free(test_scalar(h->conn, sql));
+		free(sql);
+		break;
+	default:
+		ck_assert_int_eq(sqlite3_open(sqlite_path ? sqlite_path : current.database, &h->lite), SQLITE_OK);
+		lite_exec(h->lite, "BEGIN IMMEDIATE");
+		snprintf(h->id, sizeof(h->id), "process %d", (int)getpid());
+		break;
+	}
+	return h;
+}
+
+const char *holder_id(const struct holder *h)
+{
+	return h->id;
+}
+
+void holder_release(struct holder *h)
+{
+	if (!h)
+		return;
+	if (h->conn)
+		test_driver()->close(h->conn); /* ends the transaction: the locks go with the session */
+	if (h->lite)
+		sqlite3_close(h->lite);
+	free(h);
 }

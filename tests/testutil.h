@@ -124,6 +124,36 @@ const char *gate_sql(const struct gate *g);
 void gate_wait(const struct gate *g, int pid, const char *after, int timeout_s);
 void gate_release(struct gate *g);
 
+/*
+ * Starts the binary in directory cwd without waiting for it, its stderr
+ * into cwd/errname and stdout discarded, with the environment run_migrate
+ * gives. wait_exit_code waits up to timeout_s (then kills it and fails the
+ * test) and returns its exit code, or 128+signal.
+ */
+int start_migrate(const char *cwd, const char *errname, const char *const *argv);
+int wait_exit_code(int pid, int timeout_s);
+
+/*
+ * ---- holding a table lock, as a busy application would (SPEC section 9) ----
+ *
+ *   PostgreSQL  an open transaction that ran LOCK TABLE t IN ACCESS EXCLUSIVE MODE
+ *               (with row = 1: that inserted a row into t instead, holding
+ *               RowExclusiveLock and its transaction, what a CREATE INDEX
+ *               CONCURRENTLY waits for)
+ *   MySQL       LOCK TABLES t WRITE (row = 1: an open transaction that
+ *               inserted a row into t, holding its metadata lock)
+ *   SQLite      a write transaction (BEGIN IMMEDIATE) on sqlite_path, or on
+ *               the test database when that is NULL
+ *
+ * holder_id is what migrate's warning names: "session N" (the server's
+ * id for the holding session) or "process N" (SQLite: this process).
+ * holder_release ends the transaction and frees the holder.
+ */
+struct holder;
+struct holder *hold_table(const char *table, int row, const char *sqlite_path);
+const char *holder_id(const struct holder *h);
+void holder_release(struct holder *h);
+
 /* Polls until dir/name holds needle (up to timeout_s), failing the test otherwise. */
 void wait_for_text(const char *dir, const char *name, const char *needle, int timeout_s);
 /* Milliseconds on the monotonic clock, and a sleep that survives signals. */

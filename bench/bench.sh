@@ -34,7 +34,10 @@
 # BENCH_W3_ROWS (default 1000000),
 # BENCH_DRIVERS (default "sqlite postgres mysql"),
 # BENCH_OUT (results file, default bench/RESULTS.md; '-' for none),
-# BENCH_COMMIT (what to call the code measured, default git describe).
+# BENCH_COMMIT (what to call the code measured, default git describe),
+# BENCH_W2_BASE (another build's migrate binary: W2 then times it as the
+# reference instead of the database's client, for what a change costs; the
+# target is then 1.05x).
 # No timing is asserted anywhere: this reports, it does not fail on speed.
 
 set -euo pipefail
@@ -273,11 +276,20 @@ w2() {
 			postgres) ref_argv=(psql -X -q -v ON_ERROR_STOP=1 -d "$u" -f "$script") ;;
 			mysql) ref_argv=(mariadb "${my_args[@]}" "$db" -e "source $script") ;;
 			esac
+			local ref_name
+			ref_name="$(basename "${ref_argv[0]}") script"
+			if [[ -n ${BENCH_W2_BASE:-} ]]; then
+				ref_argv=("$BENCH_W2_BASE" -q -u "$u" --migrations-dir "$dir/migrations"
+					--seeds-dir "$dir/none" up "${flag[@]}")
+				ref_name="base migrate $what"
+			fi
 			(cd "$dir" && "$runner" -n "$w2_reps" -w 1 -p "$(reset_cmd "$drv" "$db")" -- \
 				"migrate $what" "$migrate" -q -u "$u" --migrations-dir "$dir/migrations" \
 				--seeds-dir "$dir/none" up "${flag[@]}" ::: \
-				"$(basename "${ref_argv[0]}") script" "${ref_argv[@]}") >"$work/last"
-			if [[ $mode == single ]]; then
+				"$ref_name" "${ref_argv[@]}") >"$work/last"
+			if [[ -n ${BENCH_W2_BASE:-} ]]; then
+				record W2 "$drv" "$what" ratio 1.05
+			elif [[ $mode == single ]]; then
 				record W2 "$drv" "$what" ratio 1.2
 			else
 				record W2 "$drv" "$what" ratio 1.1

@@ -298,8 +298,6 @@ enum migrate_result limits_enter(migrate *m, const struct driver_limits *lim, in
 				 struct migrate_error *err);
 void limits_after(migrate *m, struct migrate_error *err);
 void limits_leave(migrate *m, struct migrate_error *err);
-/* The back-off before attempt k + 1, in milliseconds (random, 50-150 % of min(2^(k-1), 30) s). */
-long long retry_delay_ms(int k);
 
 /* ---- history.c ---- */
 struct history_row {

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -24,26 +23,6 @@ void retry_policy_for(const migrate *m, const struct section *sec, struct retry_
 	out->lim.statement_timeout_ms = sec->given & SECTION_GIVES_STATEMENT_TIMEOUT ? sec->statement_timeout_ms
 										    : m->cfg.statement_timeout_ms;
 	out->retries = sec->given & SECTION_GIVES_RETRIES ? sec->retries : m->cfg.retries;
-}
-
-/*
- * The delay before attempt k + 1: uniformly 50-150 % of min(2^(k-1), 30)
- * seconds, so that runs which collided do not collide again in step.
- */
-long long retry_delay_ms(int k)
-{
-	long long base = k >= 6 ? 30000 : 1000LL << (k - 1);
-	static int seeded;
-
-	if (base > 30000)
-		base = 30000;
-	if (!seeded) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		srand((unsigned)(ts.tv_nsec ^ ts.tv_sec ^ (long)getpid()));
-		seeded = 1;
-	}
-	return base / 2 + (long long)((double)rand() / ((double)RAND_MAX + 1) * (double)(base + 1));
 }
 
 /* Sleeps ms, in short steps so that an interrupt (migrate_interrupt) ends it at once. */
@@ -83,7 +62,7 @@ enum migrate_result retry_run(migrate *m, const char *what, const struct retry_p
 			err->code = MIGRATE_ELOCK;
 			return MIGRATE_ELOCK;
 		}
-		delay = retry_delay_ms(k);
+		delay = backoff_ms(k);
 		emitf(m, MIGRATE_EVENT_WARNING, "%s: lock wait timed out (lock_wait %s), attempt %d of %d, retrying in %.1f s: %s",
 		      what, wait, k, pol->retries + 1, (double)delay / 1000, err->message);
 		if (sleep_ms(m, delay)) {

@@ -355,3 +355,22 @@ void format_duration(long long ms, char *out, size_t len)
 	else
 		snprintf(out, len, "%lldms", ms);
 }
+
+long long backoff_ms(int k)
+{
+	/* a generator of its own: a library must not reseed the program's rand() */
+	static unsigned long long state;
+	long long base = k >= 6 ? 30000 : 1000LL << (k < 1 ? 0 : k - 1);
+
+	if (!state) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		state = ((unsigned long long)ts.tv_nsec << 20) ^ (unsigned long long)ts.tv_sec ^
+			((unsigned long long)getpid() << 40) ^ 0x9e3779b97f4a7c15ULL;
+	}
+	/* xorshift64 */
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return base / 2 + (long long)(state % (unsigned long long)(base + 1));
+}

@@ -89,6 +89,12 @@ void utc_timestamp(char out[20]);
  * Returns 0 and sets *ms, or -1 when it is not one (or above a year).
  */
 int parse_duration_ms(const char *s, size_t n, long long *ms);
+/*
+ * The back-off before attempt k + 1 of something that waited in vain, in
+ * milliseconds: uniformly 50-150 % of min(2^(k-1), 30) seconds, so that
+ * runs which collided do not collide again in step (SPEC section 9).
+ */
+long long backoff_ms(int k);
 /* Writes a duration in milliseconds back in that form ("3s", "500ms", "2m"). */
 void format_duration(long long ms, char *out, size_t len);
 

@@ -41,6 +41,24 @@ START_TEST(durations_parse_and_format)
 }
 END_TEST
 
+/* The back-off before attempt k + 1: 50-150 % of min(2^(k-1), 30) s, and not always the same */
+START_TEST(retry_delays_stay_in_their_range)
+{
+	int k, i;
+
+	for (k = 1; k <= 12; k++) {
+		long long base = k >= 6 ? 30000 : 1000LL << (k - 1), lo = base, hi = 0;
+		for (i = 0; i < 200; i++) {
+			long long d = backoff_ms(k);
+			ck_assert_msg(d >= base / 2 && d <= base + base / 2, "attempt %d: %lld ms", k, d);
+			lo = d < lo ? d : lo;
+			hi = d > hi ? d : hi;
+		}
+		ck_assert_msg(hi - lo > base / 4, "attempt %d: delays from %lld to %lld ms only", k, lo, hi);
+	}
+}
+END_TEST
+
 Suite *util_suite(void);
 
 /* ---- strbuf ---------------------------------------------------------------- */
@@ -332,6 +350,7 @@ Suite *util_suite(void)
 	tcase_add_test(tc, read_file_with_nul_byte_has_exact_length);
 	tcase_add_test(tc, read_file_empty_and_large);
 	tcase_add_test(tc, durations_parse_and_format);
+	tcase_add_test(tc, retry_delays_stay_in_their_range);
 	suite_add_tcase(s, tc);
 	return s;
 }

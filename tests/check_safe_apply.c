@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,40 @@ START_TEST(a_section_outside_a_transaction_resumes_at_the_statement_that_timed_o
 }
 END_TEST
 
+/*
+ * SIGTERM while up waits to try again (or during its next attempt): the run
+ * ends at once with 143, and nothing of the migration is applied.
+ */
+START_TEST(an_interrupt_ends_the_retries)
+{
+	struct holder *h;
+	int pid, rc;
+	long long t0;
+
+	base("lock_wait = 200ms\nretries = 20\n");
+	write_migration(proj, "2_alter.sql", alter_sql);
+	h = hold_table("t", 0, NULL);
+	pid = START("up.err", "up");
+	wait_for_text(proj, "up.err", "retrying in", 30);
+	t0 = mono_ms();
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	rc = wait_exit_code(pid, 30);
+	ck_assert_int_eq(rc, 143);
+	/* not the rest of the back-off nor the twenty attempts left: a lock wait at most */
+	ck_assert_msg(mono_ms() - t0 < 15000, "up took %lld ms to stop", mono_ms() - t0);
+	holder_release(h);
+	ck_assert(!t_has_c());
+	if (dialect() == SQL_DIALECT_MYSQL) {
+		/* outside a transaction an interrupted migration is recorded as failed (SPEC section 5) */
+		char *st = history_status("2");
+		ck_assert_str_eq(st, "failed");
+		free(st);
+	} else {
+		ck_assert_int_eq(db_count("schema_migrations"), 1);
+	}
+}
+END_TEST
+
 /* retries:0 and lock_wait: after the up marker override the config for that migration. */
 START_TEST(marker_options_override_the_config)
 {
@@ -459,6 +494,7 @@ Suite *safe_apply_suite(void)
 	tcase_add_test(tc, a_lock_never_released_exits_4_with_nothing_applied);
 	tcase_add_test(tc, a_section_outside_a_transaction_resumes_at_the_statement_that_timed_out);
 	tcase_add_test(tc, marker_options_override_the_config);
+	tcase_add_test(tc, an_interrupt_ends_the_retries);
 	tcase_add_test(tc, statement_timeout_fails_the_migration);
 	tcase_add_test(tc, an_invalid_index_is_dropped_before_the_retry);
 	tcase_add_test(tc, an_invalid_index_left_behind_is_named);

@@ -265,8 +265,11 @@ START_TEST(parse_limit_options)
 	ck_assert_int_eq(m.up.lock_wait_ms, 10000);
 	ck_assert_int_eq(m.up.retries, 0);
 	ck_assert_int_eq(m.up.statement_timeout_ms, 120000);
+	ck_assert_int_eq(m.up.given, SECTION_GIVES_LOCK_WAIT | SECTION_GIVES_RETRIES | SECTION_GIVES_STATEMENT_TIMEOUT);
 	ck_assert_int_eq(m.down.lock_wait_ms, -1);
 	ck_assert_int_eq(m.down.retries, -1);
+	/* a section that gives none (as other tools' layouts make them) takes the config's */
+	ck_assert_int_eq(m.down.given, 0);
 	/* how long to wait is not what the migration does: the same checksum_sql */
 	PARSE_OK(plain, PG, &p, &err);
 	ck_assert_str_eq(m.checksum_sql, p.checksum_sql);

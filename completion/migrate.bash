@@ -9,7 +9,7 @@
 # --from the tools it takes over, and seed the
 # seed files.
 
-_migrate_fallback_commands='up down redo status version new validate repair baseline seed dump verify lint testdb create drop wait drivers help'
+_migrate_fallback_commands='up down redo status version new validate repair baseline seed dump verify lint testdb create drop wait lock drivers help'
 _migrate_fallback_globals='-c --config -e --env -u --url --migrations-dir --seeds-dir --format -q --quiet -v --verbose --dry-run --lock-timeout -h --help --version'
 
 # _migrate_help BIN [COMMAND]: the help text, or nothing.

@@ -457,6 +457,24 @@ struct driver {
 	enum driver_result (*leftover)(struct driver_conn *conn, const char *sql, size_t len,
 				       char **drop, struct driver_error *err);
 
+	/*
+	 * ---- the run-wide lock on real topologies (SPEC section 10) ----
+	 *
+	 * The server's clock as milliseconds since the epoch, an SQL
+	 * expression, for the lease lock's times (NULL: this driver has no
+	 * lease lock, only its own lock()).
+	 */
+	const char *now_ms_sql;
+
+	/*
+	 * Optional (NULL: lock() is always sound). Returns 1, with why filled,
+	 * when lock() cannot be trusted on this connection: a Galera/PXC node
+	 * (GET_LOCK is local to one node), a connection through a pooling
+	 * proxy (a session lock may land on another server session); 0
+	 * otherwise, or when it cannot tell.
+	 */
+	int (*lock_unsound)(struct driver_conn *conn, char *why, size_t len);
+
 	/* New operations go here, at the end. */
 };
 

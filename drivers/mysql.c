@@ -2400,6 +2400,31 @@ static void mydrv_blocker(struct mydrv_conn *c, const char *sql, size_t len, str
 				    : "the session holding the lock cannot be named: performance_schema is off");
 }
 
+static int mydrv_value_row(void *ctx, int ncols, const char *const *v)
+{
+	char *out = ctx;
+
+	if (ncols > 0 && v[0] && !*out)
+		snprintf(out, 32, "%s", v[0]);
+	return 1;
+}
+
+/* A Galera/PXC node (wsrep_on): GET_LOCK is local to the node. */
+static int mydrv_lock_unsound(struct driver_conn *conn, char *why, size_t len)
+{
+	struct mydrv_conn *c = (struct mydrv_conn *)conn;
+	struct driver_error ignored;
+	char v[32] = "";
+
+	/* a server without Galera has no wsrep_on: an error, and sound */
+	if (mydrv_query_text(c, "SELECT @@GLOBAL.wsrep_on", mydrv_value_row, v, &ignored) != DRIVER_OK)
+		return 0;
+	if (strcmp(v, "1") != 0 && strcasecmp(v, "ON") != 0)
+		return 0;
+	snprintf(why, len, "the server is a Galera/PXC cluster node (wsrep_on), where GET_LOCK holds on one node only");
+	return 1;
+}
+
 const struct driver mysql_driver = {
 	.name = "mysql",
 	.dialect = SQL_DIALECT_MYSQL,
@@ -2437,4 +2462,6 @@ const struct driver mysql_driver = {
 	.seal_database = mydrv_seal_database,
 	.claim_database = mydrv_claim_database,
 	.drop_named_database = mydrv_drop_named_database,
+	.now_ms_sql = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)",
+	.lock_unsound = mydrv_lock_unsound,
 };

@@ -1538,6 +1538,30 @@ static enum driver_result pgdrv_leftover(struct driver_conn *conn, const char *s
 	return DRIVER_OK;
 }
 
+/*
+ * Behind a connection pooler (PgBouncer, pgcat, Odyssey), the process id
+ * in the key the connection started with is the pooler's own, not that of
+ * the server session that answers: a session advisory lock is then not
+ * tied to this connection (in transaction pooling, the next statement may
+ * run in another server session).
+ */
+static int pgdrv_lock_unsound(struct driver_conn *conn, char *why, size_t len)
+{
+	struct pgdrv_conn *c = (struct pgdrv_conn *)conn;
+	struct driver_error ignored;
+	char *pid = NULL;
+	int proxied;
+
+	if (pgdrv_value(c, "SELECT pg_catalog.pg_backend_pid()", 0, NULL, &pid, &ignored) != DRIVER_OK || !pid)
+		return 0;
+	proxied = atol(pid) != PQbackendPID(c->pg);
+	if (proxied)
+		snprintf(why, len, "the connection goes through a pooling proxy (its key names process %d, the server session is %s)",
+			 PQbackendPID(c->pg), pid);
+	free(pid);
+	return proxied;
+}
+
 const struct driver postgres_driver = {
 	.name = "postgres",
 	.dialect = SQL_DIALECT_POSTGRES,
@@ -1577,4 +1601,6 @@ const struct driver postgres_driver = {
 	.seal_database = pgdrv_seal_database,
 	.claim_database = pgdrv_claim_database,
 	.drop_named_database = pgdrv_drop_named_database,
+	.now_ms_sql = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint",
+	.lock_unsound = pgdrv_lock_unsound,
 };

@@ -799,7 +799,7 @@ static dictionary *ini_load(const char *path)
 static const char *const shared_keys[] = {
 	"migrations_dir", "seeds_dir", "table", "seeds_table", "lock_timeout", "uuid_version", "verify_url", "ignore",
 	"pool", "testdb_dir", "format",
-	"lock_wait", "retries", "statement_timeout", NULL,
+	"lock_wait", "retries", "statement_timeout", "lock_mode", "lease", NULL,
 };
 
 static const char *const conn_keys[] = {
@@ -1130,6 +1130,35 @@ static enum migrate_result load_limits(struct loader *ld, const char *lock_wait,
 	return MIGRATE_OK;
 }
 
+/* lock_mode and lease (SPEC section 10), each an error at its line. */
+static enum migrate_result load_lock_mode(struct loader *ld, const char *mode, const char *lease)
+{
+	struct config *c = ld->c;
+	const char *sec;
+
+	c->lock_mode = CONFIG_LOCK_AUTO;
+	c->lease_ms = 30000;
+	if (mode) {
+		if (strcmp(mode, "auto") == 0)
+			c->lock_mode = CONFIG_LOCK_AUTO;
+		else if (strcmp(mode, "advisory") == 0)
+			c->lock_mode = CONFIG_LOCK_ADVISORY;
+		else if (strcmp(mode, "table") == 0)
+			c->lock_mode = CONFIG_LOCK_TABLE;
+		else {
+			sec = ini_line(c->path, c->env, "lock_mode") ? c->env : "migrate";
+			return merr_set(ld->err, MIGRATE_EUSAGE, "%s:%d: lock_mode '%s' is not auto, advisory or table",
+					c->path, ini_line(c->path, sec, "lock_mode"), mode);
+		}
+	}
+	if (lease && (parse_duration_ms(lease, strlen(lease), &c->lease_ms) || c->lease_ms < 1000)) {
+		sec = ini_line(c->path, c->env, "lease") ? c->env : "migrate";
+		return merr_set(ld->err, MIGRATE_EUSAGE, "%s:%d: lease '%s' is not a duration of at least 1s (such as 30s or 2m)",
+				c->path, ini_line(c->path, sec, "lease"), lease);
+	}
+	return MIGRATE_OK;
+}
+
 enum migrate_result config_load(const struct migrate_options *opt, int need_database,
 				struct config *out, struct migrate_error *err)
 {
@@ -1284,7 +1313,8 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 		}
 		out->uuid_version = atoi(v);
 	}
-	if (load_limits(&ld, SHARED("lock_wait"), SHARED("retries"), SHARED("statement_timeout")))
+	if (load_limits(&ld, SHARED("lock_wait"), SHARED("retries"), SHARED("statement_timeout")) ||
+	    load_lock_mode(&ld, SHARED("lock_mode"), SHARED("lease")))
 		goto out;
 #undef SHARED
 	if (opt->lock_timeout >= 0)
@@ -1345,6 +1375,13 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 				merr_set(err, MIGRATE_EUSAGE, "unknown driver '%s' (this build has: %s)",
 					 out->conn.driver, strbuf_str(&sb));
 			strbuf_release(&sb);
+			goto out;
+		}
+		if (out->drv->dialect == SQL_DIALECT_SQLITE && out->lock_mode == CONFIG_LOCK_TABLE) {
+			const char *sec = ini_line(out->path, out->env, "lock_mode") ? out->env : "migrate";
+			merr_set(err, MIGRATE_EUSAGE,
+				 "%s:%d: lock_mode 'table' is not for SQLite, whose lock is always the file lock: remove it or set auto",
+				 out->path, ini_line(out->path, sec, "lock_mode"));
 			goto out;
 		}
 		if (out->drv->dialect == SQL_DIALECT_SQLITE && (!out->conn.database || !*out->conn.database)) {

@@ -76,6 +76,9 @@ struct config {
 	long long lock_wait_ms;         /* longest wait for one lock per attempt; 0: forever */
 	int retries;                    /* further attempts after a lock wait timed out */
 	long long statement_timeout_ms; /* longest run of one statement; 0: none */
+	/* the run-wide lock on real topologies (SPEC section 10) */
+	enum { CONFIG_LOCK_AUTO, CONFIG_LOCK_ADVISORY, CONFIG_LOCK_TABLE } lock_mode;
+	long long lease_ms;             /* lock_mode table: how long a lease lasts unrenewed */
 
 	/*
 	 * [lint]: enforce (default 1), and RULE-ID = severity lines as written

@@ -121,6 +121,12 @@ enum migrate_result db_lock(migrate *m, struct migrate_error *err)
 	 */
 	if (m->locked || m->opt.dry_run || !(m->cfg.drv->caps & DRIVER_CAP_LOCK))
 		return MIGRATE_OK;
+	if (strcmp(db_lock_mode(m, NULL, 0), "table") == 0) {
+		if (lease_acquire(m, err))
+			return err->code;
+		m->locked = 1;
+		return MIGRATE_OK;
+	}
 	if (db_cancelable_begin(m))
 		return merr_set(err, MIGRATE_EINTR, "interrupted before the migration lock was taken");
 	/*
@@ -148,10 +154,78 @@ enum migrate_result db_lock(migrate *m, struct migrate_error *err)
 	return MIGRATE_OK;
 }
 
+const char *db_lock_mode(migrate *m, char *why, size_t len)
+{
+	const struct driver *d = m->cfg.drv;
+
+	if (!m->lock_mode) {
+		m->lock_mode = "advisory";
+		if (!d->now_ms_sql) {
+			snprintf(m->lock_mode_why, sizeof(m->lock_mode_why), "the %s driver's own lock", d->name);
+		} else if (m->cfg.lock_mode == CONFIG_LOCK_TABLE) {
+			m->lock_mode = "table";
+			snprintf(m->lock_mode_why, sizeof(m->lock_mode_why), "lock_mode = table");
+		} else if (m->cfg.lock_mode == CONFIG_LOCK_ADVISORY) {
+			snprintf(m->lock_mode_why, sizeof(m->lock_mode_why), "lock_mode = advisory");
+		} else if (d->lock_unsound && m->conn &&
+			   d->lock_unsound(m->conn, m->lock_mode_why + 18, sizeof(m->lock_mode_why) - 18)) {
+			m->lock_mode = "table";
+			memcpy(m->lock_mode_why, "lock_mode = auto: ", 18);
+		} else {
+			snprintf(m->lock_mode_why, sizeof(m->lock_mode_why), "lock_mode = auto");
+		}
+	}
+	if (why)
+		snprintf(why, len, "%s", m->lock_mode_why);
+	return m->lock_mode;
+}
+
+enum migrate_result db_advisory_status(migrate *m, struct migrate_lock_info *out, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+
+	if (m->locked || !(m->cfg.drv->caps & DRIVER_CAP_LOCK))
+		return MIGRATE_OK;
+	r = m->cfg.drv->lock(m->conn, m->cfg.table, 0, &derr);
+	if (r == DRIVER_OK) {
+		m->cfg.drv->unlock(m->conn, &derr);
+		return MIGRATE_OK;
+	}
+	if (r != DRIVER_ELOCK)
+		return merr_set(err, db_map_result(r), "cannot look at the migration lock: %s", derr.message);
+	out->held = 1;
+	snprintf(out->detail, sizeof(out->detail), "%s", derr.message);
+	return MIGRATE_OK;
+}
+
+enum driver_result db_connect_other(migrate *m, struct driver_conn **out, struct driver_error *derr)
+{
+	*out = NULL;
+	return m->cfg.drv->connect(&m->cfg.settings, out, derr);
+}
+
+enum driver_result db_query_on(migrate *m, struct driver_conn *conn, const char *sql, int nparams,
+			       const char *const *params, driver_row_fn fn, void *ctx, struct driver_error *derr)
+{
+	return m->cfg.drv->query(conn, sql, nparams, params, fn, ctx, derr);
+}
+
+void db_close_other(migrate *m, struct driver_conn *conn)
+{
+	if (conn)
+		m->cfg.drv->close(conn);
+}
+
 void db_unlock(migrate *m)
 {
 	struct driver_error derr = { "", -1 };
 
+	if (m->lease) {
+		lease_release(m);
+		m->locked = 0;
+		return;
+	}
 	if (m->locked && m->conn)
 		m->cfg.drv->unlock(m->conn, &derr);
 	m->locked = 0;
@@ -915,7 +989,8 @@ enum migrate_result db_drop_leftover(migrate *m, const char *sql, char **drop,
 
 enum migrate_result db_dump_schema(migrate *m, char **out, struct migrate_error *err)
 {
-	const char *skip[4] = { m->cfg.table, m->cfg.seeds_table, m->cfg.seeds_undo_table, NULL };
+	char *lease = lease_table(m);
+	const char *skip[5] = { m->cfg.table, m->cfg.seeds_table, m->cfg.seeds_undo_table, lease, NULL };
 	struct driver_error derr = { "", -1 };
 	enum driver_result r;
 
@@ -923,6 +998,7 @@ enum migrate_result db_dump_schema(migrate *m, char **out, struct migrate_error 
 	if (!m->cfg.drv->dump_schema)
 		return merr_set(err, MIGRATE_EFAIL, "the %s driver cannot dump a schema", m->cfg.drv->name);
 	r = m->cfg.drv->dump_schema(m->conn, skip, out, &derr);
+	free(lease);
 	if (r != DRIVER_OK) {
 		*out = NULL;
 		return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_EFAIL : db_map_result(r),

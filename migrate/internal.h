@@ -36,6 +36,9 @@ struct migrate {
 	int locked;
 	int lock_wait_hit;          /* a statement's lock wait ran out (DRIVER_ELOCKWAIT) since cleared */
 	struct driver_limits limits; /* the session's limits while limits_set (retry.c) */
+	struct lease *lease;         /* lock_mode table: the lease held (lease.c), or NULL */
+	const char *lock_mode;       /* "advisory" or "table", once decided (db_lock_mode) */
+	char lock_mode_why[256];
 	int limits_set;              /* 1: until limits_leave; 2: until the migration ends */
 	struct placeholders ph;     /* ${...}: the config's values and this run's UUIDs */
 	/*
@@ -155,6 +158,18 @@ enum migrate_result db_write(migrate *m, const char *sql, int nparams, const cha
 			     long long *changed, struct migrate_error *err);
 /* Puts the session's name resolution back after a migration (driver reset_session). */
 void db_reset_session(migrate *m);
+/*
+ * How the run-wide lock is taken on this connection: "advisory" or
+ * "table" (see migrate_lock_info), why into why. Decided once.
+ */
+const char *db_lock_mode(migrate *m, char *why, size_t len);
+/* migrate_lock_status for an advisory lock: held by another session? */
+enum migrate_result db_advisory_status(migrate *m, struct migrate_lock_info *out, struct migrate_error *err);
+/* A second connection with the same settings (the lease's renewal), and a query on it. */
+enum driver_result db_connect_other(migrate *m, struct driver_conn **out, struct driver_error *derr);
+enum driver_result db_query_on(migrate *m, struct driver_conn *conn, const char *sql, int nparams,
+			       const char *const *params, driver_row_fn fn, void *ctx, struct driver_error *derr);
+void db_close_other(migrate *m, struct driver_conn *conn);
 /* Unlocks and closes the connection, if there is one. */
 void db_close(migrate *m);
 /* create / drop: the configured database, through the driver's server connection. */
@@ -298,6 +313,18 @@ enum migrate_result limits_enter(migrate *m, const struct driver_limits *lim, in
 				 struct migrate_error *err);
 void limits_after(migrate *m, struct migrate_error *err);
 void limits_leave(migrate *m, struct migrate_error *err);
+
+/* ---- lease.c: the run-wide lock as a lease row (SPEC section 10) ---- */
+struct lease;
+/* <table>_lock; the caller frees. */
+char *lease_table(const migrate *m);
+enum migrate_result lease_ensure_table(migrate *m, struct migrate_error *err);
+/* Takes the lease within lock_timeout and starts renewing it. */
+enum migrate_result lease_acquire(migrate *m, struct migrate_error *err);
+/* MIGRATE_ELOCK when the renewal found the lease taken over. */
+enum migrate_result lease_check(migrate *m, struct migrate_error *err);
+/* Stops the renewal and deletes the row. No-op without a lease. */
+void lease_release(migrate *m);
 
 /* ---- history.c ---- */
 struct history_row {

@@ -942,6 +942,88 @@ static int cmd_testdb(struct cli *c, int argc, char **argv)
 	return r ? fail(c) : 0;
 }
 
+static int force_opt(struct cli *c, int ch, const char *arg, void *ctx)
+{
+	(void)c; (void)arg;
+	if (ch == 'f')
+		*(int *)ctx = 1;
+	return 0;
+}
+
+/* "12.3 s" of a duration in milliseconds. */
+static void secs(char *buf, size_t len, long long ms)
+{
+	snprintf(buf, len, "%.1f s", (double)(ms < 0 ? -ms : ms) / 1000);
+}
+
+/* migrate lock status | release [--force]: the run-wide lock (SPEC section 10). */
+static int cmd_lock(struct cli *c, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct migrate_lock_info info;
+	const char *sub;
+	char held[32], exp[32], pid[32];
+	int force = 0, r;
+
+	if ((r = parse_opts(c, argc, argv, "", longs, force_opt, &force)))
+		return r;
+	if (optind >= argc)
+		return usage_error(c, "%s", "'lock' needs 'status' or 'release'");
+	sub = argv[optind];
+	if (strcmp(sub, "status") != 0 && strcmp(sub, "release") != 0)
+		return usage_error(c, "unknown 'lock' command '%s' (status, release)", sub);
+	if (optind + 1 < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
+	if (force && strcmp(sub, "release") != 0)
+		return usage_error(c, "%s", "--force is an option of 'lock release'");
+	if ((r = cli_open(c)))
+		return r;
+	output_begin(c->out, strcmp(sub, "status") == 0 ? "lock status" : "lock release");
+	if (strcmp(sub, "status") == 0)
+		r = migrate_lock_status(c->m, &info, &c->err);
+	else
+		r = migrate_lock_release(c->m, force, &info, &c->err);
+	if (info.mode) {
+		output_set_string(c->out, "mode", info.mode);
+		output_set_string(c->out, "mode_reason", info.mode_why);
+		output_set_string(c->out, "held", info.held ? "yes" : "no");
+	}
+	if (info.held && strcmp(info.mode ? info.mode : "", "table") == 0) {
+		snprintf(pid, sizeof(pid), "%ld", info.pid);
+		secs(held, sizeof(held), info.held_ms);
+		secs(exp, sizeof(exp), info.expires_in_ms);
+		output_set_string(c->out, "host", info.host);
+		output_set_string(c->out, "pid", pid);
+		output_set_string(c->out, "run_id", info.run_id);
+		output_set_string(c->out, "since", held);
+		output_set_string(c->out, info.expires_in_ms > 0 ? "expires_in" : "expired_ago", exp);
+	}
+	output_end(c->out, r);
+	if (r)
+		return fail(c);
+	if (!info.held) {
+		output_line(c->out, "%s lock (%s) on %s: free", info.mode, info.mode_why, migrate_display_url(c->m));
+		return 0;
+	}
+	if (strcmp(info.mode, "table") != 0) {
+		output_line(c->out, "%s lock (%s) on %s: held: %s", info.mode, info.mode_why, migrate_display_url(c->m),
+			    info.detail);
+		return 0;
+	}
+	if (strcmp(sub, "status") == 0)
+		output_line(c->out, "table lock (%s) on %s: held by host %s pid %ld (run %s) for %s; %s %s",
+			    info.mode_why, migrate_display_url(c->m), info.host, info.pid, info.run_id, held,
+			    info.expires_in_ms > 0 ? "expires in" : "expired", info.expires_in_ms > 0 ? exp : "");
+	else
+		output_line(c->out, "released the %s lease of host %s pid %ld (run %s) on %s",
+			    info.expires_in_ms > 0 ? "live" : "expired", info.host, info.pid, info.run_id,
+			    migrate_display_url(c->m));
+	return 0;
+}
+
 static int cmd_help(struct cli *c, int argc, char **argv)
 {
 	const struct cmd *k;
@@ -1012,6 +1094,11 @@ static const struct cmd commands[] = {
 	{ "wait", cmd_wait, NEEDS_SETTINGS, "wait [--timeout SECONDS]",
 	  "wait until the database accepts connections",
 	  "  --timeout SECONDS       give up after this long (default 60): exit 3\n" },
+	{ "lock", cmd_lock, NEEDS_DATABASE, "lock status | lock release [--force]",
+	  "show who holds the run-wide lock, or remove an expired lease",
+	  "  status                  the lock's mode and holder (owner, since, expiry), or that it is free\n"
+	  "  release                 remove the lease when it has expired (lock_mode table)\n"
+	  "  --force                 release a lease that has not expired (its run must be gone)\n" },
 	{ "testdb", cmd_testdb, NEEDS_SETTINGS,
 	  "testdb [--seed] [--prefix NAME] [--with-password] | --prefill N | --gc [--keep N] | --drop URL",
 	  "hand out a new database at the current migrations, for one test, and print its URL",

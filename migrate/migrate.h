@@ -469,6 +469,37 @@ void migrate_testdb_report_release(struct migrate_testdb_report *rep);
 /* The names of the drivers this build has, NULL-terminated. Static. */
 const char *const *migrate_drivers(void);
 
+/*
+ * The run-wide lock (SPEC section 10): how it is taken here and who holds
+ * it. mode is "advisory" (PostgreSQL advisory lock, MySQL GET_LOCK, SQLite
+ * file lock) or "table" (the lease row), mode_why says why (the setting,
+ * or what lock_mode auto found). With a lease, held says whether a row is
+ * there, with its owner, how long it has been held and how long until it
+ * expires (negative: expired). With an advisory lock, held says whether
+ * another session holds it, and detail says which where the database tells.
+ */
+struct migrate_lock_info {
+	const char *mode;
+	char mode_why[256];
+	int held;
+	char host[256];
+	long pid;
+	char run_id[40];
+	long long held_ms, expires_in_ms;
+	char detail[1024];
+};
+
+enum migrate_result migrate_lock_status(migrate *m, struct migrate_lock_info *out,
+					struct migrate_error *err);
+/*
+ * Removes the lease row when it has expired (or, with force, when it has
+ * not: its holder is known to be gone); out says whose it was (out->held 0:
+ * there was none). A live lease without force is MIGRATE_EFAIL, changing
+ * nothing; so is an advisory lock, which ends with its session.
+ */
+enum migrate_result migrate_lock_release(migrate *m, int force, struct migrate_lock_info *out,
+					 struct migrate_error *err);
+
 #ifdef __cplusplus
 }
 #endif

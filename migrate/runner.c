@@ -294,6 +294,9 @@ static enum migrate_result apply_one(migrate *m, const struct migration *mig, in
 	struct db_tx t = DB_TX_INIT;
 	char *what;
 
+	/* a lease taken over meanwhile (the run stalled): stop before doing more */
+	if (lease_check(m, err))
+		return err->code;
 	emit(m, MIGRATE_EVENT_APPLYING, mig->version, mig->name, mig->path, 0, 0);
 	memset(&a, 0, sizeof(a));
 	a.t0 = now_ms();

@@ -31,6 +31,7 @@ Suite *hostile_suite(void);
 Suite *testdb_suite(void);
 Suite *adopt_suite(void);
 Suite *safe_apply_suite(void);
+Suite *lease_suite(void);
 
 int main(void)
 {
@@ -54,6 +55,7 @@ int main(void)
 		srunner_add_suite(sr, testdb_suite());
 		srunner_add_suite(sr, adopt_suite());
 		srunner_add_suite(sr, safe_apply_suite());
+		srunner_add_suite(sr, lease_suite());
 	} else {
 		sr = srunner_create(util_suite());
 		srunner_add_suite(sr, config_suite());

@@ -40,6 +40,7 @@ test_packages=(
 	sqlite3                    # the reference client
 	libpq-dev postgresql postgresql-client
 	mariadb-server mariadb-client default-libmysqlclient-dev
+	pgbouncer                  # tests/servers.sh: transaction pooling in front of PostgreSQL
 	check                      # the unit and integration suites
 	clang libclang-rt-dev      # the fuzzers: libFuzzer and the sanitizer runtimes
 	scdoc                      # the man page (make doc, make install)

@@ -4,12 +4,13 @@
 #   tests/run.sh BUILD_DIR
 #
 # Starts throwaway PostgreSQL and MariaDB servers (tests/servers.sh), then runs
-# BUILD_DIR/check_migrate four times: unit tests alone, then the driver and CLI
-# tests on sqlite, postgres and mysql; a fifth run, "install", is
-# tests/install.sh (make install into a temporary directory, the example built
-# against it with pkg-config). All five run even when one fails; the
-# servers are stopped on exit, whatever happens. Exit status 0 only when all
-# five passed. Set MIGRATE_TEST_PG_URL / MIGRATE_TEST_MYSQL_URL to use existing
+# BUILD_DIR/check_migrate five times: unit tests alone, then the driver and CLI
+# tests on sqlite, postgres and mysql, then the lease suite with migrate
+# connecting through PgBouncer in transaction pooling mode ("pgbouncer"); a
+# last run, "install", is tests/install.sh (make install into a temporary
+# directory, the example built against it with pkg-config). All run even when
+# one fails; the servers are stopped on exit, whatever happens. Exit status 0
+# only when all passed. Set MIGRATE_TEST_PG_URL / MIGRATE_TEST_MYSQL_URL to use existing
 # servers instead of throwaway ones.
 
 set -euo pipefail
@@ -64,7 +65,7 @@ run() {
 		printf '%s: %s not found: build it with "make %s"\n' "$prog" "$runner" "$runner" >&2
 		rc=127
 	else
-		env -u MIGRATE_TEST_DRIVER -u MIGRATE_TEST_URL "$@" "$runner" || rc=$?
+		env -u MIGRATE_TEST_DRIVER -u MIGRATE_TEST_URL -u MIGRATE_TEST_PROXY_URL "$@" "$runner" || rc=$?
 	fi
 	record "$name" "$rc" "$start" check_migrate
 }
@@ -107,9 +108,13 @@ run sqlite MIGRATE_TEST_DRIVER=sqlite
 if ((servers_ok)); then
 	run postgres MIGRATE_TEST_DRIVER=postgres MIGRATE_TEST_URL="$MIGRATE_TEST_PG_URL"
 	run mysql MIGRATE_TEST_DRIVER=mysql MIGRATE_TEST_URL="$MIGRATE_TEST_MYSQL_URL"
+	# the lease through PgBouncer in transaction pooling mode (SPEC section 10)
+	run pgbouncer MIGRATE_TEST_DRIVER=postgres MIGRATE_TEST_URL="$MIGRATE_TEST_PG_URL" \
+		MIGRATE_TEST_PROXY_URL="$MIGRATE_TEST_PGBOUNCER_URL" CK_RUN_SUITE=lease
 else
 	fail_run postgres "server did not start, see above"
 	fail_run mysql "server did not start, see above"
+	fail_run pgbouncer "server did not start, see above"
 fi
 step install "$src_dir/tests/install.sh"
 

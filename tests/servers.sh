@@ -9,6 +9,9 @@
 # and drop databases, and a database "migrate_test". DIR/env exports
 #   MIGRATE_TEST_PG_URL=postgres://migrate:migrate-secret@127.0.0.1:PORT/migrate_test
 #   MIGRATE_TEST_MYSQL_URL=mysql://migrate:migrate-secret@127.0.0.1:PORT/migrate_test
+#   MIGRATE_TEST_PGBOUNCER_URL=postgres://migrate:migrate-secret@127.0.0.1:PORT/migrate_test
+# the last through PgBouncer in pool_mode = transaction in front of the
+# PostgreSQL server (any database name: a new test database works too).
 # When either variable is already set, that server is not started and the
 # given URL is recorded instead (to run the tests against existing servers).
 #
@@ -287,6 +290,75 @@ stop_pg() {
 	rm -f -- "$dir/pg.root"
 }
 
+# --- PgBouncer, in transaction pooling mode in front of PostgreSQL ------------
+
+start_pgbouncer() {
+	local dir=$1 pg_url=$2 root port hostport pgport log i ok=0
+	if ! command -v pgbouncer >/dev/null 2>&1 && [[ ! -x /usr/sbin/pgbouncer ]]; then
+		start_failed PgBouncer pgbouncer /dev/null "install PgBouncer: scripts/install-deps.sh test (Debian package pgbouncer)"
+		return 1
+	fi
+	root=$dir/pgbouncer
+	mkdir -p "$root"
+	hostport=${pg_url#*@}
+	hostport=${hostport%%/*}
+	pgport=${hostport##*:}
+	port=$(free_port "${MIGRATE_TEST_PGBOUNCER_PORT:-64330}") || {
+		start_failed PgBouncer "(port search)" /dev/null "no free TCP port: set MIGRATE_TEST_PGBOUNCER_PORT"
+		return 1
+	}
+	log=$root/pgbouncer.log
+	cat >"$root/pgbouncer.ini" <<-EOF
+		; tests/servers.sh: transaction pooling, as production set-ups behind it run
+		[databases]
+		* = host=${hostport%:*} port=$pgport
+		[pgbouncer]
+		listen_addr = 127.0.0.1
+		listen_port = $port
+		unix_socket_dir =
+		auth_type = plain
+		auth_file = $root/users.txt
+		pool_mode = transaction
+		default_pool_size = 4
+		max_client_conn = 200
+		ignore_startup_parameters = extra_float_digits,options
+		logfile = $log
+		pidfile = $root/pgbouncer.pid
+	EOF
+	printf '"%s" "%s"\n' "$DB_USER" "$DB_PASSWORD" >"$root/users.txt"
+	chmod 0600 "$root/users.txt"
+	((EUID == 0)) && chown -R postgres: "$root"
+	# PgBouncer refuses to run as root too
+	if ! (cd "$root" && as_pg "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" -d "$root/pgbouncer.ini") \
+		>"$root/start.log" 2>&1; then
+		start_failed PgBouncer "pgbouncer -d $root/pgbouncer.ini" "$root/start.log" "read the log above"
+		return 1
+	fi
+	for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
+		if PGPASSWORD=$DB_PASSWORD PGCONNECT_TIMEOUT=2 psql -X -q -w -h 127.0.0.1 -p "$port" -U "$DB_USER" \
+			-d "$DB_NAME" -c 'SELECT 1' >"$root/check.log" 2>&1; then
+			ok=1
+			break
+		fi
+		sleep 0.1
+	done
+	if ((!ok)); then
+		start_failed PgBouncer "psql -h 127.0.0.1 -p $port" "$log" "PgBouncer started but does not pass connections on"
+		return 1
+	fi
+	printf 'postgres://%s:%s@127.0.0.1:%s/%s\n' "$DB_USER" "$DB_PASSWORD" "$port" "$DB_NAME" >"$dir/pgbouncer.url"
+}
+
+stop_pgbouncer() {
+	local dir=$1 pid
+	[[ -f $dir/pgbouncer/pgbouncer.pid ]] || return 0
+	pid=$(<"$dir/pgbouncer/pgbouncer.pid")
+	if pid_is "$pid" pgbouncer; then
+		kill -TERM "$pid" 2>/dev/null || true
+		wait_exit "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
+	fi
+}
+
 # --- MariaDB ----------------------------------------------------------------
 
 mariadb_server() {
@@ -461,12 +533,24 @@ cmd_start() {
 
 	[[ -n $pg_url ]] || pg_url=$(<"$dir/pg.url")
 	[[ -n $my_url ]] || my_url=$(<"$dir/mysql.url")
+	local bouncer_url=${MIGRATE_TEST_PGBOUNCER_URL:-}
+	if [[ -z $bouncer_url ]]; then
+		if ! start_pgbouncer "$dir" "$pg_url"; then
+			stop_pgbouncer "$dir"
+			stop_pg "$dir"
+			stop_mysql "$dir"
+			die "PgBouncer did not start (details above); '$prog stop $dir' removes '$dir'"
+		fi
+		bouncer_url=$(<"$dir/pgbouncer.url")
+	fi
 	{
 		printf 'export MIGRATE_TEST_PG_URL=%q\n' "$pg_url"
 		printf 'export MIGRATE_TEST_MYSQL_URL=%q\n' "$my_url"
+		printf 'export MIGRATE_TEST_PGBOUNCER_URL=%q\n' "$bouncer_url"
 	} >"$dir/env"
 	printf '%s: PostgreSQL at %s\n' "$prog" "${pg_url/:$DB_PASSWORD@/:****@}" >&2
 	printf '%s: MariaDB at %s\n' "$prog" "${my_url/:$DB_PASSWORD@/:****@}" >&2
+	printf '%s: PgBouncer (transaction pooling) at %s\n' "$prog" "${bouncer_url/:$DB_PASSWORD@/:****@}" >&2
 }
 
 cmd_stop() {
@@ -475,6 +559,7 @@ cmd_stop() {
 	if [[ ! -e $dir/$MARKER ]]; then
 		die "'$dir' was not made by '$prog start': not touching it"
 	fi
+	stop_pgbouncer "$dir"
 	stop_pg "$dir"
 	stop_mysql "$dir"
 	rm -rf -- "$dir"

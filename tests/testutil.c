@@ -192,6 +192,13 @@ const struct driver *test_driver(void)
 	return drv;
 }
 
+int test_behind_proxy(void)
+{
+	const char *p = getenv("MIGRATE_TEST_PROXY_URL");
+
+	return p && *p;
+}
+
 const char *test_driver_name(void)
 {
 	return drv ? drv->name : "none";
@@ -259,6 +266,23 @@ void test_db_create(const char *dir, char **url)
 		*url = xasprintf("%s://%s:%s@%s:%d/%s", server.driver, server.user ? server.user : "",
 				 server.password ? server.password : "", server.host ? server.host : "127.0.0.1",
 				 server.port, current.database);
+		/*
+		 * MIGRATE_TEST_PROXY_URL (a PgBouncer in front of the server): migrate
+		 * connects through it, while the test's own sessions (gates, holders,
+		 * checks) go to the server itself, as a deploy and a DBA would.
+		 */
+		if (getenv("MIGRATE_TEST_PROXY_URL") && *getenv("MIGRATE_TEST_PROXY_URL")) {
+			struct db_url proxy;
+			char msg[256];
+			memset(&proxy, 0, sizeof(proxy));
+			ck_assert_msg(url_parse(getenv("MIGRATE_TEST_PROXY_URL"), &proxy, msg, sizeof(msg)) == 0,
+				      "MIGRATE_TEST_PROXY_URL: %s", msg);
+			free(*url);
+			*url = xasprintf("%s://%s:%s@%s:%d/%s", server.driver, server.user ? server.user : "",
+					 server.password ? server.password : "", proxy.host ? proxy.host : "127.0.0.1",
+					 proxy.port, current.database);
+			db_url_release(&proxy);
+		}
 	}
 	settings_from(&cur_settings, &current);
 	have_current = 1;

@@ -39,7 +39,12 @@ void run_free(struct run *r);
 
 /* ---- the database under test ---- */
 
-/* Reads MIGRATE_TEST_DRIVER and MIGRATE_TEST_URL. Returns 0, or -1 (see test_db_error). */
+/*
+ * Reads MIGRATE_TEST_DRIVER and MIGRATE_TEST_URL (and MIGRATE_TEST_PROXY_URL:
+ * a proxy in front of that server, which the URLs given to migrate then go
+ * through). Returns 0, or -1 (see test_db_error).
+ */
+int test_behind_proxy(void);
 int test_db_init(const char *driver);
 const char *test_db_error(void);
 const struct driver *test_driver(void);

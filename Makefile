@@ -101,7 +101,7 @@ CHECK_LIBS := $(call pc_libs,check)
 
 LIB_SRC := migrate/util.c migrate/error.c migrate/sqllex.c migrate/migration.c migrate/lint.c migrate/layout.c migrate/adopt.c \
            migrate/config.c migrate/db.c migrate/history.c migrate/runner.c migrate/retry.c migrate/lease.c \
-           migrate/seed.c migrate/api.c migrate/schema.c migrate/testdb.c migrate/placeholder.c migrate/csvread.c \
+           migrate/seed.c migrate/api.c migrate/schema.c migrate/testdb.c migrate/drift.c migrate/fleet.c migrate/placeholder.c migrate/csvread.c \
            drivers/drivers.c \
            $(addprefix drivers/,$(addsuffix .c,$(DRIVERS)))
 # the trampolines into the client libraries (drivers/dynlib.h)

@@ -1063,7 +1063,8 @@ static void known_envs(dictionary *ini, struct strbuf *sb)
 
 	for (i = 0; i < n; i++) {
 		const char *s = iniparser_getsecname(ini, i);
-		if (!s || strcmp(s, "migrate") == 0 || strcmp(s, "placeholders") == 0 || strcmp(s, "lint") == 0)
+		if (!s || strcmp(s, "migrate") == 0 || strcmp(s, "placeholders") == 0 || strcmp(s, "lint") == 0 ||
+		    strncmp(s, "targets ", 8) == 0)
 			continue;
 		strbuf_addf(sb, "%s%s", first ? "" : ", ", s);
 		first = 0;
@@ -1446,4 +1447,207 @@ void config_release(struct config *c)
 	free(c->ph_names);
 	free(c->ph_values);
 	memset(c, 0, sizeof(*c));
+}
+
+/* ---- [targets NAME] (SPEC section 13) ----------------------------------------- */
+
+static void targets_add(struct target_list *l, const char *text, size_t n, const char *file, int line)
+{
+	xgrow(&l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	l->v[l->n].text = xstrndup(text, n);
+	l->v[l->n].where = xasprintf("%s:%d", file, line);
+	l->n++;
+}
+
+/* The line, from `from` on, of path that holds word (the entry's own line in a long value). */
+static int line_holding(const char *path, int from, const char *word)
+{
+	char *text, *p, *e;
+	size_t len, wl = strlen(word);
+	int n = 0, found = from;
+
+	if (!path || from <= 0 || read_file(path, &text, &len))
+		return from;
+	for (p = text; *p; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, "\n");
+		if (++n < from)
+			continue;
+		if (wl) {
+			char *line = xstrndup(p, (size_t)(e - p));
+			int hit = strstr(line, word) != NULL;
+			free(line);
+			if (hit) {
+				found = n;
+				break;
+			}
+		}
+	}
+	free(text);
+	return found;
+}
+
+/* One entry a line; blank lines and '#' comments (at the start or after a blank) skipped. */
+static enum migrate_result targets_file(const char *path, struct target_list *l, struct migrate_error *err)
+{
+	char *text, *p, *e, msg[512];
+	size_t len;
+	int n = 0, rc;
+
+	if ((rc = read_file(path, &text, &len)) != 0)
+		return merr_set(err, MIGRATE_EUSAGE, "cannot read targets file '%s': %s", path, strerror(rc));
+	for (p = text; *p; p = *e ? e + 1 : e) {
+		char *q, *end, *val;
+		e = p + strcspn(p, "\n");
+		n++;
+		for (q = p; q < e; q++)
+			if (*q == '#' && (q == p || isspace((unsigned char)q[-1])))
+				break;
+		end = q;
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		while (end > p && isspace((unsigned char)end[-1]))
+			end--;
+		if (end == p)
+			continue;
+		if (memchr(p, ' ', (size_t)(end - p)) || memchr(p, '\t', (size_t)(end - p))) {
+			merr_set(err, MIGRATE_EUSAGE, "%s:%d: one target a line: this line holds more than one", path, n);
+			break;
+		}
+		q = xstrndup(p, (size_t)(end - p));
+		val = expand_vars(q, getenv_lookup, NULL, msg, sizeof(msg));
+		free(q);
+		if (!val) {
+			merr_set(err, MIGRATE_EUSAGE, "%s:%d: %s", path, n, msg);
+			break;
+		}
+		targets_add(l, val, strlen(val), path, n);
+		free(val);
+	}
+	free(text);
+	return err->code;
+}
+
+enum migrate_result config_targets(const char *path, const char *name, struct target_list *out,
+				   struct migrate_error *err)
+{
+	static const char *const keys[] = { "urls", "urls_file", "urls_query", NULL };
+	char *sec = NULL, *lname, *val = NULL, *dir = NULL, msg[512];
+	const char *used = NULL, *raw = NULL;
+	dictionary *ini;
+	int nkeys, i;
+
+	memset(out, 0, sizeof(*out));
+	if (!path)
+		return merr_set(err, MIGRATE_EUSAGE, "--targets %s: no config file to read [targets %s] from", name, name);
+	ini = ini_load(path);
+	if (!ini)
+		return merr_set(err, MIGRATE_EUSAGE, "cannot read config file '%s'", path);
+	lname = lowercase(name);
+	sec = xasprintf("targets %s", lname);
+	free(lname);
+	if (!iniparser_find_entry(ini, sec)) {
+		struct strbuf sb = STRBUF_INIT;
+		int ns = iniparser_getnsec(ini), first = 1;
+		for (i = 0; i < ns; i++) {
+			const char *s = iniparser_getsecname(ini, i);
+			if (s && strncmp(s, "targets ", 8) == 0) {
+				strbuf_addf(&sb, "%s%s", first ? "" : ", ", s + 8);
+				first = 0;
+			}
+		}
+		merr_set(err, MIGRATE_EUSAGE, "unknown targets '%s': %s has no [targets %s] section (known targets: %s)",
+			 name, path, name, first ? "none" : strbuf_str(&sb));
+		strbuf_release(&sb);
+		goto out;
+	}
+	nkeys = iniparser_getsecnkeys(ini, sec);
+	if (nkeys > 0) {
+		const char **k = xcalloc((size_t)nkeys, sizeof(*k));
+		iniparser_getseckeys(ini, sec, k);
+		for (i = 0; i < nkeys && !err->code; i++) {
+			const char *key = strchr(k[i], ':') + 1;
+			if (!in_list(keys, key))
+				merr_set(err, MIGRATE_EUSAGE, "%s:%d: unknown key '%s' in [%s] (known keys: urls, urls_file, urls_query)",
+					 path, ini_line(path, sec, key), key, sec);
+			else if (used)
+				merr_set(err, MIGRATE_EUSAGE, "%s:%d: [%s] gives both %s and %s: give one", path,
+					 ini_line(path, sec, key), sec, used, key);
+			else {
+				used = key;
+				raw = iniparser_getstring(ini, k[i], "");
+			}
+		}
+		free(k);
+		if (err->code)
+			goto out;
+	}
+	if (!used) {
+		merr_set(err, MIGRATE_EUSAGE, "%s:%d: [%s] lists no target: set urls, urls_file or urls_query", path,
+			 ini_line(path, sec, NULL), sec);
+		goto out;
+	}
+	val = expand_vars(raw, getenv_lookup, NULL, msg, sizeof(msg));
+	if (!val) {
+		merr_set(err, MIGRATE_EUSAGE, "%s:%d: in [%s] %s: %s", path, ini_line(path, sec, used), sec, used, msg);
+		goto out;
+	}
+	dir = path_dirname(path);
+	out->base_dir = xstrdup(dir);
+	if (strcmp(used, "urls") == 0) {
+		const char *p = val;
+		int from = ini_line(path, sec, "urls");
+		while (*p) {
+			size_t n;
+			char *word;
+			p += strspn(p, " \t\r\n\\");
+			n = strcspn(p, " \t\r\n");
+			if (!n)
+				break;
+			word = xstrndup(p, n);
+			from = line_holding(path, from, word);
+			targets_add(out, p, n, path, from);
+			free(word);
+			p += n;
+		}
+	} else if (strcmp(used, "urls_file") == 0) {
+		char *file = path_join(dir, val);
+		targets_file(file, out, err);
+		free(file);
+	} else {
+		out->query = xstrdup(val);
+		out->query_where = xasprintf("%s:%d", path, ini_line(path, sec, "urls_query"));
+	}
+	if (!err->code && !out->query && out->n == 0)
+		merr_set(err, MIGRATE_EUSAGE, "%s:%d: [%s] lists no target", path, ini_line(path, sec, used), sec);
+out:
+	free(val);
+	free(dir);
+	free(sec);
+	iniparser_freedict(ini);
+	if (err->code)
+		target_list_release(out);
+	return err->code;
+}
+
+void target_list_add(struct target_list *l, const char *text, const char *where)
+{
+	xgrow(&l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	l->v[l->n].text = xstrdup(text);
+	l->v[l->n].where = xstrdup(where);
+	l->n++;
+}
+
+void target_list_release(struct target_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].text);
+		free(l->v[i].where);
+	}
+	free(l->v);
+	free(l->query);
+	free(l->query_where);
+	free(l->base_dir);
+	memset(l, 0, sizeof(*l));
 }

@@ -108,6 +108,32 @@ enum migrate_result config_load(const struct migrate_options *opt, int need_data
 				struct config *out, struct migrate_error *err);
 void config_release(struct config *c);
 
+/* The entries of a [targets NAME] section (SPEC section 13), each with where it came from. */
+struct target_entry {
+	char *text;   /* a URL or a PostgreSQL schema's name, as written */
+	char *where;  /* "file:line" */
+};
+
+struct target_list {
+	struct target_entry *v;
+	size_t n, cap;
+	char *query;       /* urls_query: the SQL to run on the environment's database, else NULL */
+	char *query_where; /* its "file:line" */
+	char *base_dir;    /* the config file's directory: relative SQLite paths resolve against it */
+};
+
+/*
+ * Reads [targets NAME] of the config file at path: urls (whitespace
+ * separated), urls_file (one a line, '#' comments, relative to the config
+ * file's directory) or urls_query (left for the caller to run). ${VAR}
+ * expands as in the sections in use. MIGRATE_EUSAGE with file:line on any
+ * mistake.
+ */
+enum migrate_result config_targets(const char *path, const char *name, struct target_list *out,
+				   struct migrate_error *err);
+void target_list_add(struct target_list *l, const char *text, const char *where);
+void target_list_release(struct target_list *l);
+
 /* Builds "driver://user:****@host:port/db" (or "sqlite:path") from u. Caller frees. */
 char *db_url_display(const struct db_url *u);
 enum url_password {

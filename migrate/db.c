@@ -98,6 +98,9 @@ enum migrate_result db_connect(migrate *m, struct migrate_error *err)
 	pthread_mutex_lock(&m->mu);
 	m->conn = conn;
 	pthread_mutex_unlock(&m->mu);
+	/* a schema target: its search_path first, so its tracking tables are found there */
+	if (m->opt.schema && db_enter_schema(m, err))
+		return err->code;
 	/* where the tracking tables are, whatever a migration does to its session later */
 	free(m->schema);
 	m->schema = NULL;
@@ -110,10 +113,60 @@ enum migrate_result db_connect(migrate *m, struct migrate_error *err)
 	return MIGRATE_OK;
 }
 
+static int schema_row(void *ctx, int ncols, const char *const *values)
+{
+	(void)ncols;
+	(void)values;
+	*(int *)ctx = 1;
+	return 0;
+}
+
+/* SET search_path TO exactly the schema of a schema target, quoted. */
+static enum driver_result set_search_path(migrate *m, struct driver_error *derr)
+{
+	struct strbuf sb = STRBUF_INIT;
+	enum driver_result r;
+
+	strbuf_addstr(&sb, "SET search_path TO ");
+	db_quote_ident(m, &sb, m->opt.schema);
+	r = m->cfg.drv->query(m->conn, strbuf_str(&sb), 0, NULL, NULL, NULL, derr);
+	strbuf_release(&sb);
+	return r;
+}
+
+/*
+ * Schema-per-tenant (SPEC section 13): the session's search_path becomes
+ * exactly the schema, so the migrations and the tracking tables both live
+ * there. A session setting, not a write: it is made under --dry-run too.
+ */
+enum migrate_result db_enter_schema(migrate *m, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	const char *params[1] = { m->opt.schema };
+	enum driver_result r;
+	int found = 0;
+
+	if (m->cfg.drv->dialect != SQL_DIALECT_POSTGRES)
+		return merr_set(err, MIGRATE_EUSAGE, "schema '%s': a schema target needs a PostgreSQL database, not %s",
+				m->opt.schema, m->cfg.display_url);
+	r = m->cfg.drv->query(m->conn, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", 1, params,
+			      schema_row, &found, &derr);
+	if (r == DRIVER_OK && !found)
+		return merr_set(err, MIGRATE_ECONNECT, "schema '%s' does not exist in %s", m->opt.schema,
+				m->cfg.display_url);
+	if (r == DRIVER_OK)
+		r = set_search_path(m, &derr);
+	if (r != DRIVER_OK)
+		return merr_set(err, db_map_result(r), "schema '%s' in %s: %s", m->opt.schema, m->cfg.display_url,
+				derr.message);
+	return MIGRATE_OK;
+}
+
 enum migrate_result db_lock(migrate *m, struct migrate_error *err)
 {
 	struct driver_error derr = { "", -1 };
 	enum driver_result r;
+	char *lock_name;
 
 	/*
 	 * A dry run writes nothing, so it needs no lock: it never waits behind
@@ -133,13 +186,16 @@ enum migrate_result db_lock(migrate *m, struct migrate_error *err)
 	 * One try first, so that a run that has to wait says so, and whom it
 	 * waits for, rather than hanging silently for lock_timeout seconds.
 	 */
-	r = m->cfg.drv->lock(m->conn, m->cfg.table, 0, &derr);
+	/* each tenant schema has a lock of its own, so a fleet of them runs side by side */
+	lock_name = m->opt.schema ? xasprintf("%s.%s", m->opt.schema, m->cfg.table) : xstrdup(m->cfg.table);
+	r = m->cfg.drv->lock(m->conn, lock_name, 0, &derr);
 	if (r == DRIVER_ELOCK && m->cfg.lock_timeout > 0 && !db_interrupted(m)) {
 		emitf(m, MIGRATE_EVENT_WARNING, "waiting up to %d s (lock_timeout) for the migration lock on %s: %s",
 		      m->cfg.lock_timeout, m->cfg.display_url, derr.message);
 		derr = (struct driver_error){ "", -1 };
-		r = m->cfg.drv->lock(m->conn, m->cfg.table, m->cfg.lock_timeout, &derr);
+		r = m->cfg.drv->lock(m->conn, lock_name, m->cfg.lock_timeout, &derr);
 	}
+	free(lock_name);
 	db_cancelable_end(m);
 	if (r != DRIVER_OK && db_interrupted(m))
 		return merr_set(err, MIGRATE_EINTR, "interrupted while waiting for the migration lock: %s",
@@ -258,8 +314,12 @@ void db_reset_session(migrate *m)
 	struct driver_error derr = { "", -1 };
 
 	/* a failure shows in the next statement, with its own message */
-	if (m->conn && !m->opt.dry_run && m->cfg.drv->reset_session)
+	if (m->conn && !m->opt.dry_run && m->cfg.drv->reset_session) {
 		m->cfg.drv->reset_session(m->conn, &derr);
+		/* a schema target's session goes back to its schema, not the server's default */
+		if (m->opt.schema)
+			set_search_path(m, &derr);
+	}
 }
 
 void db_param(const migrate *m, struct strbuf *sb, int n)

@@ -83,6 +83,8 @@ enum migrate_result db_fail_code(migrate *m, enum driver_result r);
 /* The migrate result (and exit code) for a driver result. */
 enum migrate_result db_map_result(enum driver_result r);
 enum migrate_result db_connect(migrate *m, struct migrate_error *err);
+/* After connecting with opt.schema: search_path exactly that schema (PostgreSQL only). */
+enum migrate_result db_enter_schema(migrate *m, struct migrate_error *err);
 enum migrate_result db_lock(migrate *m, struct migrate_error *err);
 void db_unlock(migrate *m);
 /* Runs one statement the core wrote (tracking tables, transactions). */

@@ -41,6 +41,8 @@ struct cli {
 	struct output *out;
 	migrate *m;
 	struct migrate_error err;
+	const char *targets; /* --targets NAME: run the command on each target (fleet.c) */
+	int parallel, canary;
 };
 
 struct cmd {
@@ -50,6 +52,7 @@ struct cmd {
 	const char *usage;   /* after "migrate " */
 	const char *summary;
 	const char *help;    /* the command's own options, one per line */
+	int fleet;           /* takes --targets, --parallel and --canary */
 };
 
 static const char global_help[] =
@@ -137,6 +140,57 @@ static int fail(struct cli *c)
 		c->err.code = signals_exit_code();
 	output_error(c->out, c->err.code, c->err.message);
 	return c->err.code;
+}
+
+/* ---- --targets: one command on every target of a [targets NAME] section ---- */
+
+struct fleet_tally {
+	struct cli *c;
+	size_t ok, failed, skipped;
+};
+
+static void fleet_result(void *ctx, const struct migrate_fleet_result *res)
+{
+	struct fleet_tally *t = ctx;
+
+	if (!res->ran)
+		t->skipped++;
+	else if (res->code)
+		t->failed++;
+	else
+		t->ok++;
+	output_fleet_result(t->c->out, res);
+}
+
+static void fleet_event(void *ctx, const struct migrate_fleet_result *target, const struct migrate_event *ev)
+{
+	output_fleet_event(((struct fleet_tally *)ctx)->c->out, target, ev);
+}
+
+/* Runs the command (its options in fo) on each target; the exit code is the worst of theirs. */
+static int cli_fleet(struct cli *c, const char *name, struct migrate_fleet_options *fo)
+{
+	struct fleet_tally t = { c, 0, 0, 0 };
+	int r;
+
+	fo->targets = c->targets;
+	fo->parallel = c->parallel;
+	fo->canary = c->canary;
+	fo->on_result = fleet_result;
+	fo->on_event = fleet_event;
+	fo->ctx = &t;
+	output_fleet_begin(c->out, name, c->targets);
+	r = migrate_fleet(&c->opt, fo, &c->err);
+	if (r && t.ok + t.failed + t.skipped == 0) {
+		/* nothing ran: the targets could not be read */
+		output_end(c->out, r);
+		return fail(c);
+	}
+	output_fleet_end(c->out, t.ok, t.failed, t.skipped, r);
+	if (r && !c->json)
+		fprintf(stderr, "migrate: error: %s on %zu of %zu targets failed%s (exit %d)\n", name, t.failed,
+			t.ok + t.failed + t.skipped, t.skipped ? ", the others were not run" : "", r);
+	return r;
 }
 
 /* Opens what the command's table entry asks for. */
@@ -263,6 +317,12 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 		return r;
 	if (optind < argc)
 		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	if (c->targets) {
+		struct migrate_fleet_options fo = { 0 };
+		fo.command = MIGRATE_FLEET_UP;
+		fo.up = &u.up;
+		return cli_fleet(c, "up", &fo);
+	}
 	if ((r = cli_open(c)))
 		return r;
 	output_begin(c->out, "up");
@@ -313,8 +373,8 @@ static int cmd_down(struct cli *c, int argc, char **argv)
 	return r ? fail(c) : 0;
 }
 
-/* Commands that take no options or arguments of their own. */
-static int plain_args(struct cli *c, int argc, char **argv)
+/* Commands that take no options or arguments of their own: checks there are none. */
+static int no_args(struct cli *c, int argc, char **argv)
 {
 	int r;
 
@@ -323,6 +383,16 @@ static int plain_args(struct cli *c, int argc, char **argv)
 		return r;
 	if (optind < argc)
 		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* ... and opens what the command needs. */
+static int plain_args(struct cli *c, int argc, char **argv)
+{
+	int r;
+
+	if ((r = no_args(c, argc, argv)))
+		return r;
 	return cli_open(c);
 }
 
@@ -360,6 +430,12 @@ static int cmd_status(struct cli *c, int argc, char **argv)
 		return r;
 	if (optind < argc)
 		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	if (c->targets) {
+		struct migrate_fleet_options fo = { 0 };
+		fo.command = MIGRATE_FLEET_STATUS;
+		fo.status_check = check;
+		return cli_fleet(c, "status", &fo);
+	}
 	if ((r = cli_open(c)))
 		return r;
 	output_begin(c->out, "status");
@@ -432,6 +508,13 @@ static int cmd_validate(struct cli *c, int argc, char **argv)
 {
 	int r;
 
+	if (c->targets) {
+		struct migrate_fleet_options fo = { 0 };
+		if ((r = no_args(c, argc, argv)))
+			return r;
+		fo.command = MIGRATE_FLEET_VALIDATE;
+		return cli_fleet(c, "validate", &fo);
+	}
 	if ((r = plain_args(c, argc, argv)))
 		return r;
 	output_begin(c->out, "validate");
@@ -538,6 +621,12 @@ static int cmd_seed(struct cli *c, int argc, char **argv)
 		return usage_error(c, "%s", "give either --undo [N] or --undo-all");
 	so.names = (const char *const *)(argv + optind);
 	so.nnames = (size_t)(argc - optind);
+	if (c->targets) {
+		struct migrate_fleet_options fo = { 0 };
+		fo.command = MIGRATE_FLEET_SEED;
+		fo.seed = &so;
+		return cli_fleet(c, "seed", &fo);
+	}
 	if ((r = cli_open(c)))
 		return r;
 	output_begin(c->out, "seed");
@@ -688,6 +777,13 @@ static int cmd_verify(struct cli *c, int argc, char **argv)
 		return r;
 	if (optind < argc)
 		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	if (c->targets) {
+		struct migrate_fleet_options fo = { 0 };
+		if (vo.scratch_url)
+			return usage_error(c, "%s", "--scratch-url names one database: it cannot serve --targets");
+		fo.command = MIGRATE_FLEET_VERIFY;
+		return cli_fleet(c, "verify", &fo);
+	}
 	if ((r = cli_open(c)))
 		return r;
 	output_begin(c->out, "verify");
@@ -752,6 +848,28 @@ static int cmd_lint(struct cli *c, int argc, char **argv)
 	output_lint(c->out, rep);
 	output_end(c->out, r);
 	migrate_lint_report_free(rep);
+	return r ? fail(c) : 0;
+}
+
+static int cmd_drift(struct cli *c, int argc, char **argv)
+{
+	struct migrate_drift_report *rep = NULL;
+	int r;
+
+	if ((r = no_args(c, argc, argv)))
+		return r;
+	if (c->targets) {
+		struct migrate_fleet_options fo = { 0 };
+		fo.command = MIGRATE_FLEET_DRIFT;
+		return cli_fleet(c, "drift", &fo);
+	}
+	if ((r = cli_open(c)))
+		return r;
+	output_begin(c->out, "drift");
+	r = migrate_drift(c->m, &rep, &c->err);
+	output_drift(c->out, rep, r);
+	output_end(c->out, r);
+	migrate_drift_report_free(rep);
 	return r ? fail(c) : 0;
 }
 
@@ -1039,66 +1157,74 @@ static int cmd_help(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+#define FLEET_HELP \
+	"  --targets NAME          run on every database of the config's [targets NAME]\n" \
+	"  --parallel N            that many targets at a time (default 4)\n" \
+	"  --canary N              the first N targets first; when any fails, no other runs\n"
+
 static const struct cmd commands[] = {
-	{ "up", cmd_up, NEEDS_DATABASE, "up [--to VERSION] [--out-of-order] [--single-transaction] [--no-lint]",
+	{ "up", cmd_up, NEEDS_DATABASE, "up [--to VERSION] [--out-of-order] [--single-transaction] [--no-lint] [--targets NAME]",
 	  "apply pending migrations in version order",
 	  "  --to VERSION            apply pending migrations up to and including VERSION\n"
 	  "  --out-of-order          allow pending versions below the highest applied one\n"
 	  "  --single-transaction    apply them all in one transaction (not on MySQL)\n"
-	  "  --no-lint               apply even when lint finds an error-level hazard in them\n" },
+	  "  --no-lint               apply even when lint finds an error-level hazard in them\n" FLEET_HELP, 1 },
 	{ "down", cmd_down, NEEDS_DATABASE, "down [N] [--to VERSION] [--all]",
 	  "roll back the last N applied migrations (default 1)",
 	  "  N                       how many to roll back, highest version first\n"
 	  "  --to VERSION            roll back every applied migration above VERSION\n"
-	  "  --all                   roll back every applied migration\n" },
-	{ "redo", cmd_redo, NEEDS_DATABASE, "redo", "roll back the last applied migration and apply it again", "" },
-	{ "status", cmd_status, NEEDS_EXISTING, "status [--check]",
+	  "  --all                   roll back every applied migration\n", 0 },
+	{ "redo", cmd_redo, NEEDS_DATABASE, "redo", "roll back the last applied migration and apply it again", "", 0 },
+	{ "status", cmd_status, NEEDS_EXISTING, "status [--check] [--targets NAME]",
 	  "list every migration: applied, pending, changed, missing, failed or running",
-	  "  --check                 exit 1 unless every migration is applied and clean\n" },
-	{ "version", cmd_version, NEEDS_EXISTING, "version", "print the highest applied version, or 'none'", "" },
+	  "  --check                 exit 1 unless every migration is applied and clean\n" FLEET_HELP, 1 },
+	{ "version", cmd_version, NEEDS_EXISTING, "version", "print the highest applied version, or 'none'", "", 0 },
 	{ "new", cmd_new, NEEDS_CONFIG, "new NAME",
 	  "create migrations/<UTC timestamp>_<NAME>.sql from a template and print its path",
-	  "  NAME                    letters, digits, _, - and . (e.g. add_orders)\n" },
-	{ "validate", cmd_validate, NEEDS_EXISTING, "validate",
-	  "check that applied migrations match their files; change nothing", "" },
+	  "  NAME                    letters, digits, _, - and . (e.g. add_orders)\n", 0 },
+	{ "validate", cmd_validate, NEEDS_EXISTING, "validate [--targets NAME]",
+	  "check that applied migrations match their files; change nothing", FLEET_HELP, 1 },
 	{ "repair", cmd_repair, NEEDS_DATABASE, "repair",
-	  "forget failed migrations and re-record the checksums of changed files", "" },
+	  "forget failed migrations and re-record the checksums of changed files", "", 0 },
 	{ "baseline", cmd_baseline, NEEDS_DATABASE, "baseline VERSION | baseline --from TOOL [--table NAME]",
 	  "record every migration up to VERSION, or those another tool applied, as applied without running them",
 	  "  VERSION                 the last migration the existing database already has\n"
 	  "  --from TOOL             take over the history of golang-migrate, goose, flyway or dbmate\n"
 	  "                          from its own table in the same database (left as it was)\n"
-	  "  --table NAME            that tool's history table, if not its default name\n" },
-	{ "seed", cmd_seed, NEEDS_DATABASE, "seed [NAME...] [--undo [N] | --undo-all] [--rerun]",
+	  "  --table NAME            that tool's history table, if not its default name\n", 0 },
+	{ "seed", cmd_seed, NEEDS_DATABASE, "seed [NAME...] [--undo [N] | --undo-all] [--rerun] [--targets NAME]",
 	  "apply pending seeds in order (or only the named ones); undo or rerun them",
 	  "  NAME                    a seed's file name, with or without .sql/.csv, or its name\n"
 	  "  --undo [N]              undo the last N applied seeds (default 1), or the named ones\n"
 	  "  --undo-all              undo every applied seed, latest first\n"
-	  "  --rerun                 undo and apply again the seeds whose files changed (or the named ones)\n" },
+	  "  --rerun                 undo and apply again the seeds whose files changed (or the named ones)\n" FLEET_HELP, 1 },
 	{ "dump", cmd_dump, NEEDS_EXISTING, "dump [-o FILE]",
 	  "print the schema as deterministic text (tracking tables left out), for diffs in CI",
-	  "  -o, --output FILE       write it to FILE instead of stdout\n" },
-	{ "verify", cmd_verify, NEEDS_SETTINGS, "verify [--scratch-url URL]",
+	  "  -o, --output FILE       write it to FILE instead of stdout\n", 0 },
+	{ "verify", cmd_verify, NEEDS_SETTINGS, "verify [--scratch-url URL] [--targets NAME]",
 	  "check that every pending migration rolls back and applies again to the same schema",
 	  "  --scratch-url URL       run on this database instead (created if missing); default:\n"
-	  "                          the environment's verify_url, else the configured database\n" },
-	{ "lint", cmd_lint, NEEDS_SETTINGS, "lint [--all] [VERSION|FILE...] | lint --rules",
+	  "                          the environment's verify_url, else the configured database\n" FLEET_HELP, 1 },
+	{ "lint", cmd_lint, NEEDS_SETTINGS, "lint [--all] [VERSION|FILE...] [--targets NAME] | lint --rules",
 	  "check migrations for statements that lock, rewrite or break a live database",
 	  "  (none)                  the pending migrations (every one when the database is unreachable)\n"
 	  "  --all                   every migration\n"
 	  "  VERSION|FILE            only these migrations\n"
-	  "  --rules                 list the rules: id, databases, default severity\n" },
-	{ "create", cmd_create, NEEDS_SETTINGS, "create", "create the configured database", "" },
+	  "  --rules                 list the rules: id, databases, default severity\n" FLEET_HELP, 1 },
+	{ "drift", cmd_drift, NEEDS_DATABASE, "drift [--targets NAME]",
+	  "compare the live schema with what its applied migrations make, object by object",
+	  "  (exit 1 when anything is missing, extra or changed)\n" FLEET_HELP, 1 },
+	{ "create", cmd_create, NEEDS_SETTINGS, "create", "create the configured database", "", 0 },
 	{ "drop", cmd_drop, NEEDS_SETTINGS, "drop --yes", "drop the configured database",
-	  "  --yes                   confirm: everything in the database is lost\n" },
+	  "  --yes                   confirm: everything in the database is lost\n", 0 },
 	{ "wait", cmd_wait, NEEDS_SETTINGS, "wait [--timeout SECONDS]",
 	  "wait until the database accepts connections",
-	  "  --timeout SECONDS       give up after this long (default 60): exit 3\n" },
+	  "  --timeout SECONDS       give up after this long (default 60): exit 3\n", 0 },
 	{ "lock", cmd_lock, NEEDS_DATABASE, "lock status | lock release [--force]",
 	  "show who holds the run-wide lock, or remove an expired lease",
 	  "  status                  the lock's mode and holder (owner, since, expiry), or that it is free\n"
 	  "  release                 remove the lease when it has expired (lock_mode table)\n"
-	  "  --force                 release a lease that has not expired (its run must be gone)\n" },
+	  "  --force                 release a lease that has not expired (its run must be gone)\n", 0 },
 	{ "testdb", cmd_testdb, NEEDS_SETTINGS,
 	  "testdb [--seed] [--prefix NAME] [--with-password] | --prefill N | --gc [--keep N] | --drop URL",
 	  "hand out a new database at the current migrations, for one test, and print its URL",
@@ -1108,10 +1234,10 @@ static const struct cmd commands[] = {
 	  "  --prefill N             fill the warm pool to N ready databases and hand out none\n"
 	  "  --gc                    drop every test and pool database and template of the prefix\n"
 	  "  --keep N                with --gc: keep the newest N templates\n"
-	  "  --drop URL              drop that one test database (refused outside the prefix's names)\n" },
-	{ "drivers", cmd_drivers, NEEDS_NOTHING, "drivers", "list the drivers this build has", "" },
-	{ "help", cmd_help, NEEDS_NOTHING, "help [COMMAND]", "print help for migrate or a command", "" },
-	{ NULL, NULL, NEEDS_NOTHING, NULL, NULL, NULL },
+	  "  --drop URL              drop that one test database (refused outside the prefix's names)\n", 0 },
+	{ "drivers", cmd_drivers, NEEDS_NOTHING, "drivers", "list the drivers this build has", "", 0 },
+	{ "help", cmd_help, NEEDS_NOTHING, "help [COMMAND]", "print help for migrate or a command", "", 0 },
+	{ NULL, NULL, NEEDS_NOTHING, NULL, NULL, NULL, 0 },
 };
 
 static void print_usage(FILE *f)
@@ -1151,6 +1277,7 @@ struct globals {
 	int help, version;
 	const char *format;
 	const char *lock_timeout;
+	const char *parallel, *canary;
 };
 
 /* Does argv[i] name a global option? Consumes its value. Returns 1 if taken, -1 on error. */
@@ -1166,6 +1293,7 @@ static int take_global(struct cli *c, struct globals *g, int argc, char **argv, 
 		{ "migrations-dir", 0, 1, 'M' }, { "seeds-dir", 0, 1, 'S' }, { "format", 0, 1, 'f' },
 		{ "quiet", 'q', 0, 'q' }, { "verbose", 'v', 0, 'v' }, { "dry-run", 0, 0, 'd' },
 		{ "lock-timeout", 0, 1, 'l' }, { "help", 'h', 0, 'h' }, { "version", 0, 0, 'V' },
+		{ "targets", 0, 1, 'T' }, { "parallel", 0, 1, 'P' }, { "canary", 0, 1, 'C' },
 	};
 	const char *a = argv[*i], *val = NULL, *eq;
 	size_t k, n;
@@ -1211,6 +1339,9 @@ static int take_global(struct cli *c, struct globals *g, int argc, char **argv, 
 		case 'l': g->lock_timeout = val; break;
 		case 'h': g->help = 1; break;
 		case 'V': g->version = 1; break;
+		case 'T': c->targets = val; break;
+		case 'P': g->parallel = val; break;
+		case 'C': g->canary = val; break;
 		}
 		return 1;
 	}
@@ -1220,7 +1351,7 @@ static int take_global(struct cli *c, struct globals *g, int argc, char **argv, 
 int main(int argc, char **argv)
 {
 	struct migrate_options init = MIGRATE_OPTIONS_INIT;
-	struct globals g = { 0, 0, "text", NULL };
+	struct globals g = { 0, 0, "text", NULL, NULL, NULL };
 	struct cli c;
 	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
 	int nrest = 0, i, r, dashdash = 0;
@@ -1293,6 +1424,32 @@ int main(int argc, char **argv)
 		print_cmd_usage(stdout, c.cmd);
 		r = 0;
 		goto out;
+	}
+	if ((c.targets || g.parallel || g.canary) && !c.cmd->fleet) {
+		r = usage_error(&c, "'%s' does not take --targets, --parallel or --canary", c.cmd->name);
+		goto out;
+	}
+	if ((g.parallel || g.canary) && !c.targets) {
+		r = usage_error(&c, "%s", "--parallel and --canary go with --targets NAME");
+		goto out;
+	}
+	if (c.targets && !*c.targets) {
+		r = usage_error(&c, "%s", "--targets needs the NAME of a [targets NAME] section");
+		goto out;
+	}
+	if (g.parallel) {
+		if (parse_count(g.parallel, &lt) || lt > 1024) {
+			r = usage_error(&c, "--parallel '%s' is not a number from 1 to 1024", g.parallel);
+			goto out;
+		}
+		c.parallel = (int)lt;
+	}
+	if (g.canary) {
+		if (parse_count(g.canary, &lt) || lt > 1000000) {
+			r = usage_error(&c, "--canary '%s' is not a number of targets (1 or more)", g.canary);
+			goto out;
+		}
+		c.canary = (int)lt;
 	}
 	r = c.cmd->fn(&c, nrest, rest);
 out:

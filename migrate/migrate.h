@@ -111,9 +111,17 @@ struct migrate_options {
 	 * servers. For commands that only read (status, validate, version).
 	 */
 	int existing_only;
+	/*
+	 * PostgreSQL schema-per-tenant (SPEC section 13): the tracking tables
+	 * live in this schema of the database, and the session's search_path
+	 * is exactly this schema. NULL: the database's own search_path. A
+	 * schema that does not exist is MIGRATE_ECONNECT, as a missing
+	 * database is; on another driver it is MIGRATE_EUSAGE.
+	 */
+	const char *schema;
 };
 
-#define MIGRATE_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, -1, 0, 0, 0, NULL, NULL, 0 }
+#define MIGRATE_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, -1, 0, 0, 0, NULL, NULL, 0, NULL }
 
 typedef struct migrate migrate;
 
@@ -465,6 +473,105 @@ enum migrate_result migrate_testdb(migrate *m, const struct migrate_testdb_optio
 				   struct migrate_error *err);
 /* Frees what the report holds (not the report itself). NULL is a no-op. */
 void migrate_testdb_report_release(struct migrate_testdb_report *rep);
+
+/* ---- drift (SPEC section 13) ---- */
+
+enum migrate_drift_kind {
+	MIGRATE_DRIFT_MISSING, /* the migrations make it, the live database lacks it */
+	MIGRATE_DRIFT_EXTRA,   /* the live database has it, the migrations do not make it */
+	MIGRATE_DRIFT_CHANGED, /* both have it, defined differently */
+};
+
+const char *migrate_drift_kind_name(enum migrate_drift_kind k);
+
+struct migrate_drift_item {
+	enum migrate_drift_kind kind;
+	char *object;   /* "table", "view", "column", "index", "constraint", "trigger", "sequence", ... */
+	char *name;     /* "orders", or "orders.total" for what belongs to a table */
+	char *expected; /* the migrations' definition (the dump's line), NULL when extra */
+	char *actual;   /* the live definition, NULL when missing */
+};
+
+struct migrate_drift_report {
+	char *database;  /* the live database, password as **** */
+	char *scratch;   /* where the migrations were replayed, password as **** */
+	size_t applied;  /* migrations replayed */
+	struct migrate_drift_item *items; /* in the dumps' order: tables, their parts, views, ... */
+	size_t n;
+};
+
+/*
+ * Compares the live schema with the one its applied migrations make:
+ * replays the versions in the live history, from the current files, into a
+ * scratch database (SQLite: a temporary file; servers: a temporary
+ * database made and dropped through the driver), dumps both (migrate_dump)
+ * and lists every difference object by object. MIGRATE_EFAIL when there is
+ * any (the report says which), MIGRATE_OK when none. A history that cannot
+ * be replayed (a missing file, a failed row, a gap below the highest
+ * applied version) is MIGRATE_EFAIL before anything is made. *report is
+ * set whenever the comparison ran; free it with migrate_drift_report_free.
+ */
+enum migrate_result migrate_drift(migrate *m, struct migrate_drift_report **report,
+				  struct migrate_error *err);
+void migrate_drift_report_free(struct migrate_drift_report *rep);
+
+/* ---- fleets (SPEC section 13) ---- */
+
+enum migrate_fleet_command {
+	MIGRATE_FLEET_UP,
+	MIGRATE_FLEET_STATUS,
+	MIGRATE_FLEET_VALIDATE,
+	MIGRATE_FLEET_VERIFY,
+	MIGRATE_FLEET_SEED,
+	MIGRATE_FLEET_DRIFT,
+};
+
+/* What one target did; every pointer is borrowed for the duration of the call. */
+struct migrate_fleet_result {
+	size_t index;        /* the target's place in the list, from 0 */
+	const char *target;  /* a URL with the password as ****, or a schema's name */
+	int ran;             /* 0: not run, because a canary failed */
+	enum migrate_result code;
+	const char *error;   /* the error's message, NULL when code is MIGRATE_OK */
+	const char *summary; /* one line: "2 applied", "up to date", "3 differences", ... */
+	long long duration_ms;
+	/* status: the highest applied version (NULL: none), how many are applied and not */
+	const char *current;
+	long long applied, pending;
+};
+
+struct migrate_fleet_options {
+	const char *targets;  /* NAME of the config's [targets NAME] section */
+	enum migrate_fleet_command command;
+	/* the command's own options (NULL: its defaults) */
+	const struct migrate_up_options *up;
+	const struct migrate_seed_options *seed;
+	const struct migrate_verify_options *verify;
+	int status_check;     /* status: a target with anything but applied and clean fails (1) */
+	int parallel;         /* targets at a time; <= 0: 4 */
+	int canary;           /* run the first N first; when any fails, run no other */
+	/*
+	 * Told, in the calling thread, each target's events (when the target
+	 * has finished, in the order they came) and then its result; each
+	 * target once, in the order targets finish. Either may be NULL.
+	 */
+	void (*on_event)(void *ctx, const struct migrate_fleet_result *target, const struct migrate_event *ev);
+	void (*on_result)(void *ctx, const struct migrate_fleet_result *res);
+	void *ctx;
+};
+
+/*
+ * Runs one command on every target of a [targets NAME] section: each in a
+ * process of its own (fork) with its own connection and lock, opened with
+ * base (the config, environment and flags) and the target's URL or schema,
+ * parallel at a time. A target that fails never stops the others, except
+ * a canary. Returns the highest of the targets' codes; a targets section
+ * that cannot be read (unknown, a malformed URL: file:line) is
+ * MIGRATE_EUSAGE in err before any target runs. err holds the first
+ * failing target's error otherwise.
+ */
+enum migrate_result migrate_fleet(const struct migrate_options *base, const struct migrate_fleet_options *opt,
+				  struct migrate_error *err);
 
 /* The names of the drivers this build has, NULL-terminated. Static. */
 const char *const *migrate_drivers(void);

@@ -761,3 +761,152 @@ void output_lint_rules(struct output *o, const struct migrate_lint_rule *rules)
 		printf("%-37s %-16s %-8s %s\n", rules->id, rules->dialects, migrate_lint_severity_name(rules->severity),
 		       rules->summary);
 }
+
+/* ---- drift ---------------------------------------------------------------------- */
+
+void output_drift(struct output *o, const struct migrate_drift_report *rep, enum migrate_result r)
+{
+	size_t i;
+
+	if (!rep)
+		return;
+	if (o->json) {
+		json_t *a = json_array();
+
+		json_object_set_new(o->doc, "database", json_string(rep->database));
+		json_object_set_new(o->doc, "replayed", json_integer((json_int_t)rep->applied));
+		for (i = 0; i < rep->n; i++) {
+			const struct migrate_drift_item *it = &rep->items[i];
+			json_t *d = json_object();
+			json_object_set_new(d, "kind", json_string(migrate_drift_kind_name(it->kind)));
+			json_object_set_new(d, "object", json_string(it->object));
+			json_object_set_new(d, "name", json_string(it->name));
+			json_object_set_new(d, "expected", jstr(it->expected));
+			json_object_set_new(d, "actual", jstr(it->actual));
+			json_array_append_new(a, d);
+		}
+		json_object_set_new(o->doc, "differences", a);
+		return;
+	}
+	/* the differences are the command's result: on stdout even when they fail it */
+	for (i = 0; i < rep->n; i++) {
+		const struct migrate_drift_item *it = &rep->items[i];
+		const char *color = it->kind == MIGRATE_DRIFT_MISSING ? RED : it->kind == MIGRATE_DRIFT_EXTRA ? YELLOW : BOLD;
+		printf("%s%-8s%s %s '%s'", paint(o->color_out, color), migrate_drift_kind_name(it->kind),
+		       paint(o->color_out, RESET), it->object, it->name);
+		if (it->kind == MIGRATE_DRIFT_CHANGED)
+			printf(": migrations make '%s', the database has '%s'", it->expected, it->actual);
+		else if (strcmp(it->object, "constraint") == 0)
+			printf(": '%s'", it->expected ? it->expected : it->actual);
+		putchar('\n');
+	}
+	if (r == MIGRATE_OK)
+		output_line(o, "no drift: %s matches its %zu applied migration%s", rep->database, rep->applied,
+			    rep->applied == 1 ? "" : "s");
+}
+
+/* ---- fleets ---------------------------------------------------------------------- */
+
+void output_fleet_begin(struct output *o, const char *command, const char *targets)
+{
+	output_begin(o, command);
+	o->events_key = NULL;
+	if (o->json) {
+		json_object_set_new(o->doc, "targets_name", json_string(targets));
+		json_object_set_new(o->doc, "targets", json_array());
+	}
+}
+
+void output_fleet_event(void *ctx, const struct migrate_fleet_result *t, const struct migrate_event *ev)
+{
+	struct output *o = ctx;
+	static const char *const kinds[] = {
+		[MIGRATE_EVENT_APPLYING] = "applying", [MIGRATE_EVENT_APPLIED] = "applied",
+		[MIGRATE_EVENT_ROLLING_BACK] = "rolling_back", [MIGRATE_EVENT_ROLLED_BACK] = "rolled_back",
+		[MIGRATE_EVENT_SEEDING] = "seeding", [MIGRATE_EVENT_SEEDED] = "seeded",
+		[MIGRATE_EVENT_WARNING] = "warning", [MIGRATE_EVENT_NOTICE] = "notice",
+		[MIGRATE_EVENT_SQL] = "sql", [MIGRATE_EVENT_BASELINED] = "baselined",
+		[MIGRATE_EVENT_PROGRESS] = "progress", [MIGRATE_EVENT_PROBLEM] = "problem",
+	};
+	const char *kind = (size_t)ev->kind < sizeof(kinds) / sizeof(kinds[0]) ? kinds[ev->kind] : "event";
+
+	if (ev->kind == MIGRATE_EVENT_APPLYING || ev->kind == MIGRATE_EVENT_SEEDING ||
+	    ev->kind == MIGRATE_EVENT_ROLLING_BACK || ev->kind == MIGRATE_EVENT_PROGRESS)
+		return;
+	if (o->json) {
+		json_t *e = json_object();
+		if (!o->events)
+			o->events = json_array();
+		json_object_set_new(e, "event", json_string(kind));
+		json_object_set_new(e, "version", jstr(ev->version));
+		json_object_set_new(e, "name", jstr(ev->name));
+		json_object_set_new(e, "message", jstr(ev->message));
+		if (ev->kind == MIGRATE_EVENT_APPLIED || ev->kind == MIGRATE_EVENT_SEEDED ||
+		    ev->kind == MIGRATE_EVENT_ROLLED_BACK)
+			json_object_set_new(e, "duration_ms", json_integer(ev->duration_ms));
+		json_array_append_new(o->events, e);
+		return;
+	}
+	/* text: one line per target; warnings (to stderr) and, with -v, what each did */
+	if (ev->kind == MIGRATE_EVENT_WARNING && !o->quiet)
+		fprintf(stderr, "%smigrate: warning:%s %s: %s\n", paint(o->color_err, YELLOW),
+			paint(o->color_err, RESET), t->target, ev->message ? ev->message : "");
+	else if (o->verbose && !o->quiet && ev->kind == MIGRATE_EVENT_SQL)
+		printf("  %s: %s\n", t->target, ev->message ? ev->message : "");
+	else if (o->verbose && !o->quiet)
+		printf("  %s: %s %s%s%s%s\n", t->target, kind, ev->version ? ev->version : "",
+		       ev->version ? " " : "", ev->name ? ev->name : "",
+		       ev->message && ev->kind != MIGRATE_EVENT_PROBLEM ? ev->message : "");
+}
+
+void output_fleet_result(struct output *o, const struct migrate_fleet_result *res)
+{
+	if (o->json) {
+		json_t *t = json_object();
+		json_object_set_new(t, "index", json_integer((json_int_t)res->index));
+		json_object_set_new(t, "target", json_string(res->target));
+		json_object_set_new(t, "result", json_string(!res->ran ? "skipped" : res->code ? "failed" : "ok"));
+		json_object_set_new(t, "exit", json_integer(res->code));
+		json_object_set_new(t, "summary", jstr(res->summary));
+		json_object_set_new(t, "error", jstr(res->error));
+		json_object_set_new(t, "duration_ms", json_integer(res->duration_ms));
+		if (res->ran && res->code != MIGRATE_EUSAGE && res->code != MIGRATE_ECONNECT)
+			json_object_set_new(t, "current", jstr(res->current));
+		if (o->doc && json_object_get(o->doc, "command") &&
+		    strcmp(json_string_value(json_object_get(o->doc, "command")), "status") == 0 && res->ran) {
+			json_object_set_new(t, "applied", json_integer(res->applied));
+			json_object_set_new(t, "pending", json_integer(res->pending));
+		}
+		json_object_set_new(t, "events", o->events ? o->events : json_array());
+		o->events = NULL;
+		json_array_append_new(json_object_get(o->doc, "targets"), t);
+		return;
+	}
+	if (o->quiet && res->code == MIGRATE_OK)
+		return;
+	if (!res->ran)
+		printf("%sskipped%s  %s: %s\n", paint(o->color_out, DIM), paint(o->color_out, RESET), res->target,
+		       res->summary ? res->summary : "");
+	else if (res->code == MIGRATE_OK)
+		printf("%sok%s       %s: %s (%lld ms)\n", paint(o->color_out, GREEN), paint(o->color_out, RESET),
+		       res->target, res->summary ? res->summary : "", res->duration_ms);
+	else
+		printf("%sfailed%s   %s: exit %d: %s%s%s\n", paint(o->color_out, RED), paint(o->color_out, RESET),
+		       res->target, res->code, res->summary ? res->summary : "", res->summary ? ": " : "",
+		       res->error ? res->error : "");
+	fflush(stdout);
+}
+
+void output_fleet_end(struct output *o, size_t ok, size_t failed, size_t skipped, enum migrate_result worst)
+{
+	if (o->json) {
+		json_object_set_new(o->doc, "summary", json_pack("{s:i,s:i,s:i,s:i,s:i}", "targets",
+								 (int)(ok + failed + skipped), "ok", (int)ok, "failed",
+								 (int)failed, "skipped", (int)skipped, "exit", (int)worst));
+		output_end(o, worst);
+		return;
+	}
+	if (!o->quiet || worst)
+		printf("%zu target%s: %zu ok, %zu failed, %zu skipped\n", ok + failed + skipped,
+		       ok + failed + skipped == 1 ? "" : "s", ok, failed, skipped);
+}

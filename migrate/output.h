@@ -68,4 +68,13 @@ void output_lint_rules(struct output *o, const struct migrate_lint_rule *rules);
  */
 void output_testdb(struct output *o, const struct migrate_testdb_report *rep, const char *url);
 
+/* drift: each difference on stdout, or that there is none; JSON: fields of the document. */
+void output_drift(struct output *o, const struct migrate_drift_report *rep, enum migrate_result r);
+
+/* --targets: the document (or nothing in text), one line or entry per target, the summary. */
+void output_fleet_begin(struct output *o, const char *command, const char *targets);
+void output_fleet_event(void *ctx, const struct migrate_fleet_result *t, const struct migrate_event *ev);
+void output_fleet_result(struct output *o, const struct migrate_fleet_result *res);
+void output_fleet_end(struct output *o, size_t ok, size_t failed, size_t skipped, enum migrate_result worst);
+
 #endif

@@ -18,6 +18,7 @@
  * Divisions: replaying into a scratch database; reading a dump; comparing.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,8 @@ static enum migrate_result replayable(migrate *m, char **to, size_t *count, stru
 	return err->code;
 }
 
+static int first_value(void *ctx, int ncols, const char *const *values);
+
 /* Unlinks a SQLite scratch file and what SQLite keeps beside it. */
 static void unlink_sqlite(const char *path)
 {
@@ -102,6 +105,39 @@ static void unlink_sqlite(const char *path)
 		unlink(p);
 		free(p);
 	}
+}
+
+/*
+ * MySQL: a column without its own character set takes the database's, and
+ * the dump shows the collation, so the scratch database gets the live
+ * one's defaults; else every text column would read 'changed'.
+ */
+static enum migrate_result same_defaults(migrate *m, migrate *t, struct migrate_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *cs = NULL, *coll = NULL;
+
+	if (m->cfg.drv->dialect != SQL_DIALECT_MYSQL)
+		return MIGRATE_OK;
+	if (db_query(m, "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
+		     0, NULL, first_value, &cs, err) ||
+	    db_query(m, "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
+		     0, NULL, first_value, &coll, err))
+		goto out;
+	if (cs && coll) {
+		strbuf_addstr(&sb, "ALTER DATABASE ");
+		db_quote_ident(t, &sb, t->cfg.conn.database);
+		strbuf_addstr(&sb, " CHARACTER SET ");
+		db_quote_ident(t, &sb, cs);
+		strbuf_addstr(&sb, " COLLATE ");
+		db_quote_ident(t, &sb, coll);
+		db_exec_sql(t, strbuf_str(&sb), err);
+	}
+out:
+	strbuf_release(&sb);
+	free(cs);
+	free(coll);
+	return err->code;
 }
 
 /*
@@ -158,6 +194,12 @@ static enum migrate_result scratch_open(migrate *m, migrate **out, int *made, st
 		}
 	}
 	*made = 1;
+	if (!db_connect(t, err))
+		same_defaults(m, t, err);
+	if (err->code) {
+		*out = t;
+		return err->code;
+	}
 	if (migration_scan(t->cfg.migrations_dir, t->cfg.drv->dialect, t->cfg.drv->name, t->cfg.ignore, &t->migs,
 			   err) ||
 	    db_connect(t, err)) {
@@ -182,6 +224,52 @@ static void scratch_close(migrate *t, int made)
 			db_drop_database(t, &ignored);
 	}
 	migrate_close(t);
+}
+
+static int first_value(void *ctx, int ncols, const char *const *values)
+{
+	char **out = ctx;
+
+	if (ncols > 0 && values[0] && !*out)
+		*out = xstrdup(values[0]);
+	return 0;
+}
+
+/*
+ * PostgreSQL's catalog functions (pg_get_indexdef, pg_get_triggerdef)
+ * qualify a table with its schema, which differs between the live
+ * database (a tenant's schema) and the scratch one (public): the current
+ * schema's prefix is taken off both, so the same index reads the same.
+ */
+static enum migrate_result unqualify(migrate *m, char **text, struct migrate_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *prefix = NULL, *q;
+	const char *p;
+	size_t pl;
+
+	if (m->cfg.drv->dialect != SQL_DIALECT_POSTGRES)
+		return MIGRATE_OK;
+	if (db_query(m, "SELECT pg_catalog.quote_ident(pg_catalog.current_schema())", 0, NULL, first_value, &prefix,
+		     err))
+		return err->code;
+	if (!prefix)
+		return MIGRATE_OK;
+	q = xasprintf("%s.", prefix);
+	pl = strlen(q);
+	for (p = *text; *p;) {
+		int boundary = p == *text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '"' || p[-1] == '.');
+		if (boundary && strncmp(p, q, pl) == 0) {
+			p += pl;
+			continue;
+		}
+		strbuf_addch(&sb, *p++);
+	}
+	free(*text);
+	*text = strbuf_detach(&sb);
+	free(q);
+	free(prefix);
+	return MIGRATE_OK;
 }
 
 /* ---- reading a dump --------------------------------------------------------------- */
@@ -424,7 +512,7 @@ enum migrate_result migrate_drift(migrate *m, struct migrate_drift_report **repo
 		return merr_set(err, MIGRATE_EUSAGE, "no database connection (opened with no_database)");
 	if (replayable(m, &to, &count, err))
 		return err->code;
-	if (db_dump_schema(m, &got, err))
+	if (db_dump_schema(m, &got, err) || unqualify(m, &got, err))
 		goto out;
 	if (scratch_open(m, &t, &made, err))
 		goto out;
@@ -433,7 +521,7 @@ enum migrate_result migrate_drift(migrate *m, struct migrate_drift_report **repo
 		if (migrate_up(t, &up, err))
 			goto out;
 	}
-	if (db_dump_schema(t, &want, err))
+	if (db_dump_schema(t, &want, err) || unqualify(t, &want, err))
 		goto out;
 	rep = xcalloc(1, sizeof(*rep));
 	rep->database = xstrdup(migrate_display_url(m));

@@ -853,10 +853,12 @@ void output_fleet_event(void *ctx, const struct migrate_fleet_result *t, const s
 			paint(o->color_err, RESET), t->target, ev->message ? ev->message : "");
 	else if (o->verbose && !o->quiet && ev->kind == MIGRATE_EVENT_SQL)
 		printf("  %s: %s\n", t->target, ev->message ? ev->message : "");
+	else if (o->verbose && !o->quiet && ev->kind == MIGRATE_EVENT_PROBLEM)
+		printf("  %s: %s%s%s\n", t->target, ev->version ? ev->version : "", ev->version ? " " : "",
+		       ev->message ? ev->message : "");
 	else if (o->verbose && !o->quiet)
-		printf("  %s: %s %s%s%s%s\n", t->target, kind, ev->version ? ev->version : "",
-		       ev->version ? " " : "", ev->name ? ev->name : "",
-		       ev->message && ev->kind != MIGRATE_EVENT_PROBLEM ? ev->message : "");
+		printf("  %s: %s%s%s%s%s%s\n", t->target, kind, ev->version ? " " : "", ev->version ? ev->version : "",
+		       ev->name ? " " : "", ev->name ? ev->name : "", ev->message && !ev->version ? ": " : "");
 }
 
 void output_fleet_result(struct output *o, const struct migrate_fleet_result *res)
@@ -890,10 +892,15 @@ void output_fleet_result(struct output *o, const struct migrate_fleet_result *re
 	else if (res->code == MIGRATE_OK)
 		printf("%sok%s       %s: %s (%lld ms)\n", paint(o->color_out, GREEN), paint(o->color_out, RESET),
 		       res->target, res->summary ? res->summary : "", res->duration_ms);
-	else
-		printf("%sfailed%s   %s: exit %d: %s%s%s\n", paint(o->color_out, RED), paint(o->color_out, RESET),
-		       res->target, res->code, res->summary ? res->summary : "", res->summary ? ": " : "",
-		       res->error ? res->error : "");
+	else {
+		/* the error names the target; the line already does */
+		const char *msg = res->summary ? res->summary : res->error ? res->error : "";
+		size_t tl = strlen(res->target);
+		if (!res->summary && strncmp(msg, res->target, tl) == 0 && strncmp(msg + tl, ": ", 2) == 0)
+			msg += tl + 2;
+		printf("%sfailed%s   %s: exit %d: %s\n", paint(o->color_out, RED), paint(o->color_out, RESET),
+		       res->target, res->code, msg);
+	}
 	fflush(stdout);
 }
 

@@ -1486,7 +1486,10 @@ static int line_holding(const char *path, int from, const char *word)
 	return found;
 }
 
-/* One entry a line; blank lines and '#' comments (at the start or after a blank) skipped. */
+/*
+ * One entry a line, the whole line (a schema's name may hold a space);
+ * blank lines and '#' comments (at the start or after a blank) skipped.
+ */
 static enum migrate_result targets_file(const char *path, struct target_list *l, struct migrate_error *err)
 {
 	char *text, *p, *e, msg[512];
@@ -1509,10 +1512,6 @@ static enum migrate_result targets_file(const char *path, struct target_list *l,
 			end--;
 		if (end == p)
 			continue;
-		if (memchr(p, ' ', (size_t)(end - p)) || memchr(p, '\t', (size_t)(end - p))) {
-			merr_set(err, MIGRATE_EUSAGE, "%s:%d: one target a line: this line holds more than one", path, n);
-			break;
-		}
 		q = xstrndup(p, (size_t)(end - p));
 		val = expand_vars(q, getenv_lookup, NULL, msg, sizeof(msg));
 		free(q);

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -200,28 +201,37 @@ static enum migrate_result scratch_open(migrate *m, migrate **out, int *made, st
 		*out = t;
 		return err->code;
 	}
-	if (migration_scan(t->cfg.migrations_dir, t->cfg.drv->dialect, t->cfg.drv->name, t->cfg.ignore, &t->migs,
-			   err) ||
-	    db_connect(t, err)) {
-		*out = t;
-		return err->code;
-	}
 	*out = t;
-	return MIGRATE_OK;
+	return migration_scan(t->cfg.migrations_dir, t->cfg.drv->dialect, t->cfg.drv->name, t->cfg.ignore, &t->migs,
+			      err);
 }
 
-static void scratch_close(migrate *t, int made)
+/*
+ * Drops the scratch database. A server ends a closed session's backend a
+ * moment after the client has gone, and refuses to drop a database a
+ * session is still in, so the drop is tried again for a while; one that
+ * never succeeds is a warning naming the database, never a silent leftover.
+ */
+static void scratch_close(migrate *m, migrate *t, int made)
 {
-	struct migrate_error ignored;
+	struct migrate_error err;
+	long long until = now_ms() + 10000;
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
 
 	if (!t)
 		return;
 	db_close(t);
-	if (made) {
-		if (t->cfg.drv->dialect == SQL_DIALECT_SQLITE)
-			unlink_sqlite(t->cfg.conn.database);
-		else
-			db_drop_database(t, &ignored);
+	if (made && t->cfg.drv->dialect == SQL_DIALECT_SQLITE) {
+		unlink_sqlite(t->cfg.conn.database);
+	} else if (made) {
+		for (;;) {
+			merr_clear(&err);
+			if (db_drop_database(t, &err) == MIGRATE_OK || now_ms() > until)
+				break;
+			nanosleep(&pause, NULL);
+		}
+		if (err.code)
+			emitf(m, MIGRATE_EVENT_WARNING, "drift: the scratch database was left behind: %s", err.message);
 	}
 	migrate_close(t);
 }
@@ -533,7 +543,7 @@ enum migrate_result migrate_drift(migrate *m, struct migrate_drift_report **repo
 		merr_set(err, MIGRATE_EFAIL, "drift: %s differs from its migrations in %zu object%s", rep->database,
 			 rep->n, rep->n == 1 ? "" : "s");
 out:
-	scratch_close(t, made);
+	scratch_close(m, t, made);
 	free(to);
 	free(want);
 	free(got);

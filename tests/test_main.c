@@ -32,6 +32,7 @@ Suite *testdb_suite(void);
 Suite *adopt_suite(void);
 Suite *safe_apply_suite(void);
 Suite *lease_suite(void);
+Suite *fleet_suite(void);
 
 int main(void)
 {
@@ -56,6 +57,7 @@ int main(void)
 		srunner_add_suite(sr, adopt_suite());
 		srunner_add_suite(sr, safe_apply_suite());
 		srunner_add_suite(sr, lease_suite());
+		srunner_add_suite(sr, fleet_suite());
 	} else {
 		sr = srunner_create(util_suite());
 		srunner_add_suite(sr, config_suite());

@@ -9,7 +9,7 @@
 # --from the tools it takes over, and seed the
 # seed files.
 
-_migrate_fallback_commands='up down redo status version new validate repair baseline seed dump verify lint testdb create drop wait lock drivers help'
+_migrate_fallback_commands='up down redo status version new validate repair baseline seed dump verify lint drift testdb create drop wait lock drivers help'
 _migrate_fallback_globals='-c --config -e --env -u --url --migrations-dir --seeds-dir --format -q --quiet -v --verbose --dry-run --lock-timeout -h --help --version'
 
 # _migrate_help BIN [COMMAND]: the help text, or nothing.
@@ -44,7 +44,15 @@ _migrate_envs()
 	local file=$1
 	[[ -r $file ]] || return 0
 	sed -n 's/^[[:space:]]*\[\([^]]*\)\][[:space:]]*\([;#].*\)\{0,1\}$/\1/p' "$file" |
-		sed '/^migrate$/d;/^placeholders$/d'
+		sed '/^migrate$/d;/^placeholders$/d;/^targets /d'
+}
+
+# The NAMEs of the [targets NAME] sections of an ini file.
+_migrate_targets()
+{
+	local file=$1
+	[[ -r $file ]] || return 0
+	sed -n 's/^[[:space:]]*\[targets[[:space:]]\{1,\}\([^]]*\)\][[:space:]]*\([;#].*\)\{0,1\}$/\1/p' "$file"
 }
 
 _migrate()
@@ -66,6 +74,9 @@ _migrate()
 		globals=$_migrate_fallback_globals
 		valued=$'-c\n--config\n-e\n--env\n-u\n--url\n--migrations-dir\n--seeds-dir\n--format\n--lock-timeout'
 	fi
+
+	# the fleet options are taken anywhere, like the globals
+	valued+=$'\n--targets\n--parallel\n--canary'
 
 	# Find the command and the files the words name, skipping option values.
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -124,6 +135,13 @@ _migrate()
 		;;
 	-o | --output)
 		_migrate_reply compgen -f -- "$cur"
+		return
+		;;
+	--targets)
+		_migrate_reply compgen -W "$(_migrate_targets "$config")" -- "$cur"
+		return
+		;;
+	--parallel | --canary)
 		return
 		;;
 	-u | --url | --lock-timeout | --timeout | --scratch-url)

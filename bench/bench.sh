@@ -27,6 +27,10 @@
 #       clone with the pool empty against CREATE DATABASE ... TEMPLATE and
 #       'up', and a 50-test suite against 'up' per test (bench/w4.sh, whose
 #       knobs are BENCH_W4_*); its own section of the results.
+#   W5  fleets (issue 16): 'status --targets' and 'up --targets' over 300
+#       PostgreSQL schemas and 1,000 SQLite files against a shell loop of
+#       single migrate calls (bench/w5.sh, knobs BENCH_W5_*); its own
+#       section of the results.
 #
 # Knobs: BENCH_REPS (W1 repetitions of each command, default 30),
 # BENCH_W2_REPS (default 10), BENCH_W2_N (migrations, default 500),
@@ -44,14 +48,14 @@ set -euo pipefail
 
 prog=${0##*/}
 if (($# < 1)); then
-	printf 'usage: %s BUILD_DIR [w1 w2 w3 w4]\n' "$prog" >&2
+	printf 'usage: %s BUILD_DIR [w1 w2 w3 w4 w5]\n' "$prog" >&2
 	exit 2
 fi
 src_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=$(cd "$1" && pwd)
 shift
 workloads=("$@")
-((${#workloads[@]})) || workloads=(w1 w2 w3 w4)
+((${#workloads[@]})) || workloads=(w1 w2 w3 w4 w5)
 
 migrate=$build_dir/migrate
 runner=$build_dir/benchrun
@@ -423,8 +427,9 @@ w4() {
 for w in "${workloads[@]}"; do
 	case $w in
 	w1 | w2 | w3 | w4) "$w" ;;
+	w5) PG_SOCKET_DIR=$pg_root "$src_dir/bench/w5.sh" "$migrate" "$work" | tee "$work/w5.md" ;;
 	*)
-		printf '%s: error: unknown workload %s (w1, w2, w3, w4)\n' "$prog" "$w" >&2
+		printf '%s: error: unknown workload %s (w1, w2, w3, w4, w5)\n' "$prog" "$w" >&2
 		exit 2
 		;;
 	esac
@@ -464,6 +469,10 @@ version_of() { "$@" 2>/dev/null | head -n 1 || echo unknown; }
 		printf '\nW3 (seeding, issue 4 item 8): TODO: this migrate does not load CSV seeds yet.\n'
 	fi
 	cat "$work/w4.md"
+	if [[ -f $work/w5.md ]]; then
+		printf '\n'
+		cat "$work/w5.md"
+	fi
 } >"$work/results.md"
 # keep the notes written by hand below the generated part
 if [[ -f $out ]] && grep -q '^## Notes' "$out"; then

@@ -316,7 +316,8 @@ static enum migrate_result child_work(const struct fleet *f, const struct target
 	o.schema = t->schema;
 	o.progress = child_event;
 	o.progress_ctx = c;
-	o.no_connect = 0;
+	/* lint connects itself, and lints every migration when it cannot */
+	o.no_connect = f->opt->command == MIGRATE_FLEET_LINT;
 	o.no_database = 0;
 	if (migrate_open(&o, &m, &err))
 		goto out;
@@ -375,6 +376,30 @@ static enum migrate_result child_work(const struct fleet *f, const struct target
 		if (migrate_seed(m, f->opt->seed, &err) == MIGRATE_OK)
 			strbuf_addf(&summary, c->applied ? "seeded %lld" : "nothing to seed", c->applied);
 		break;
+	case MIGRATE_FLEET_LINT: {
+		static const struct migrate_lint_options none = { 0, NULL, 0 };
+		struct migrate_lint_report *rep = NULL;
+		size_t i;
+
+		migrate_lint(m, f->opt->lint ? f->opt->lint : &none, &rep, &err);
+		if (!rep)
+			break;
+		for (i = 0; i < rep->n; i++) {
+			const struct migrate_lint_finding *fd = &rep->findings[i];
+			char *msg = xasprintf("%s:%d: %s: %s: %s", fd->path, fd->line,
+					      migrate_lint_severity_name(fd->severity), fd->rule, fd->message);
+			emit(m, fd->severity == MIGRATE_LINT_ERROR ? MIGRATE_EVENT_PROBLEM : MIGRATE_EVENT_WARNING,
+			     fd->version, fd->name, msg, 0, 0);
+			free(msg);
+		}
+		applied = (long long)rep->errors;
+		pending = (long long)rep->warnings;
+		strbuf_addf(&summary, "%zu error%s, %zu warning%s in %zu %smigration%s", rep->errors,
+			    rep->errors == 1 ? "" : "s", rep->warnings, rep->warnings == 1 ? "" : "s", rep->checked,
+			    strcmp(rep->scope, "pending") == 0 ? "pending " : "", rep->checked == 1 ? "" : "s");
+		migrate_lint_report_free(rep);
+		break;
+	}
 	case MIGRATE_FLEET_DRIFT: {
 		struct migrate_drift_report *rep = NULL;
 

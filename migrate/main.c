@@ -830,7 +830,7 @@ static int cmd_lint(struct cli *c, int argc, char **argv)
 	if ((r = parse_opts(c, argc, argv, "", longs, lint_opt, &l)))
 		return r;
 	if (l.rules) {
-		if (optind < argc || l.lo.all)
+		if (optind < argc || l.lo.all || c->targets)
 			return usage_error(c, "%s", "--rules takes nothing else");
 		output_begin(c->out, "lint");
 		output_lint_rules(c->out, migrate_lint_rules());
@@ -841,6 +841,12 @@ static int cmd_lint(struct cli *c, int argc, char **argv)
 		return usage_error(c, "%s", "give either --all or VERSION|FILE arguments");
 	l.lo.targets = (const char *const *)(argv + optind);
 	l.lo.ntargets = (size_t)(argc - optind);
+	if (c->targets) {
+		struct migrate_fleet_options fo = { 0 };
+		fo.command = MIGRATE_FLEET_LINT;
+		fo.lint = &l.lo;
+		return cli_fleet(c, "lint", &fo);
+	}
 	if ((r = cli_open(c)))
 		return r;
 	output_begin(c->out, "lint");

@@ -524,6 +524,7 @@ enum migrate_fleet_command {
 	MIGRATE_FLEET_VERIFY,
 	MIGRATE_FLEET_SEED,
 	MIGRATE_FLEET_DRIFT,
+	MIGRATE_FLEET_LINT,
 };
 
 /* What one target did; every pointer is borrowed for the duration of the call. */
@@ -535,7 +536,8 @@ struct migrate_fleet_result {
 	const char *error;   /* the error's message, NULL when code is MIGRATE_OK */
 	const char *summary; /* one line: "2 applied", "up to date", "3 differences", ... */
 	long long duration_ms;
-	/* status: the highest applied version (NULL: none), how many are applied and not */
+	/* status: the highest applied version (NULL: none), how many are applied and not;
+	   lint: errors in applied, warnings in pending */
 	const char *current;
 	long long applied, pending;
 };
@@ -547,6 +549,7 @@ struct migrate_fleet_options {
 	const struct migrate_up_options *up;
 	const struct migrate_seed_options *seed;
 	const struct migrate_verify_options *verify;
+	const struct migrate_lint_options *lint;
 	int status_check;     /* status: a target with anything but applied and clean fails (1) */
 	int parallel;         /* targets at a time; <= 0: 4 */
 	int canary;           /* run the first N first; when any fails, run no other */

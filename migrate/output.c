@@ -874,10 +874,15 @@ void output_fleet_result(struct output *o, const struct migrate_fleet_result *re
 		json_object_set_new(t, "duration_ms", json_integer(res->duration_ms));
 		if (res->ran && res->code != MIGRATE_EUSAGE && res->code != MIGRATE_ECONNECT)
 			json_object_set_new(t, "current", jstr(res->current));
-		if (o->doc && json_object_get(o->doc, "command") &&
-		    strcmp(json_string_value(json_object_get(o->doc, "command")), "status") == 0 && res->ran) {
-			json_object_set_new(t, "applied", json_integer(res->applied));
-			json_object_set_new(t, "pending", json_integer(res->pending));
+		if (o->doc && json_object_get(o->doc, "command") && res->ran) {
+			const char *cmd = json_string_value(json_object_get(o->doc, "command"));
+			if (strcmp(cmd, "status") == 0) {
+				json_object_set_new(t, "applied", json_integer(res->applied));
+				json_object_set_new(t, "pending", json_integer(res->pending));
+			} else if (strcmp(cmd, "lint") == 0) {
+				json_object_set_new(t, "errors", json_integer(res->applied));
+				json_object_set_new(t, "warnings", json_integer(res->pending));
+			}
 		}
 		json_object_set_new(t, "events", o->events ? o->events : json_array());
 		o->events = NULL;

@@ -391,6 +391,51 @@ START_TEST(schemas_in_one_database_are_a_fleet)
 }
 END_TEST
 
+START_TEST(lint_over_a_fleet_lints_each_targets_pending_migrations)
+{
+	char *text;
+	struct run r;
+	json_t *doc, *ts;
+	json_error_t jerr;
+	size_t k;
+
+	text = xasprintf("urls = %s %s", urls[0], urls[1]);
+	targets_config(text);
+	r = CLI("up", "--targets", "fleet");
+	expect(&r, 0, "up --targets");
+	run_free(&r);
+	/* target 1 is behind by one migration that drops a column: a warning there only */
+	write_migration(proj, "3_c.sql", "-- migrate:up\nALTER TABLE u DROP COLUMN n;\n-- migrate:down\nALTER TABLE u ADD COLUMN n INTEGER;\n");
+	r = CLI("up", "--targets", "fleet", "--canary", "1", "--parallel", "1");
+	expect(&r, 0, "up on the first target only: a canary of one, then the rest");
+	run_free(&r);
+	r = CLI("-u", urls[1], "down");
+	expect(&r, 0, "down on target 1");
+	run_free(&r);
+	r = CLI("--format", "json", "lint", "--targets", "fleet");
+	expect(&r, 0, "lint --targets with a warning");
+	doc = json_loads(r.out, 0, &jerr);
+	ck_assert_msg(doc != NULL, "not JSON: %s", r.out);
+	ts = json_object_get(doc, "targets");
+	ck_assert_int_eq(json_array_size(ts), 2);
+	for (k = 0; k < 2; k++) {
+		json_t *t = json_array_get(ts, k);
+		int behind = json_integer_value(json_object_get(t, "index")) == 1;
+		char *events = json_dumps(json_object_get(t, "events"), 0);
+		ck_assert_int_eq(json_integer_value(json_object_get(t, "warnings")), behind ? 1 : 0);
+		ck_assert_int_eq(json_integer_value(json_object_get(t, "errors")), 0);
+		ck_assert_int_eq(strstr(events, "drop-column") != NULL, behind);
+		free(events);
+	}
+	json_decref(doc);
+	run_free(&r);
+	r = CLI("lint", "--rules", "--targets", "fleet");
+	expect(&r, 2, "lint --rules --targets");
+	run_free(&r);
+	free(text);
+}
+END_TEST
+
 /* ---- drift -------------------------------------------------------------------------- */
 
 /* No scratch database left behind: no file in TMPDIR, no database named *_drift_*. */
@@ -541,6 +586,7 @@ Suite *fleet_suite(void)
 	tcase_add_test(tc, targets_from_a_query_on_the_environments_database);
 	tcase_add_test(tc, a_malformed_target_url_is_a_config_error_naming_its_line);
 	tcase_add_test(tc, schemas_in_one_database_are_a_fleet);
+	tcase_add_test(tc, lint_over_a_fleet_lints_each_targets_pending_migrations);
 	tcase_add_test(tc, drift_names_each_hand_made_change);
 	tcase_add_test(tc, drift_replays_only_what_the_live_history_lists);
 	tcase_add_test(tc, drift_over_a_fleet);

@@ -7,6 +7,8 @@
  *   runner.c   up, down, redo, status, version
  *   seed.c     seeds
  *   schema.c   dump and verify
+ *   drift.c    drift: the applied migrations replayed and compared with the live schema
+ *   fleet.c    --targets: one command on every target, a process each
  *   api.c      open, close, new, and the small accessors
  *   testdb.c   test databases: templates, clones and the warm pool
  *   layout.c   other tools' migration directories (layout.h)

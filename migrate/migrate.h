@@ -571,7 +571,9 @@ struct migrate_fleet_options {
  * a canary. Returns the highest of the targets' codes; a targets section
  * that cannot be read (unknown, a malformed URL: file:line) is
  * MIGRATE_EUSAGE in err before any target runs. err holds the first
- * failing target's error otherwise.
+ * failing target's error otherwise. The workers are fork()ed from the
+ * calling process and end with _exit() (no atexit handler of the caller
+ * runs in them); call it where a fork is safe (glibc's malloc is).
  */
 enum migrate_result migrate_fleet(const struct migrate_options *base, const struct migrate_fleet_options *opt,
 				  struct migrate_error *err);

@@ -217,6 +217,7 @@ START_TEST(the_canary_stops_the_rest)
 	run_free(&r);
 
 	/* a healthy canary: then every target runs */
+	free(text);
 	text = xasprintf("urls = %s %s %s", urls[1], urls[2], urls[3]);
 	targets_config(text);
 	r = CLI("up", "--targets", "fleet", "--canary", "2", "--parallel", "1");

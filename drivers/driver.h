@@ -475,6 +475,14 @@ struct driver {
 	 */
 	int (*lock_unsound)(struct driver_conn *conn, char *why, size_t len);
 
+	/*
+	 * Optional: loads now what connect() would load first (the client
+	 * library and its set-up), so that processes forked afterwards (a
+	 * fleet's workers) share it instead of each loading it again. NULL:
+	 * nothing to load. A failure is left for connect() to report.
+	 */
+	enum driver_result (*preload)(struct driver_error *err);
+
 	/* New operations go here, at the end. */
 };
 

@@ -2425,6 +2425,14 @@ static int mydrv_lock_unsound(struct driver_conn *conn, char *why, size_t len)
 	return 1;
 }
 
+static enum driver_result mydrv_preload(struct driver_error *err)
+{
+	if (dynlib_open(&mydrv_libmysql, err))
+		return DRIVER_ECONFIG;
+	/* the one-time set-up, which is not thread-safe, done once for every fork */
+	return mysql_library_init(0, NULL, NULL) ? DRIVER_ECONNECT : DRIVER_OK;
+}
+
 const struct driver mysql_driver = {
 	.name = "mysql",
 	.dialect = SQL_DIALECT_MYSQL,
@@ -2464,4 +2472,5 @@ const struct driver mysql_driver = {
 	.drop_named_database = mydrv_drop_named_database,
 	.now_ms_sql = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)",
 	.lock_unsound = mydrv_lock_unsound,
+	.preload = mydrv_preload,
 };

@@ -1562,6 +1562,11 @@ static int pgdrv_lock_unsound(struct driver_conn *conn, char *why, size_t len)
 	return proxied;
 }
 
+static enum driver_result pgdrv_preload(struct driver_error *err)
+{
+	return dynlib_open(&pgdrv_libpq, err) ? DRIVER_ECONFIG : DRIVER_OK;
+}
+
 const struct driver postgres_driver = {
 	.name = "postgres",
 	.dialect = SQL_DIALECT_POSTGRES,
@@ -1603,4 +1608,5 @@ const struct driver postgres_driver = {
 	.drop_named_database = pgdrv_drop_named_database,
 	.now_ms_sql = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint",
 	.lock_unsound = pgdrv_lock_unsound,
+	.preload = pgdrv_preload,
 };

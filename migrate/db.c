@@ -162,6 +162,14 @@ enum migrate_result db_enter_schema(migrate *m, struct migrate_error *err)
 	return MIGRATE_OK;
 }
 
+void db_preload(const struct driver *drv)
+{
+	struct driver_error ignored = { "", -1 };
+
+	if (drv && drv->preload)
+		drv->preload(&ignored);
+}
+
 enum migrate_result db_lock(migrate *m, struct migrate_error *err)
 {
 	struct driver_error derr = { "", -1 };

@@ -42,6 +42,7 @@ struct target {
 	char *url;       /* what migrate_open gets (with the password); NULL for a schema */
 	char *schema;    /* a PostgreSQL schema in the environment's database, or NULL */
 	char *display;   /* the URL with the password as ****, or the schema's name */
+	const struct driver *drv; /* NULL when this build lacks it (the worker says so) */
 };
 
 struct fleet {
@@ -99,6 +100,7 @@ static enum migrate_result target_make(migrate *env, const struct target_list *l
 			t->url = xstrdup(e->text);
 		}
 		t->display = db_url_display(&u);
+		t->drv = driver_find(u.driver);
 		db_url_release(&u);
 		return MIGRATE_OK;
 	}
@@ -108,6 +110,7 @@ static enum migrate_result target_make(migrate *env, const struct target_list *l
 				e->where, e->text, env->cfg.env, env->cfg.driver_name ? env->cfg.driver_name : "not configured");
 	t->schema = xstrdup(e->text);
 	t->display = xstrdup(e->text);
+	t->drv = env->cfg.drv;
 	return MIGRATE_OK;
 }
 
@@ -687,6 +690,17 @@ enum migrate_result migrate_fleet(const struct migrate_options *base, const stru
 	f.opt = &o;
 	if (fleet_targets(&f, err))
 		goto out;
+	/*
+	 * The client libraries, loaded once here rather than once per worker:
+	 * dlopen() of libpq and what it pulls in cost more than a status.
+	 */
+	for (i = 0; i < f.n; i++) {
+		size_t j;
+		for (j = 0; j < i && f.t[j].drv != f.t[i].drv; j++)
+			;
+		if (j == i)
+			db_preload(f.t[i].drv);
+	}
 	parallel = opt->parallel > 0 ? opt->parallel : FLEET_DEFAULT_PARALLEL;
 	canary = opt->canary > 0 ? (size_t)opt->canary : 0;
 	if (canary > f.n)

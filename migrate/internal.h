@@ -85,6 +85,11 @@ enum migrate_result db_fail_code(migrate *m, enum driver_result r);
 /* The migrate result (and exit code) for a driver result. */
 enum migrate_result db_map_result(enum driver_result r);
 enum migrate_result db_connect(migrate *m, struct migrate_error *err);
+/*
+ * Loads a driver's client library now (before a fleet forks its workers,
+ * which then share it); a failure shows when a worker connects.
+ */
+void db_preload(const struct driver *drv);
 /* After connecting with opt.schema: search_path exactly that schema (PostgreSQL only). */
 enum migrate_result db_enter_schema(migrate *m, struct migrate_error *err);
 enum migrate_result db_lock(migrate *m, struct migrate_error *err);

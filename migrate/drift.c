@@ -157,6 +157,7 @@ static enum migrate_result scratch_open(migrate *m, migrate **out, int *made, st
 	o.progress_ctx = NULL;
 	o.dry_run = 0;
 	o.schema = NULL;
+	o.existing_only = 0;
 	o.no_connect = 1;
 	o.no_database = 0;
 	if (migrate_open(&o, &t, err))

@@ -322,6 +322,9 @@ static enum migrate_result child_work(const struct fleet *f, const struct target
 	/* lint connects itself, and lints every migration when it cannot */
 	o.no_connect = f->opt->command == MIGRATE_FLEET_LINT;
 	o.no_database = 0;
+	/* what only reads never creates a database (a SQLite file), as the single commands do */
+	o.existing_only = f->opt->command == MIGRATE_FLEET_STATUS || f->opt->command == MIGRATE_FLEET_VALIDATE ||
+			  f->opt->command == MIGRATE_FLEET_DRIFT;
 	if (migrate_open(&o, &m, &err))
 		goto out;
 	switch (f->opt->command) {

@@ -1217,7 +1217,7 @@ static const struct cmd commands[] = {
 	  "  --all                   every migration\n"
 	  "  VERSION|FILE            only these migrations\n"
 	  "  --rules                 list the rules: id, databases, default severity\n" FLEET_HELP, 1 },
-	{ "drift", cmd_drift, NEEDS_DATABASE, "drift [--targets NAME]",
+	{ "drift", cmd_drift, NEEDS_EXISTING, "drift [--targets NAME]",
 	  "compare the live schema with what its applied migrations make, object by object",
 	  "  (exit 1 when anything is missing, extra or changed)\n" FLEET_HELP, 1 },
 	{ "create", cmd_create, NEEDS_SETTINGS, "create", "create the configured database", "", 0 },

@@ -355,6 +355,8 @@ START_TEST(schemas_in_one_database_are_a_fleet)
 	write_migration(proj, "3_c.sql",
 			"-- migrate:up\nCREATE TABLE sp (v TEXT);\nINSERT INTO sp VALUES (current_setting('search_path'));\n"
 			"-- migrate:down\nDROP TABLE sp;\n");
+	/* a migration that moves its session: the history stays in the tenant's schema */
+	write_migration(proj, "4_d.sql", "-- migrate:up\nSET search_path TO public;\nSELECT 1;\n-- migrate:down\nSELECT 1;\n");
 	/* one a line: a name may hold a space */
 	write_file(proj, "tenants.txt", "# schemas\ntenant one\nt2\nt3\nnosuch\n");
 	targets_config("urls_file = tenants.txt");
@@ -374,7 +376,7 @@ START_TEST(schemas_in_one_database_are_a_fleet)
 	ck_assert_str_eq(v, "\"tenant one\"");
 	free(v);
 	v = db_scalar("SELECT count(*) FROM \"tenant one\".schema_migrations");
-	ck_assert_str_eq(v, "3");
+	ck_assert_str_eq(v, "4");
 	free(v);
 	/* drift per schema, the schemas from a query: clean, then a hand edit in one */
 	sql_on(-1, (const char *const[]){ "CREATE TABLE tenants (name TEXT)",

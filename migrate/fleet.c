@@ -548,6 +548,23 @@ static void report_skipped(const struct fleet *f, size_t i)
 		f->opt->on_result(f->opt->ctx, &res);
 }
 
+/* A target whose worker could not start (no process or pipe left): it failed, and says why. */
+static void report_unstarted(const struct fleet *f, size_t i, const char *what, int e)
+{
+	struct migrate_fleet_result res;
+	char *msg = xasprintf("%s: cannot start a worker: %s: %s", f->t[i].display, what, strerror(e));
+
+	memset(&res, 0, sizeof(res));
+	res.index = i;
+	res.target = f->t[i].display;
+	res.ran = 1;
+	res.code = MIGRATE_EFAIL;
+	res.error = msg;
+	if (f->opt->on_result)
+		f->opt->on_result(f->opt->ctx, &res);
+	free(msg);
+}
+
 /* Runs targets [from, to), parallel at a time. Returns the highest code. */
 static enum migrate_result run_range(const struct fleet *f, size_t from, size_t to, int parallel,
 				     struct migrate_error *err)
@@ -569,20 +586,19 @@ static enum migrate_result run_range(const struct fleet *f, size_t from, size_t 
 			if (slots[k].fd >= 0)
 				continue;
 			if (pipe(fds) != 0) {
-				merr_set(err, MIGRATE_EFAIL, "cannot start a worker: pipe: %s", strerror(errno));
+				report_unstarted(f, next++, "pipe", errno);
 				worst = MIGRATE_EFAIL;
-				next = to;
-				break;
+				continue;
 			}
 			fflush(NULL);
 			pid = fork();
 			if (pid < 0) {
-				merr_set(err, MIGRATE_EFAIL, "cannot start a worker: fork: %s", strerror(errno));
+				int e = errno;
 				close(fds[0]);
 				close(fds[1]);
+				report_unstarted(f, next++, "fork", e);
 				worst = MIGRATE_EFAIL;
-				next = to;
-				break;
+				continue;
 			}
 			if (pid == 0) {
 				close(fds[0]);

@@ -39,12 +39,26 @@ static void interrupt_watched(int exit_if_none)
 	pthread_mutex_unlock(&watch_mu);
 }
 
+/*
+ * signals_start() returns only once the thread runs: a fleet fork()s
+ * workers, and a fork while this thread is still being set up can copy a
+ * lock it holds (the sanitizers' allocator, for one) into a child that
+ * then waits for it forever. Parked in sigwait(), it holds none.
+ */
+static pthread_mutex_t start_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t start_cv = PTHREAD_COND_INITIALIZER;
+static int started;
+
 static void *signals_thread(void *arg)
 {
 	struct timespec second = { 1, 0 };
 	int sig;
 
 	(void)arg;
+	pthread_mutex_lock(&start_mu);
+	started = 1;
+	pthread_cond_signal(&start_cv);
+	pthread_mutex_unlock(&start_mu);
 	while (sigwait(&watched_set, &sig) != 0)
 		;
 	atomic_store(&first_code, code_for(sig));
@@ -77,6 +91,10 @@ int signals_start(void)
 		pthread_sigmask(SIG_UNBLOCK, &watched_set, NULL);
 		return -1;
 	}
+	pthread_mutex_lock(&start_mu);
+	while (!started)
+		pthread_cond_wait(&start_cv, &start_mu);
+	pthread_mutex_unlock(&start_mu);
 	return 0;
 }
 

@@ -1444,6 +1444,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (g.parallel) {
+		long lt;
+
 		if (parse_count(g.parallel, &lt) || lt > 1024) {
 			r = usage_error(&c, "--parallel '%s' is not a number from 1 to 1024", g.parallel);
 			goto out;
@@ -1451,6 +1453,8 @@ int main(int argc, char **argv)
 		c.parallel = (int)lt;
 	}
 	if (g.canary) {
+		long lt;
+
 		if (parse_count(g.canary, &lt) || lt > 1000000) {
 			r = usage_error(&c, "--canary '%s' is not a number of targets (1 or more)", g.canary);
 			goto out;

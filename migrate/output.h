@@ -58,10 +58,6 @@ void output_lint(struct output *o, const struct migrate_lint_report *rep);
 /* lint --rules: the rule table (ends with an entry whose id is NULL). */
 void output_lint_rules(struct output *o, const struct migrate_lint_rule *rules);
 
-/* lint: each finding and a summary line; JSON: scope, checked, errors, warnings, findings. */
-void output_lint(struct output *o, const struct migrate_lint_report *rep);
-/* lint --rules: the rule table (ends with an entry whose id is NULL). */
-void output_lint_rules(struct output *o, const struct migrate_lint_rule *rules);
 /*
  * testdb: the URL handed out (text: alone on its line, for $(migrate testdb)),
  * or the databases removed; JSON: url, database, template, from_pool, ms, ...

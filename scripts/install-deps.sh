@@ -41,6 +41,7 @@ test_packages=(
 	libpq-dev postgresql postgresql-client
 	mariadb-server mariadb-client default-libmysqlclient-dev
 	pgbouncer                  # tests/servers.sh: transaction pooling in front of PostgreSQL
+	galera-4 rsync             # tests/servers.sh: a 3-node MariaDB Galera cluster, rsync state transfer
 	check                      # the unit and integration suites
 	clang libclang-rt-dev      # the fuzzers: libFuzzer and the sanitizer runtimes
 	scdoc                      # the man page (make doc, make install)

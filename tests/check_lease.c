@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "../migrate/config.h"
 #include "../migrate/util.h"
 #include "testutil.h"
 
@@ -283,6 +284,166 @@ START_TEST(bad_lock_settings_are_configuration_errors)
 }
 END_TEST
 
+/* ---- a Galera cluster (MIGRATE_TEST_GALERA_URLS: its three nodes) ---------------- */
+
+enum { GALERA_NODES = 3 };
+
+/*
+ * The URL of the test database on node i: the test's URL (on node 1, the
+ * server of MIGRATE_TEST_URL) with that node's host and port. NULL when
+ * this run has no cluster.
+ */
+static char *galera_url(int i)
+{
+	const char *list = getenv("MIGRATE_TEST_GALERA_URLS");
+	const char *db = strrchr(url, '/');
+	char *copy, *word, *save = NULL, *out = NULL;
+	int n = 0;
+
+	if (!list || !*list)
+		return NULL;
+	copy = xstrdup(list);
+	for (word = strtok_r(copy, " ", &save); word; word = strtok_r(NULL, " ", &save), n++) {
+		if (n == i) {
+			/* scheme://user:password@host:port/database: swap the database */
+			char *slash = strrchr(word, '/');
+			ck_assert_ptr_nonnull(slash);
+			*slash = '\0';
+			out = xasprintf("%s%s", word, db);
+			break;
+		}
+	}
+	free(copy);
+	ck_assert_msg(out, "MIGRATE_TEST_GALERA_URLS has no node %d: %s", i + 1, list);
+	return out;
+}
+
+/*
+ * Connects to node i, its reads waiting for every write the cluster
+ * committed. The test database, created on node 1, reaches the other nodes
+ * as they apply it: the connection is retried for up to 30 s.
+ */
+static struct driver_conn *galera_connect(int i)
+{
+	struct driver_settings s = *test_db_settings();
+	struct driver_conn *c = NULL;
+	struct driver_error err = { "", -1 };
+	struct db_url u;
+	char msg[256], *node = galera_url(i);
+	long long t0;
+
+	memset(&u, 0, sizeof(u));
+	ck_assert_msg(url_parse(node, &u, msg, sizeof(msg)) == 0, "node %d: %s", i + 1, msg);
+	s.host = u.host;
+	s.port = u.port;
+	for (t0 = mono_ms(); test_driver()->connect(&s, &c, &err) != DRIVER_OK; sleep_ms(100))
+		ck_assert_msg(mono_ms() - t0 < 30000, "node %d: %s", i + 1, err.message);
+	ck_assert_msg(test_driver()->exec(c, "SET SESSION wsrep_sync_wait = 1", 31, NULL, &err) == DRIVER_OK, "node %d: %s",
+		      i + 1, err.message);
+	db_url_release(&u);
+	free(node);
+	return c;
+}
+
+/*
+ * Six runs spread over the three nodes, two on each, lock_mode left at
+ * auto: the first (on node 1) is held at a gate in a migration outside a
+ * transaction while the others wait for the lease, and 'lock status' on
+ * node 3 names it. GET_LOCK holds on one node only, so the gate is held on
+ * node 1 where that run is, and the other runs are started only once it
+ * stands there (holding the lease). Every run exits 0, every migration is
+ * applied once, and every node has the same history and no lease row.
+ */
+START_TEST(galera_runs_on_three_nodes_apply_each_migration_once)
+{
+	enum { N = 6 };
+	struct gate *g;
+	struct run r;
+	int pids[N], i, failures = 0;
+	char name[32], *urls[GALERA_NODES], *want, *text, *history[GALERA_NODES];
+
+	if (!getenv("MIGRATE_TEST_GALERA_URLS") || test_driver()->dialect != SQL_DIALECT_MYSQL)
+		return;
+	for (i = 0; i < GALERA_NODES; i++) {
+		urls[i] = galera_url(i);
+		test_driver()->close(galera_connect(i)); /* the new database is on every node */
+	}
+	project_config(proj, urls[0], 60, "lease = 2s\n", NULL);
+	g = gate_hold(proj, 0);
+	text = xasprintf("-- migrate:up transaction:false\nCREATE TABLE two (id INTEGER);\n"
+			 "INSERT INTO applied (n) VALUES (2);\n%s\n-- migrate:down\nDROP TABLE two;\n",
+			 gate_sql(g));
+	write_migration(proj, "1_one.sql",
+			"-- migrate:up\nCREATE TABLE applied (id INTEGER AUTO_INCREMENT PRIMARY KEY, n INTEGER);\n"
+			"INSERT INTO applied (n) VALUES (1);\n-- migrate:down\nDROP TABLE applied;\n");
+	write_migration(proj, "2_two.sql", text);
+	write_migration(proj, "3_three.sql",
+			"-- migrate:up\nINSERT INTO applied (n) VALUES (3);\n-- migrate:down\nDELETE FROM applied WHERE n = 3;\n");
+	free(text);
+
+	/* auto chooses the lease on a Galera node */
+	r = CLI("lock", "status", "--url", urls[1]);
+	expect(&r, 0, "lock status on node 2");
+	expect_in(r.out, "table lock (lock_mode = auto: the server is a Galera/PXC cluster node (wsrep_on)", "lock status");
+	expect_in(r.out, ": free", "lock status");
+	run_free(&r);
+
+	pids[0] = START("up0.err", "up");
+	gate_wait(g, pids[0], "two", 60);
+	/* the holder, seen from another node */
+	want = pid_text(pids[0]);
+	r = CLI("lock", "status", "--url", urls[2]);
+	expect(&r, 0, "lock status on node 3 while held");
+	expect_in(r.out, want, "lock status on node 3");
+	run_free(&r);
+	free(want);
+	for (i = 1; i < N; i++) {
+		snprintf(name, sizeof(name), "up%d.err", i);
+		pids[i] = START(name, "up", "--url", urls[i % GALERA_NODES]);
+	}
+	for (i = 1; i < N; i++) {
+		snprintf(name, sizeof(name), "up%d.err", i);
+		wait_for_text(proj, name, "waiting up to 60 s (lock_timeout) for the migration lease", 60);
+	}
+	gate_release(g);
+	for (i = 0; i < N; i++) {
+		int rc = wait_exit_code(pids[i], 120);
+		if (rc) {
+			char *e;
+			snprintf(name, sizeof(name), "up%d.err", i);
+			e = slurp(proj, name);
+			fprintf(stderr, "galera up %d (node %d): exit %d: %s\n", i, i % GALERA_NODES + 1, rc, e ? e : "");
+			free(e);
+			failures++;
+		}
+	}
+	ck_assert_int_eq(failures, 0);
+	for (i = 0; i < GALERA_NODES; i++) {
+		struct driver_conn *c = galera_connect(i);
+		char *applied = test_scalar(c, "SELECT GROUP_CONCAT(n ORDER BY id) FROM applied");
+		char *lease = test_scalar(c, "SELECT COUNT(*) FROM schema_migrations_lock");
+
+		history[i] = test_scalar(c, "SELECT GROUP_CONCAT(CONCAT_WS(':', version, checksum) ORDER BY version) "
+					    "FROM schema_migrations");
+		ck_assert_msg(applied && strcmp(applied, "1,2,3") == 0, "node %d applied %s, not 1,2,3 once each",
+			      i + 1, applied ? applied : "nothing");
+		ck_assert_msg(lease && strcmp(lease, "0") == 0, "node %d has %s lease rows left", i + 1,
+			      lease ? lease : "?");
+		ck_assert_msg(history[i] && strncmp(history[i], "1:", 2) == 0 && strstr(history[i], ",2:") &&
+				      strstr(history[i], ",3:"),
+			      "node %d history: %s", i + 1, history[i] ? history[i] : "(none)");
+		ck_assert_str_eq(history[i], history[0]);
+		free(applied);
+		free(lease);
+		test_driver()->close(c);
+	}
+	for (i = 0; i < GALERA_NODES; i++) {
+		free(history[i]);
+		free(urls[i]);
+	}
+}
+END_TEST
+
 Suite *lease_suite(void)
 {
 	Suite *s = suite_create("lease");
@@ -295,6 +456,12 @@ Suite *lease_suite(void)
 	tcase_add_test(tc, a_live_lease_is_released_only_with_force);
 	tcase_add_test(tc, lock_status_of_the_advisory_lock);
 	tcase_add_test(tc, bad_lock_settings_are_configuration_errors);
+	suite_add_tcase(s, tc);
+	/* CK_RUN_CASE=galera: tests/run.sh runs it on the cluster alone */
+	tc = tcase_create("galera");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, galera_runs_on_three_nodes_apply_each_migration_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

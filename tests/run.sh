@@ -4,9 +4,11 @@
 #   tests/run.sh BUILD_DIR
 #
 # Starts throwaway PostgreSQL and MariaDB servers (tests/servers.sh), then runs
-# BUILD_DIR/check_migrate five times: unit tests alone, then the driver and CLI
+# BUILD_DIR/check_migrate six times: unit tests alone, then the driver and CLI
 # tests on sqlite, postgres and mysql, then the lease suite with migrate
-# connecting through PgBouncer in transaction pooling mode ("pgbouncer"); a
+# connecting through PgBouncer in transaction pooling mode ("pgbouncer"), then
+# the lease's cluster case on the three nodes of a MariaDB Galera cluster
+# ("galera"); a
 # last run, "install", is tests/install.sh (make install into a temporary
 # directory, the example built against it with pkg-config). All run even when
 # one fails; the servers are stopped on exit, whatever happens. Exit status 0
@@ -65,7 +67,7 @@ run() {
 		printf '%s: %s not found: build it with "make %s"\n' "$prog" "$runner" "$runner" >&2
 		rc=127
 	else
-		env -u MIGRATE_TEST_DRIVER -u MIGRATE_TEST_URL -u MIGRATE_TEST_PROXY_URL "$@" "$runner" || rc=$?
+		env -u MIGRATE_TEST_DRIVER -u MIGRATE_TEST_URL -u MIGRATE_TEST_PROXY_URL -u MIGRATE_TEST_GALERA_URLS "$@" "$runner" || rc=$?
 	fi
 	record "$name" "$rc" "$start" check_migrate
 }
@@ -111,10 +113,15 @@ if ((servers_ok)); then
 	# the lease through PgBouncer in transaction pooling mode (SPEC section 10)
 	run pgbouncer MIGRATE_TEST_DRIVER=postgres MIGRATE_TEST_URL="$MIGRATE_TEST_PG_URL" \
 		MIGRATE_TEST_PROXY_URL="$MIGRATE_TEST_PGBOUNCER_URL" CK_RUN_SUITE=lease
+	# six runs over the three nodes of a Galera cluster (SPEC section 10); the
+	# test's own sessions go to node 1
+	run galera MIGRATE_TEST_DRIVER=mysql MIGRATE_TEST_URL="${MIGRATE_TEST_GALERA_URLS%% *}" \
+		MIGRATE_TEST_GALERA_URLS="$MIGRATE_TEST_GALERA_URLS" CK_RUN_SUITE=lease CK_RUN_CASE=galera
 else
 	fail_run postgres "server did not start, see above"
 	fail_run mysql "server did not start, see above"
 	fail_run pgbouncer "server did not start, see above"
+	fail_run galera "server did not start, see above"
 fi
 step install "$src_dir/tests/install.sh"
 

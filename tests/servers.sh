@@ -10,16 +10,22 @@
 #   MIGRATE_TEST_PG_URL=postgres://migrate:migrate-secret@127.0.0.1:PORT/migrate_test
 #   MIGRATE_TEST_MYSQL_URL=mysql://migrate:migrate-secret@127.0.0.1:PORT/migrate_test
 #   MIGRATE_TEST_PGBOUNCER_URL=postgres://migrate:migrate-secret@127.0.0.1:PORT/migrate_test
-# the last through PgBouncer in pool_mode = transaction in front of the
-# PostgreSQL server (any database name: a new test database works too).
+#   MIGRATE_TEST_GALERA_URLS="mysql://...:PORT1/migrate_test mysql://...:PORT2/... mysql://...:PORT3/..."
+# the third through PgBouncer in pool_mode = transaction in front of the
+# PostgreSQL server (any database name: a new test database works too), the
+# last the three nodes of a MariaDB Galera cluster (node 1 bootstrapped,
+# nodes 2 and 3 joined by rsync state transfer; as root the nodes run as the
+# mysql user).
 # When either variable is already set, that server is not started and the
 # given URL is recorded instead (to run the tests against existing servers).
 #
 # The servers trade durability for speed (no fsync): they exist for one test
 # run. A server that cannot start is an error, never a silent skip.
 #
-# Environment knobs: PG_BINDIR (directory of initdb/pg_ctl), MIGRATE_TEST_PG_PORT
-# and MIGRATE_TEST_MYSQL_PORT (first port tried; default 54330 and 33070).
+# Environment knobs: PG_BINDIR (directory of initdb/pg_ctl), MIGRATE_TEST_PG_PORT,
+# MIGRATE_TEST_MYSQL_PORT and MIGRATE_TEST_GALERA_PORT (first port tried;
+# default 54330, 33070 and 34570; the cluster takes twelve free ports from
+# there), GALERA_PROVIDER (libgalera_smm.so).
 
 set -euo pipefail
 
@@ -494,6 +500,184 @@ stop_mysql() {
 	rm -f -- "$root/launch.pid"
 }
 
+# --- MariaDB Galera, three nodes on loopback --------------------------------
+
+readonly GALERA_NODES=3
+readonly GALERA_WAIT_SECONDS=120
+# As root the nodes run as this user: the rsync daemon of a state transfer,
+# started as root, would write as 'nobody'.
+readonly GALERA_USER=mysql
+
+galera_provider() {
+	local p
+	for p in "${GALERA_PROVIDER:-}" /usr/lib/galera/libgalera_smm.so /usr/lib/libgalera_smm.so; do
+		if [[ -n $p && -f $p ]]; then
+			printf '%s\n' "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# galera_sql N SQL: run SQL on node N as root over its socket, print the rows.
+galera_sql() {
+	local root=$1/galera/node$2
+	"$(mariadb_client)" --no-defaults --connect-timeout=2 -S "$root/mysqld.sock" -u root \
+		-N -B -e "$3" 2>>"$root/check.log"
+}
+
+# galera_status N VAR: the value of a wsrep status variable on node N.
+galera_status() {
+	galera_sql "$1" "$2" "SHOW GLOBAL STATUS LIKE '$3'" | cut -f2
+}
+
+# Start node N and wait until it is Synced in a cluster of N nodes.
+start_galera_node() {
+	local dir=$1 n=$2 root=$1/galera/node$2 server provider cluster pid i dead=0
+	server=$(mariadb_server)
+	provider=$(galera_provider)
+	cluster=$(<"$dir/galera/cluster")
+	local ports # client gcomm ist sst
+	read -ra ports <"$root/ports"
+	local userarg=()
+	((EUID == 0)) && userarg=(--user="$GALERA_USER")
+	local cmd=("$server" --no-defaults --datadir="$root/data"
+		--socket="$root/mysqld.sock" --pid-file="$root/mysqld.pid"
+		--port="${ports[0]}" --bind-address=127.0.0.1 "${userarg[@]}"
+		--tmpdir="$root/tmp" --log-error="$root/server.log"
+		--innodb-buffer-pool-size=32M --innodb-log-file-size=16M
+		--innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0
+		--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci
+		--skip-name-resolve --binlog-format=ROW --innodb-autoinc-lock-mode=2
+		--default-storage-engine=InnoDB
+		--wsrep-on=ON --wsrep-provider="$provider"
+		--wsrep-cluster-name=migrate_test --wsrep-cluster-address="gcomm://$cluster"
+		--wsrep-node-name="node$n" --wsrep-node-address=127.0.0.1
+		--wsrep-node-incoming-address="127.0.0.1:${ports[0]}"
+		--wsrep-sst-method=rsync --wsrep-sst-receive-address="127.0.0.1:${ports[3]}"
+		--wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:${ports[1]};ist.recv_addr=127.0.0.1:${ports[2]};gcache.size=32M;evs.suspect_timeout=PT5S;evs.inactive_timeout=PT10S;evs.install_timeout=PT7S")
+	((n == 1)) && cmd+=(--wsrep-new-cluster)
+	printf '%s\n' "${cmd[*]}" >"$root/command"
+	setsid "${cmd[@]}" </dev/null >>"$root/stdout.log" 2>&1 &
+	pid=$!
+	printf '%s\n' "$pid" >"$root/launch.pid"
+	for ((i = 0; i < GALERA_WAIT_SECONDS * 10; i++)); do
+		if pid_gone "$pid"; then
+			dead=1
+			break
+		fi
+		if [[ $(galera_status "$dir" "$n" wsrep_local_state_comment) == Synced &&
+			$(galera_status "$dir" "$n" wsrep_cluster_size) == "$n" ]]; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	((dead)) || cat "$root/check.log" >>"$root/server.log" 2>/dev/null || true
+	start_failed "MariaDB Galera node $n" "${cmd[*]}" "$root/server.log" \
+		"read the log above (the other nodes' logs are in $dir/galera); a stale server may hold a port (try another start with MIGRATE_TEST_GALERA_PORT)"
+	return 1
+}
+
+start_galera() {
+	local dir=$1 base=$1/galera installdb n k port addrs=()
+	local fix_install="install MariaDB Galera: scripts/install-deps.sh test (Debian packages galera-4 mariadb-server rsync)"
+	if ! mariadb_server >/dev/null || ! galera_provider >/dev/null || ! command -v rsync >/dev/null 2>&1; then
+		start_failed "MariaDB Galera" mariadbd /dev/null "$fix_install"
+		return 1
+	fi
+	installdb=$(command -v mariadb-install-db || command -v mysql_install_db || true)
+	if [[ -z $installdb ]] || ! mariadb_client >/dev/null; then
+		start_failed "MariaDB Galera" mariadb-install-db /dev/null "$fix_install"
+		return 1
+	fi
+	if ((EUID == 0)) && ! id "$GALERA_USER" >/dev/null 2>&1; then
+		start_failed "MariaDB Galera" "--user=$GALERA_USER" /dev/null \
+			"as root the nodes run as the '$GALERA_USER' user (the rsync state transfer daemon drops root to 'nobody' otherwise): install mariadb-server, which creates it, or run the tests as a normal user"
+		return 1
+	fi
+	mkdir -p "$base"
+	chmod 0755 "$base"
+	# Four ports a node, each one searched: client, group communication,
+	# incremental state transfer, full state transfer (rsync).
+	port=${MIGRATE_TEST_GALERA_PORT:-34570}
+	for ((n = 1; n <= GALERA_NODES; n++)); do
+		local ports=()
+		for ((k = 0; k < 4; k++)); do
+			if ! port=$(free_port "$port"); then
+				start_failed "MariaDB Galera" "(port search)" /dev/null \
+					"no free TCP port on 127.0.0.1 from ${MIGRATE_TEST_GALERA_PORT:-34570} on: set MIGRATE_TEST_GALERA_PORT to another start"
+				return 1
+			fi
+			ports+=("$port")
+			port=$((port + 1))
+		done
+		mkdir -p "$base/node$n/tmp"
+		printf '%s\n' "${ports[*]}" >"$base/node$n/ports"
+		addrs+=("127.0.0.1:${ports[1]}")
+	done
+	(IFS=,; printf '%s\n' "${addrs[*]}") >"$base/cluster"
+	for ((n = 1; n <= GALERA_NODES; n++)); do
+		mkdir -p "$base/node$n/data"
+	done
+	if ((EUID == 0)); then
+		chown -R "$GALERA_USER": "$base"
+	fi
+
+	# Node 1 gets the accounts; the others receive its data by state transfer.
+	local userarg=()
+	((EUID == 0)) && userarg=(--user="$GALERA_USER")
+	cat >"$base/init.sql" <<-EOF
+		FLUSH PRIVILEGES;
+		CREATE USER '$DB_USER'@'%' IDENTIFIED BY '$DB_PASSWORD';
+		CREATE USER '$DB_USER'@'localhost' IDENTIFIED BY '$DB_PASSWORD';
+		GRANT ALL PRIVILEGES ON *.* TO '$DB_USER'@'%' WITH GRANT OPTION;
+		GRANT ALL PRIVILEGES ON *.* TO '$DB_USER'@'localhost' WITH GRANT OPTION;
+		CREATE DATABASE $DB_NAME CHARACTER SET utf8mb4;
+	EOF
+	local install=("$installdb" --no-defaults --datadir="$base/node1/data" "${userarg[@]}"
+		--skip-test-db --extra-file="$base/init.sql" --tmpdir="$base/node1/tmp"
+		--innodb-buffer-pool-size=32M --innodb-log-file-size=16M
+		--innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0
+		--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci
+		--skip-log-bin --skip-name-resolve)
+	if ! "${install[@]}" </dev/null >"$base/install.log" 2>&1; then
+		start_failed "MariaDB Galera" "${install[*]}" "$base/install.log" \
+			"check that $base is writable and that the disk is not full"
+		return 1
+	fi
+	# Bootstrap node 1, then the joiners one at a time (one donor serves one
+	# state transfer at a time).
+	for ((n = 1; n <= GALERA_NODES; n++)); do
+		start_galera_node "$dir" "$n" || return 1
+	done
+	local urls=()
+	for ((n = 1; n <= GALERA_NODES; n++)); do
+		local p
+		read -ra p <"$base/node$n/ports"
+		urls+=("mysql://$DB_USER:$DB_PASSWORD@127.0.0.1:${p[0]}/$DB_NAME")
+	done
+	printf '%s\n' "${urls[*]}" >"$dir/galera.urls"
+}
+
+stop_galera() {
+	local dir=$1 n root pid f
+	# Joiners first, the bootstrap node last: the cluster shrinks cleanly.
+	for ((n = GALERA_NODES; n >= 1; n--)); do
+		root=$dir/galera/node$n
+		for f in "$root/mysqld.pid" "$root/launch.pid"; do
+			[[ -f $f ]] || continue
+			pid=$(<"$f")
+			pid_is "$pid" "$root/data" || continue
+			kill -TERM "$pid" 2>/dev/null || true
+			if ! wait_exit "$pid" 30; then
+				kill -KILL "$pid" 2>/dev/null || true
+				wait_exit "$pid" 5 || printf '%s: warning: Galera node %s pid %s did not exit\n' "$prog" "$n" "$pid" >&2
+			fi
+		done
+		rm -f -- "$root/launch.pid"
+	done
+}
+
 # --- commands ---------------------------------------------------------------
 
 cmd_start() {
@@ -543,14 +727,27 @@ cmd_start() {
 		fi
 		bouncer_url=$(<"$dir/pgbouncer.url")
 	fi
+	local galera_urls=${MIGRATE_TEST_GALERA_URLS:-}
+	if [[ -z $galera_urls ]]; then
+		if ! start_galera "$dir"; then
+			stop_galera "$dir"
+			stop_pgbouncer "$dir"
+			stop_pg "$dir"
+			stop_mysql "$dir"
+			die "the MariaDB Galera cluster did not form (details above); '$prog stop $dir' removes '$dir'"
+		fi
+		galera_urls=$(<"$dir/galera.urls")
+	fi
 	{
 		printf 'export MIGRATE_TEST_PG_URL=%q\n' "$pg_url"
 		printf 'export MIGRATE_TEST_MYSQL_URL=%q\n' "$my_url"
 		printf 'export MIGRATE_TEST_PGBOUNCER_URL=%q\n' "$bouncer_url"
+		printf 'export MIGRATE_TEST_GALERA_URLS=%q\n' "$galera_urls"
 	} >"$dir/env"
 	printf '%s: PostgreSQL at %s\n' "$prog" "${pg_url/:$DB_PASSWORD@/:****@}" >&2
 	printf '%s: MariaDB at %s\n' "$prog" "${my_url/:$DB_PASSWORD@/:****@}" >&2
 	printf '%s: PgBouncer (transaction pooling) at %s\n' "$prog" "${bouncer_url/:$DB_PASSWORD@/:****@}" >&2
+	printf '%s: MariaDB Galera cluster at %s\n' "$prog" "${galera_urls//:$DB_PASSWORD@/:****@}" >&2
 }
 
 cmd_stop() {
@@ -559,6 +756,7 @@ cmd_stop() {
 	if [[ ! -e $dir/$MARKER ]]; then
 		die "'$dir' was not made by '$prog start': not touching it"
 	fi
+	stop_galera "$dir"
 	stop_pgbouncer "$dir"
 	stop_pg "$dir"
 	stop_mysql "$dir"

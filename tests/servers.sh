@@ -696,10 +696,16 @@ cmd_start() {
 	local pg_url=${MIGRATE_TEST_PG_URL:-} my_url=${MIGRATE_TEST_MYSQL_URL:-}
 	local pg_pid='' my_rc=0 pg_rc=0
 
-	# Both servers start at once: each takes a second or two, mostly waiting.
+	# The servers start at once: each takes a few seconds, mostly waiting (the
+	# cluster longest: its nodes join one after another).
+	local galera_urls=${MIGRATE_TEST_GALERA_URLS:-} galera_pid='' galera_rc=0
 	if [[ -z $pg_url ]]; then
 		start_pg "$dir" 2>"$dir/pg-start.err" &
 		pg_pid=$!
+	fi
+	if [[ -z $galera_urls ]]; then
+		start_galera "$dir" 2>"$dir/galera-start.err" &
+		galera_pid=$!
 	fi
 	if [[ -z $my_url ]]; then
 		start_mysql "$dir" || my_rc=$?
@@ -708,8 +714,13 @@ cmd_start() {
 		wait "$pg_pid" || pg_rc=$?
 		cat "$dir/pg-start.err" >&2
 	fi
-	if ((pg_rc != 0 || my_rc != 0)); then
+	if [[ -n $galera_pid ]]; then
+		wait "$galera_pid" || galera_rc=$?
+		cat "$dir/galera-start.err" >&2
+	fi
+	if ((pg_rc != 0 || my_rc != 0 || galera_rc != 0)); then
 		# Leave nothing running; DIR stays for its logs until "stop".
+		stop_galera "$dir"
 		stop_pg "$dir"
 		stop_mysql "$dir"
 		die "test servers did not start (details above); '$prog stop $dir' removes '$dir'"
@@ -717,26 +728,17 @@ cmd_start() {
 
 	[[ -n $pg_url ]] || pg_url=$(<"$dir/pg.url")
 	[[ -n $my_url ]] || my_url=$(<"$dir/mysql.url")
+	[[ -n $galera_urls ]] || galera_urls=$(<"$dir/galera.urls")
 	local bouncer_url=${MIGRATE_TEST_PGBOUNCER_URL:-}
 	if [[ -z $bouncer_url ]]; then
 		if ! start_pgbouncer "$dir" "$pg_url"; then
 			stop_pgbouncer "$dir"
+			stop_galera "$dir"
 			stop_pg "$dir"
 			stop_mysql "$dir"
 			die "PgBouncer did not start (details above); '$prog stop $dir' removes '$dir'"
 		fi
 		bouncer_url=$(<"$dir/pgbouncer.url")
-	fi
-	local galera_urls=${MIGRATE_TEST_GALERA_URLS:-}
-	if [[ -z $galera_urls ]]; then
-		if ! start_galera "$dir"; then
-			stop_galera "$dir"
-			stop_pgbouncer "$dir"
-			stop_pg "$dir"
-			stop_mysql "$dir"
-			die "the MariaDB Galera cluster did not form (details above); '$prog stop $dir' removes '$dir'"
-		fi
-		galera_urls=$(<"$dir/galera.urls")
 	fi
 	{
 		printf 'export MIGRATE_TEST_PG_URL=%q\n' "$pg_url"

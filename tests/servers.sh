@@ -24,7 +24,7 @@
 #
 # Environment knobs: PG_BINDIR (directory of initdb/pg_ctl), MIGRATE_TEST_PG_PORT,
 # MIGRATE_TEST_MYSQL_PORT and MIGRATE_TEST_GALERA_PORT (first port tried;
-# default 54330, 33070 and 34570; the cluster takes twelve free ports from
+# default 54330, 33070 and 24570; the cluster takes twelve free ports from
 # there), GALERA_PROVIDER (libgalera_smm.so).
 
 set -euo pipefail
@@ -578,8 +578,9 @@ start_galera_node() {
 	return 1
 }
 
-start_galera() {
-	local dir=$1 base=$1/galera installdb n k port addrs=()
+# One attempt at the cluster from port $2 on.
+galera_try() {
+	local dir=$1 base=$1/galera installdb n k port=$2 addrs=()
 	local fix_install="install MariaDB Galera: scripts/install-deps.sh test (Debian packages galera-4 mariadb-server rsync)"
 	if ! mariadb_server >/dev/null || ! galera_provider >/dev/null || ! command -v rsync >/dev/null 2>&1; then
 		start_failed "MariaDB Galera" mariadbd /dev/null "$fix_install"
@@ -599,13 +600,12 @@ start_galera() {
 	chmod 0755 "$base"
 	# Four ports a node, each one searched: client, group communication,
 	# incremental state transfer, full state transfer (rsync).
-	port=${MIGRATE_TEST_GALERA_PORT:-34570}
 	for ((n = 1; n <= GALERA_NODES; n++)); do
 		local ports=()
 		for ((k = 0; k < 4; k++)); do
 			if ! port=$(free_port "$port"); then
 				start_failed "MariaDB Galera" "(port search)" /dev/null \
-					"no free TCP port on 127.0.0.1 from ${MIGRATE_TEST_GALERA_PORT:-34570} on: set MIGRATE_TEST_GALERA_PORT to another start"
+					"no free TCP port on 127.0.0.1 from ${MIGRATE_TEST_GALERA_PORT:-24570} on: set MIGRATE_TEST_GALERA_PORT to another start"
 				return 1
 			fi
 			ports+=("$port")
@@ -657,6 +657,27 @@ start_galera() {
 		urls+=("mysql://$DB_USER:$DB_PASSWORD@127.0.0.1:${p[0]}/$DB_NAME")
 	done
 	printf '%s\n' "${urls[*]}" >"$dir/galera.urls"
+}
+
+# The nodes start one after another, and their connections to each other
+# take local ports: a port found free may be taken before its node binds it
+# (the default start, 24570, is below Linux's ephemeral range to make that
+# rare). A cluster that failed so is stopped and formed again on other ports.
+start_galera() {
+	local dir=$1 port=${MIGRATE_TEST_GALERA_PORT:-24570} attempt
+	for attempt in 1 2 3; do
+		if galera_try "$dir" "$port"; then
+			return 0
+		fi
+		stop_galera "$dir"
+		if ((attempt == 3)) || ! grep -qs 'Address already in use' "$dir"/galera/node*/server.log; then
+			return 1
+		fi
+		printf '%s: a Galera port was taken before its node bound it: forming the cluster again on other ports\n' "$prog" >&2
+		mv -- "$dir/galera" "$dir/galera.failed$attempt"
+		port=$((port + 12))
+	done
+	return 1
 }
 
 stop_galera() {

@@ -41,7 +41,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -587,30 +586,6 @@ static int cmp_migration(const void *a, const void *b)
 	return version_cmp(x->version, y->version);
 }
 
-/* Is fn one of the 'ignore' setting's patterns (globs separated by whitespace)? */
-static int ignored(const char *ignore, const char *fn)
-{
-	const char *p = ignore;
-
-	while (p && *p) {
-		size_t n;
-		char *pat;
-		int hit;
-
-		p += strspn(p, " \t\r\n");
-		n = strcspn(p, " \t\r\n");
-		if (n == 0)
-			break;
-		pat = xstrndup(p, n);
-		hit = fnmatch(pat, fn, 0) == 0;
-		free(pat);
-		if (hit)
-			return 1;
-		p += n;
-	}
-	return 0;
-}
-
 /* Lists dir's *.sql (and *.go) files the scan looks at, sorted. A missing directory is empty. */
 static enum migrate_result list_dir(const char *dir, const char *ignore, struct entries *out,
 				    struct migrate_error *err)
@@ -629,7 +604,7 @@ static enum migrate_result list_dir(const char *dir, const char *ignore, struct 
 		size_t digits = strspn(fn, "0123456789");
 
 		/* *.sql, and what may be a goose Go migration (<version>_<name>.go) */
-		if (fn[0] == '.' || ignored(ignore, fn) ||
+		if (fn[0] == '.' || migration_ignored(ignore, fn) ||
 		    !(ends_with_ci(fn, ".sql") || (ends_with(fn, ".go") && digits && fn[digits] == '_')))
 			continue;
 		xgrow(&out->v, &out->cap, out->n + 1, sizeof(*out->v));

@@ -643,8 +643,7 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* Is fn one of the 'ignore' setting's patterns (globs separated by whitespace)? */
-static int ignored(const char *ignore, const char *fn)
+int migration_ignored(const char *ignore, const char *fn)
 {
 	const char *p = ignore;
 
@@ -803,7 +802,7 @@ static enum migrate_result scan_dir(const char *dir, enum sql_dialect dialect,
 		int csv = is_seed && ends_with_ci(fn, ".csv");
 		char *why;
 
-		if (fn[0] == '.' || (!ends_with_ci(fn, ".sql") && !csv) || ignored(ignore, fn))
+		if (fn[0] == '.' || (!ends_with_ci(fn, ".sql") && !csv) || migration_ignored(ignore, fn))
 			continue;
 		why = name_problem(fn, csv ? ".csv" : ".sql", is_seed ? "order" : "version");
 		if (why) {

@@ -184,6 +184,9 @@ size_t migration_bom_len(const char *s, size_t len);
 enum migrate_result migration_checksums(struct migration *m, const char *path, enum sql_dialect dialect,
 					struct migrate_error *err);
 
+/* Is fn (a base name) one of the 'ignore' setting's patterns (globs separated by whitespace)? */
+int migration_ignored(const char *ignore, const char *fn);
+
 void migration_release(struct migration *m);
 void migration_set_release(struct migration_set *s);
 

@@ -67,72 +67,9 @@ static int is_mysql(void)
 	return test_driver()->dialect == SQL_DIALECT_MYSQL;
 }
 
-/* Starts the binary in proj without waiting, stderr into proj/<errname>. */
-static pid_t spawn_migrate(const char *errname, const char *const *argv)
-{
-	const char *bin = getenv("MIGRATE_BIN");
-	size_t n = 0, i;
-	char **args;
-	pid_t pid;
-
-	ck_assert_msg(bin && *bin, "MIGRATE_BIN is not set (run the tests through tests/run.sh)");
-	while (argv[n])
-		n++;
-	args = xcalloc(n + 2, sizeof(*args));
-	args[0] = (char *)bin;
-	for (i = 0; i < n; i++)
-		args[i + 1] = (char *)argv[i];
-	pid = fork();
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY), errfd;
-		sigset_t none;
-		if (chdir(proj) != 0)
-			_exit(126);
-		errfd = open(errname, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (devnull < 0 || errfd < 0)
-			_exit(126);
-		dup2(devnull, 1);
-		dup2(errfd, 2);
-		/* the child starts with the signals at their defaults, as from a shell */
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		setenv("NO_COLOR", "1", 1);
-		unsetenv("DATABASE_URL");
-		unsetenv("MIGRATE_ENV");
-		unsetenv("MIGRATE_CONFIG");
-		execv(bin, args);
-		_exit(127);
-	}
-	free(args);
-	return pid;
-}
-
-#define SPAWN(errname, ...) spawn_migrate(errname, (const char *const[]){ __VA_ARGS__, NULL })
-
-/* Waits for pid up to timeout_s; returns its exit code, or 128+signal. */
-static int wait_exit(pid_t pid, int timeout_s)
-{
-	long long until = mono_ms() + timeout_s * 1000LL;
-	int status;
-
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		ck_assert_msg(r == 0, "waitpid: %s", strerror(errno));
-		if (mono_ms() > until) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			ck_abort_msg("migrate (pid %d) still running after %d s", (int)pid, timeout_s);
-		}
-		sleep_ms(20);
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+/* The binary in the background, its stderr into proj/<errname> (testutil.h). */
+#define SPAWN(errname, ...) ((pid_t)start_migrate(proj, errname, (const char *const[]){ __VA_ARGS__, NULL }))
+#define wait_exit(pid, timeout_s) wait_exit_code((int)(pid), timeout_s)
 
 /* Polls sql (on a connection of its own each time) until it returns want, up to timeout_s. */
 static void wait_for_value(const char *sql, const char *want, int timeout_s, const char *what)
@@ -357,7 +294,7 @@ START_TEST(a_url_password_is_blanked_in_the_command_line)
 		argv[n++] = "--timeout";
 		argv[n++] = "60";
 		argv[n] = NULL;
-		pid = spawn_migrate("wait.err", argv);
+		pid = (pid_t)start_migrate(proj, "wait.err", argv);
 		until = mono_ms() + 10000;
 		/* deterministic: the port is closed, so 'wait' retries until the signal */
 		while (!cmdline_hides(pid, "etWord", shown, sizeof(shown))) {

@@ -98,8 +98,12 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Always our own servers: the figures are for a known, local set-up.
-unset MIGRATE_TEST_PG_URL MIGRATE_TEST_MYSQL_URL
+# Always our own servers: the figures are for a known, local set-up. No
+# Galera cluster: no workload uses it, and its nodes would share the CPU. The
+# servers' users (postgres, mysql) must reach DIR through WORK.
+unset MIGRATE_TEST_PG_URL MIGRATE_TEST_MYSQL_URL MIGRATE_TEST_GALERA_URLS
+export MIGRATE_TEST_GALERA=off
+chmod 0711 "$work"
 "$src_dir/tests/servers.sh" start "$srv"
 # shellcheck source=/dev/null
 source "$srv/env"

@@ -25,7 +25,9 @@
 # Environment knobs: PG_BINDIR (directory of initdb/pg_ctl), MIGRATE_TEST_PG_PORT,
 # MIGRATE_TEST_MYSQL_PORT and MIGRATE_TEST_GALERA_PORT (first port tried;
 # default 54330, 33070 and 24570; the cluster takes twelve free ports from
-# there), GALERA_PROVIDER (libgalera_smm.so).
+# there), GALERA_PROVIDER (libgalera_smm.so), MIGRATE_TEST_GALERA=off (no
+# cluster: MIGRATE_TEST_GALERA_URLS is then empty; for the benchmarks, which
+# do not use it and should not share the CPU with it).
 
 set -euo pipefail
 
@@ -719,12 +721,13 @@ cmd_start() {
 
 	# The servers start at once: each takes a few seconds, mostly waiting (the
 	# cluster longest: its nodes join one after another).
-	local galera_urls=${MIGRATE_TEST_GALERA_URLS:-} galera_pid='' galera_rc=0
+	local galera_urls=${MIGRATE_TEST_GALERA_URLS:-} galera_pid='' galera_rc=0 galera=1
+	[[ ${MIGRATE_TEST_GALERA:-} == off && -z $galera_urls ]] && galera=0
 	if [[ -z $pg_url ]]; then
 		start_pg "$dir" 2>"$dir/pg-start.err" &
 		pg_pid=$!
 	fi
-	if [[ -z $galera_urls ]]; then
+	if [[ -z $galera_urls ]] && ((galera)); then
 		start_galera "$dir" 2>"$dir/galera-start.err" &
 		galera_pid=$!
 	fi
@@ -749,7 +752,7 @@ cmd_start() {
 
 	[[ -n $pg_url ]] || pg_url=$(<"$dir/pg.url")
 	[[ -n $my_url ]] || my_url=$(<"$dir/mysql.url")
-	[[ -n $galera_urls ]] || galera_urls=$(<"$dir/galera.urls")
+	[[ -n $galera_urls ]] || ! ((galera)) || galera_urls=$(<"$dir/galera.urls")
 	local bouncer_url=${MIGRATE_TEST_PGBOUNCER_URL:-}
 	if [[ -z $bouncer_url ]]; then
 		if ! start_pgbouncer "$dir" "$pg_url"; then
@@ -770,7 +773,8 @@ cmd_start() {
 	printf '%s: PostgreSQL at %s\n' "$prog" "${pg_url/:$DB_PASSWORD@/:****@}" >&2
 	printf '%s: MariaDB at %s\n' "$prog" "${my_url/:$DB_PASSWORD@/:****@}" >&2
 	printf '%s: PgBouncer (transaction pooling) at %s\n' "$prog" "${bouncer_url/:$DB_PASSWORD@/:****@}" >&2
-	printf '%s: MariaDB Galera cluster at %s\n' "$prog" "${galera_urls//:$DB_PASSWORD@/:****@}" >&2
+	((galera)) && printf '%s: MariaDB Galera cluster at %s\n' "$prog" "${galera_urls//:$DB_PASSWORD@/:****@}" >&2
+	return 0
 }
 
 cmd_stop() {

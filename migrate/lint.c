@@ -5,7 +5,8 @@
  * Lint reads the migrations in version order and keeps a small model of the
  * schema they build (tables, their columns' types, CHECK (c IS NOT NULL)
  * constraints), so it knows whether a table existed before a migration: a
- * statement on a table the same migration created is never a hazard. It
+ * statement on a table the same migration created is never a hazard (and in
+ * up's gate, nor on one an earlier migration of the same run created). It
  * works on the tokens of the core's own lexer (sqllex_tokens), so a keyword
  * in a string, a comment or a quoted identifier is never read as one.
  *
@@ -186,6 +187,7 @@ struct lcol {
 struct ltable {
 	char name[NAME_LEN];
 	int created;         /* by the migration being read */
+	int run_new;         /* up's gate: by an earlier migration of the same run, so no application uses it yet */
 	struct lcol *cols;
 	size_t ncols, cap;
 };
@@ -321,6 +323,8 @@ struct lint {
 	enum migrate_lint_severity severity[R_COUNT]; /* the defaults, as [lint] sets them */
 	enum server server;
 	int server_asked;
+
+	int gate;               /* up's gate: tables made by this run's migrations are new */
 
 	/* the migration being read */
 	const struct migration *mig;
@@ -611,7 +615,8 @@ static int table_existing(struct lint *l, const char *name)
 {
 	struct ltable *t = table_find(&l->md, name);
 
-	return !t || !t->created; /* a table the history does not know is an existing one */
+	/* a table the history does not know is an existing one */
+	return !t || !(t->created || t->run_new);
 }
 
 /* MySQL's table options: ALGORITHM [=] x, LOCK [=] x, anywhere at depth 0. */
@@ -1578,13 +1583,22 @@ static void lint_migration(struct lint *l, const struct migration *mig, int repo
 					       d->table);
 		}
 	}
+	/* up's gate: what this migration made is new to the rest of the run */
+	for (i = 0; l->gate && report && i < l->md.n; i++)
+		if (l->md.t[i].created)
+			l->md.t[i].run_new = 1;
 	sort_findings(l->rep, first);
 	sql_stmts_release(&stmts);
 	sql_tokens_release(&toks);
 }
 
-/* Lints the migrations of m->migs whose want[i] is set, reading all before the last of them. */
-static void lint_run(migrate *m, const unsigned char *want, struct migrate_lint_report *rep)
+/*
+ * Lints the migrations of m->migs whose want[i] is set, reading all before
+ * the last of them. gate: they are one run of 'up', so a table one of them
+ * makes is not an existing table to the later ones (no application can be
+ * using it yet: an empty database's whole history is one such run).
+ */
+static void lint_run(migrate *m, const unsigned char *want, int gate, struct migrate_lint_report *rep)
 {
 	struct lint l;
 	size_t i, last = 0;
@@ -1594,6 +1608,7 @@ static void lint_run(migrate *m, const unsigned char *want, struct migrate_lint_
 	l.m = m;
 	l.d = m->cfg.drv->dialect;
 	l.rep = rep;
+	l.gate = gate;
 	for (i = 0; i < R_COUNT; i++)
 		l.severity[i] = rule_info[i].severity;
 	for (i = 0; i < m->cfg.nlint; i++) {
@@ -1730,7 +1745,7 @@ enum migrate_result migrate_lint(migrate *m, const struct migrate_lint_options *
 			history_release(&h);
 		}
 	}
-	lint_run(m, want, rep);
+	lint_run(m, want, 0, rep);
 	ran = 1;
 	if (rep->errors)
 		merr_set(err, MIGRATE_EFAIL, "lint: %zu error-level finding%s in %zu migration%s", rep->errors,
@@ -1768,7 +1783,7 @@ enum migrate_result lint_gate(migrate *m, const struct migration *const *todo, s
 	want = xcalloc(m->migs.n + 1, 1);
 	for (i = 0; i < ntodo; i++)
 		want[todo[i] - m->migs.v] = 1;
-	lint_run(m, want, rep);
+	lint_run(m, want, 1, rep);
 	free(want);
 	for (i = 0; i < rep->n; i++) {
 		const struct migrate_lint_finding *f = &rep->findings[i];

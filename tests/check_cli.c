@@ -1565,12 +1565,24 @@ START_TEST(lint_checks_the_pending_migrations_and_exits_1_on_an_error)
 }
 END_TEST
 
-START_TEST(up_refuses_an_error_level_finding_and_applies_nothing)
+/* lt made by an earlier run: a live table */
+static void lint_base_applied(void)
 {
 	struct run r;
 
 	mig("1_base.sql", lint_base);
+	r = CLI("up");
+	expect(&r, 0, "up of the base");
+	run_free(&r);
+}
+
+START_TEST(up_refuses_an_error_level_finding_and_applies_nothing)
+{
+	struct run r;
+
+	lint_base_applied();
 	mig("2_hazard.sql", lint_hazard);
+	mig("3_after.sql", "-- migrate:up\nCREATE TABLE after_hazard (id INTEGER);\n-- migrate:down\n");
 	r = CLI("up");
 	expect(&r, 1, "up");
 	expect_in(r.err, "2_hazard.sql:2: error: add-column-not-null-without-default:", "stderr");
@@ -1579,8 +1591,8 @@ START_TEST(up_refuses_an_error_level_finding_and_applies_nothing)
 	expect_in(r.err, "migrate up --no-lint", "stderr");
 	ck_assert_ptr_null(strstr(r.out, "applied"));
 	run_free(&r);
-	ck_assert_int_eq(db_count("schema_migrations"), 0);
-	ck_assert(!db_table_exists("lt"));
+	ck_assert_int_eq(db_count("schema_migrations"), 1);
+	ck_assert(!db_table_exists("after_hazard"));
 
 	/* a dry run shows the findings and refuses as the real run would */
 	r = CLI("up", "--dry-run");
@@ -1599,14 +1611,40 @@ START_TEST(up_refuses_an_error_level_finding_and_applies_nothing)
 		json_decref(doc);
 	}
 	run_free(&r);
-	ck_assert_int_eq(db_count("schema_migrations"), 0);
+	ck_assert_int_eq(db_count("schema_migrations"), 1);
 
 	r = CLI("up", "--no-lint");
 	expect(&r, 0, "up --no-lint");
 	expect_in(r.out, "applied     2 hazard", "stdout");
 	ck_assert_ptr_null(strstr(r.err, "add-column-not-null-without-default"));
 	run_free(&r);
+	ck_assert_int_eq(db_count("schema_migrations"), 3);
+}
+END_TEST
+
+/*
+ * A table an earlier migration of the same run makes is new: no application
+ * uses it yet, so up's gate lets the "hazard" through (an empty database's
+ * whole history is one run: a test database, CI), while lint, which judges
+ * each migration against a live database, still reports it.
+ */
+START_TEST(up_lets_through_a_hazard_on_a_table_the_same_run_makes)
+{
+	struct run r;
+
+	mig("1_base.sql", lint_base);
+	mig("2_hazard.sql", lint_hazard);
+	r = CLI("up");
+	expect(&r, 0, "up of both in one run");
+	expect_in(r.out, "applied     2 hazard", "stdout");
+	ck_assert_ptr_null(strstr(r.err, "add-column-not-null-without-default"));
+	run_free(&r);
 	ck_assert_int_eq(db_count("schema_migrations"), 2);
+	r = CLI("lint", "--all");
+	expect(&r, 1, "lint --all");
+	expect_in(r.out, "2_hazard.sql:2: error: add-column-not-null-without-default:", "stdout");
+	run_free(&r);
+	/* applied in two runs, the second finds lt live: up_refuses_an_error_level_finding_and_applies_nothing */
 }
 END_TEST
 
@@ -1615,7 +1653,7 @@ START_TEST(up_with_enforce_false_reports_and_applies)
 	struct run r;
 
 	write_config("[lint]\nenforce = false\n");
-	mig("1_base.sql", lint_base);
+	lint_base_applied();
 	mig("2_hazard.sql", lint_hazard);
 	r = CLI("up");
 	expect(&r, 0, "up with enforce = false");
@@ -1743,6 +1781,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, up_applies_the_example_and_records_it);
 	tcase_add_test(tc, lint_checks_the_pending_migrations_and_exits_1_on_an_error);
 	tcase_add_test(tc, up_refuses_an_error_level_finding_and_applies_nothing);
+	tcase_add_test(tc, up_lets_through_a_hazard_on_a_table_the_same_run_makes);
 	tcase_add_test(tc, up_with_enforce_false_reports_and_applies);
 	tcase_add_test(tc, up_applies_what_an_ignore_comment_with_a_reason_silences);
 	tcase_add_test(tc, up_dry_run_shows_warnings_and_up_does_not);

@@ -106,7 +106,7 @@ LIB_SRC := migrate/util.c migrate/error.c migrate/sqllex.c migrate/migration.c m
            $(addprefix drivers/,$(addsuffix .c,$(DRIVERS)))
 # the trampolines into the client libraries (drivers/dynlib.h)
 LIB_SRC += drivers/dynlib.c $(patsubst %,drivers/%_lib.c,$(filter-out sqlite,$(DRIVERS)))
-CLI_SRC := migrate/main.c migrate/output.c migrate/signals.c
+CLI_SRC := cli/main.c cli/output.c cli/signals.c
 TEST_SRC := $(wildcard tests/check_*.c) tests/testutil.c tests/test_main.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -144,6 +144,12 @@ $(BUILD)/obj/migrate/%.o: migrate/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(CLI_CFLAGS) -c -o $@ $<
+
+# The CLI sees the library through its public header only.
+$(BUILD)/obj/cli/%.o: cli/%.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Imigrate $(CLI_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/drivers/%.o: drivers/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)

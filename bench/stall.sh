@@ -33,7 +33,10 @@ cleanup() {
 	rm -rf -- "$work"
 }
 trap cleanup EXIT
-unset MIGRATE_TEST_PG_URL MIGRATE_TEST_MYSQL_URL
+# No Galera cluster (not used here); the servers' users must reach the work directory.
+unset MIGRATE_TEST_PG_URL MIGRATE_TEST_MYSQL_URL MIGRATE_TEST_GALERA_URLS
+export MIGRATE_TEST_GALERA=off
+chmod 0711 "$work"
 "$src_dir/tests/servers.sh" start "$work/servers" >/dev/null
 # shellcheck source=/dev/null
 source "$work/servers/env"

@@ -98,6 +98,7 @@ struct mydrv_conn {
 	unsigned cache_next;  /* the slot to fill next, round robin */
 	struct mydrv_chunk *loading; /* the chunk whose LOAD DATA is running, or NULL */
 	int mariadb;          /* the server is MariaDB (max_statement_time, METADATA_LOCK_INFO) */
+	int wsrep;            /* the server is a Galera/PXC node (wsrep_on): see mydrv_wsrep_session */
 };
 
 struct mydrv_chunk;
@@ -106,6 +107,8 @@ static int mydrv_infile_init(void **ptr, const char *filename, void *userdata);
 static int mydrv_infile_read(void *ptr, char *buf, unsigned int len);
 static void mydrv_infile_end(void *ptr);
 static int mydrv_infile_error(void *ptr, char *buf, unsigned int len);
+static enum driver_result mydrv_wsrep_session(struct mydrv_conn *c, struct driver_error *err);
+static void mydrv_close(struct driver_conn *conn);
 
 /* What settings->options may say; -1 means "not given". */
 struct mydrv_options {
@@ -436,6 +439,11 @@ static enum driver_result mydrv_connect(const struct driver_settings *s, struct 
 	c->mariadb = strstr(mysql_get_server_info(db), "MariaDB") != NULL;
 	mysql_set_local_infile_handler(db, mydrv_infile_init, mydrv_infile_read, mydrv_infile_end,
 				       mydrv_infile_error, c);
+	r = mydrv_wsrep_session(c, err);
+	if (r != DRIVER_OK) {
+		mydrv_close(&c->base);
+		return DRIVER_ECONNECT;
+	}
 	*out = &c->base;
 	return DRIVER_OK;
 }
@@ -900,6 +908,11 @@ static enum driver_result mydrv_reset_session(struct driver_conn *conn, struct d
 {
 	struct mydrv_conn *c = (struct mydrv_conn *)conn;
 
+	/* on Galera, the next migration starts with causal reads and TOI again, whatever this one set */
+	enum driver_result r = c->wsrep ? mydrv_wsrep_session(c, err) : DRIVER_OK;
+
+	if (r != DRIVER_OK)
+		return r;
 	if (!c->database || !*c->database)
 		return DRIVER_OK;
 	if (mysql_select_db(c->db, c->database))
@@ -2400,26 +2413,83 @@ static void mydrv_blocker(struct mydrv_conn *c, const char *sql, size_t len, str
 				    : "the session holding the lock cannot be named: performance_schema is off");
 }
 
-static int mydrv_value_row(void *ctx, int ncols, const char *const *v)
-{
-	char *out = ctx;
+/*
+ * On a Galera/PXC node (wsrep_on), every session migrate opens (the run's,
+ * the lease renewal's, a read-only command's) is set up so that what it
+ * reads and what it changes is the cluster's, not one node's:
+ *
+ *   wsrep_sync_wait |= 1 (READ)
+ *       A node applies other nodes' write sets a little after they
+ *       committed, so a plain SELECT may not yet see what another node
+ *       committed: 'status' on node 2 right after 'up' on node 1 would
+ *       list applied migrations as pending, 'lock status' or 'lock release'
+ *       would miss a lease taken on another node, and a waiting run would
+ *       see a lease already renewed or released as it was. With READ, a
+ *       SELECT (and a START TRANSACTION) first waits until this node has
+ *       applied everything the cluster had committed when it arrived.
+ *       UPDATE/DELETE (2) and INSERT/REPLACE (4) are not needed for the
+ *       lease: its writes are conditional on the row a causal SELECT just
+ *       read, and a write that raced one from another node loses at
+ *       certification (error 1213, or 1062 once the winner's row is
+ *       applied) and the row read back says who won (lease.c). Without
+ *       those bits a migration's own UPDATE/DELETE/INSERT statements do not
+ *       each pay a cluster round trip. The bits are added to the session's
+ *       own value (the server's default), never taken away.
+ *   wsrep_OSU_method = TOI
+ *       A DDL statement under RSU (rolling schema upgrade, the method a DBA
+ *       may set globally while altering one node at a time) runs on this
+ *       node only, while the tracking row written after it replicates: the
+ *       other nodes' history would claim a schema they do not have. Under
+ *       TOI every node runs it, in the same total order.
+ *
+ * A server without Galera has no wsrep_on (MySQL: an error) or has it off:
+ * nothing is set. A migration runs in the same session, so it inherits
+ * both; it may change them for its own statements, and reset_session sets
+ * them again for the next (README, "Locks on real topologies").
+ */
+struct mydrv_wsrep {
+	int on, sync_wait, toi;
+};
 
-	if (ncols > 0 && v[0] && !*out)
-		snprintf(out, 32, "%s", v[0]);
+static int mydrv_wsrep_row(void *ctx, int ncols, const char *const *v)
+{
+	struct mydrv_wsrep *w = ctx;
+
+	if (ncols < 3 || !v[0] || !v[1] || !v[2])
+		return 1;
+	w->on = strcmp(v[0], "1") == 0 || strcasecmp(v[0], "ON") == 0;
+	w->sync_wait = atoi(v[1]);
+	w->toi = strcasecmp(v[2], "TOI") == 0;
 	return 1;
+}
+
+static enum driver_result mydrv_wsrep_session(struct mydrv_conn *c, struct driver_error *err)
+{
+	struct driver_error ignored;
+	struct mydrv_wsrep w = { 0, 0, 0 };
+	char set[160];
+
+	/* a server without Galera: MySQL has no such variables (an error), MariaDB has wsrep_on off */
+	if (mydrv_query_text(c, "SELECT @@GLOBAL.wsrep_on, @@SESSION.wsrep_sync_wait, @@SESSION.wsrep_OSU_method",
+			     mydrv_wsrep_row, &w, &ignored) != DRIVER_OK)
+		return DRIVER_OK;
+	c->wsrep = w.on;
+	if (!w.on || ((w.sync_wait & 1) && w.toi))
+		return DRIVER_OK;
+	/* only what is missing, so that a session already right needs no privilege to set it */
+	snprintf(set, sizeof(set), "SET SESSION %s%s%s", w.sync_wait & 1 ? "" : "wsrep_sync_wait = @@SESSION.wsrep_sync_wait | 1",
+		 !(w.sync_wait & 1) && !w.toi ? ", " : "", w.toi ? "" : "wsrep_OSU_method = 'TOI'");
+	if (mysql_real_query(c->db, set, (unsigned long)strlen(set)))
+		return mydrv_fail(c->db, err);
+	return DRIVER_OK;
 }
 
 /* A Galera/PXC node (wsrep_on): GET_LOCK is local to the node. */
 static int mydrv_lock_unsound(struct driver_conn *conn, char *why, size_t len)
 {
 	struct mydrv_conn *c = (struct mydrv_conn *)conn;
-	struct driver_error ignored;
-	char v[32] = "";
 
-	/* a server without Galera has no wsrep_on: an error, and sound */
-	if (mydrv_query_text(c, "SELECT @@GLOBAL.wsrep_on", mydrv_value_row, v, &ignored) != DRIVER_OK)
-		return 0;
-	if (strcmp(v, "1") != 0 && strcasecmp(v, "ON") != 0)
+	if (!c->wsrep)
 		return 0;
 	snprintf(why, len, "the server is a Galera/PXC cluster node (wsrep_on), where GET_LOCK holds on one node only");
 	return 1;

@@ -16,6 +16,16 @@
  * connection of its own, so a long migration never lets it expire; a run
  * killed with kill -9 stops renewing, and the next run takes the lease
  * over once it has expired, naming whose it was.
+ *
+ * On a Galera/PXC cluster two runs on two nodes may write the row at the
+ * same moment. Each write commits on its own node first and is then
+ * certified in the cluster's total order: the later one fails (error 1213,
+ * a certification conflict or a brute-force abort, or 1062 once the
+ * winner's row is applied on its node), which here is no error but a race
+ * lost: the row read back names the winner, and the loser waits for it
+ * like any other holder. The driver makes the reads causal
+ * (wsrep_sync_wait), so a read on one node sees a lease taken, renewed or
+ * released on another (drivers/mysql.c, mydrv_wsrep_session).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -165,6 +175,29 @@ static enum migrate_result lease_read(migrate *m, struct lease_row *row, struct 
 	return r;
 }
 
+/*
+ * lease_read while waiting for the lease: a read that ran out of time
+ * waiting for a lock or, on Galera, for its node to apply what the cluster
+ * committed (a causal read times out with error 1205 while the node applies
+ * a long DDL, which under TOI every node runs) is no failure while
+ * lock_timeout lasts. *again is then set and the message kept in again_msg,
+ * and the caller polls again.
+ */
+static enum migrate_result lease_poll(migrate *m, struct lease_row *row, int *again, char *again_msg, size_t len,
+				      struct migrate_error *err)
+{
+	*again = 0;
+	m->lock_wait_hit = 0;
+	if (lease_read(m, row, err) == MIGRATE_OK)
+		return MIGRATE_OK;
+	if (!m->lock_wait_hit)
+		return err->code;
+	*again = 1;
+	snprintf(again_msg, len, "%s", err->message);
+	merr_clear(err);
+	return MIGRATE_OK;
+}
+
 /* "host example pid 1234 (run 3f2a...)" */
 static void describe(const struct lease_row *r, char *out, size_t len)
 {
@@ -221,7 +254,8 @@ enum migrate_result lease_acquire(migrate *m, struct migrate_error *err)
 	char *ins, *upd, lease_s[24], who[400], since[64];
 	struct lease_row prev;
 	long long deadline = now_ms() + (long long)m->cfg.lock_timeout * 1000;
-	int warned = 0, took_over = 0;
+	int warned = 0, read_warned = 0, again = 0, took_over = 0;
+	char again_msg[sizeof(err->message)];
 	struct driver_error derr = { "", -1 };
 
 	if (lease_ensure_table(m, err))
@@ -245,19 +279,26 @@ enum migrate_result lease_acquire(migrate *m, struct migrate_error *err)
 
 		merr_clear(&ignored);
 		memset(&prev, 0, sizeof(prev));
-		if (lease_read(m, &row, err))
+		if (lease_poll(m, &row, &again, again_msg, sizeof(again_msg), err))
 			goto fail;
-		if (!row.found) {
+		/* a write that fails lost a race (a duplicate key, a Galera conflict): the read back says to whom */
+		if (!again && !row.found) {
 			db_query(m, ins, 5, ins_params, NULL, NULL, &ignored);
-		} else if (strcmp(row.run_id, l->run_id) != 0 && atoll(row.expires_at) < atoll(row.now)) {
+		} else if (!again && strcmp(row.run_id, l->run_id) != 0 && atoll(row.expires_at) < atoll(row.now)) {
 			const char *up[6] = { l->host, l->pid, l->run_id, lease_s, LEASE_NAME, row.run_id };
 			prev = row;
 			db_query(m, upd, 6, up, NULL, NULL, &ignored);
 		}
-		if (lease_read(m, &row, err))
+		if (!again && lease_poll(m, &row, &again, again_msg, sizeof(again_msg), err))
 			goto fail;
-		if (row.found && strcmp(row.run_id, l->run_id) == 0)
+		if (!again && row.found && strcmp(row.run_id, l->run_id) == 0)
 			break;
+		if (again && !read_warned && m->cfg.lock_timeout > 0) {
+			emitf(m, MIGRATE_EVENT_WARNING,
+			      "cannot read the migration lease on %s yet, trying again for up to %d s (lock_timeout): %s",
+			      m->cfg.display_url, m->cfg.lock_timeout, again_msg);
+			read_warned = 1;
+		}
 		if (row.found && !warned && m->cfg.lock_timeout > 0) {
 			describe(&row, who, sizeof(who));
 			emitf(m, MIGRATE_EVENT_WARNING,
@@ -272,7 +313,10 @@ enum migrate_result lease_acquire(migrate *m, struct migrate_error *err)
 			goto fail;
 		}
 		if (now_ms() >= deadline) {
-			if (row.found) {
+			if (again) {
+				merr_set(err, MIGRATE_ELOCK, "cannot read the migration lease on %s within %d s (lock_timeout): %s",
+					 m->cfg.display_url, m->cfg.lock_timeout, again_msg);
+			} else if (row.found) {
 				describe(&row, who, sizeof(who));
 				merr_set(err, MIGRATE_ELOCK,
 					 "another migrate holds the lease on %s; gave up after %d s (lock_timeout): held by %s",
@@ -289,6 +333,8 @@ enum migrate_result lease_acquire(migrate *m, struct migrate_error *err)
 				;
 		}
 	}
+	/* a race lost on the way (a deadlock error) is no lock wait of a migration's */
+	m->lock_wait_hit = 0;
 	took_over = prev.found && strcmp(prev.run_id, l->run_id) != 0;
 	if (took_over) {
 		long long ago = atoll(row.taken_at) - atoll(prev.expires_at);

@@ -10,7 +10,7 @@
  *   drift.c    drift: the applied migrations replayed and compared with the live schema
  *   fleet.c    --targets: one command on every target, a process each
  *   api.c      open, close, new, and the small accessors
- *   testdb.c   test databases: templates, clones and the warm pool
+ *   testdb.c   test databases: templates, clones and the warm pool; drift's scratch database
  *   layout.c   other tools' migration directories (layout.h)
  *   adopt.c    baseline --from: another tool's history table
  */
@@ -286,6 +286,37 @@ enum driver_result db_claim_database(migrate *m, struct driver_conn *server, con
 				     struct driver_error *derr);
 enum driver_result db_drop_named_database(migrate *m, struct driver_conn *server, const char *name,
 					  struct driver_error *derr);
+
+/*
+ * drift's scratch database (drift.c), named as a test database of the
+ * default prefix and the current migrations' hash without seeds
+ * (<prefix>_<hash>_<n>), so one a killed drift left behind is what
+ * 'migrate testdb --gc' removes; never sealed, so never claimed.
+ *
+ *   struct testdb_scratch s = { 0 };
+ *   testdb_scratch_find(m, &s, err);       s.template_name: the sealed template of
+ *                                          the current migrations, or NULL
+ *   testdb_scratch_make(m, &s, clone, err) s.name, s.setting: a clone of that
+ *                                          template (s.cloned) or an empty database
+ *   testdb_scratch_drop(m, &s, err);       drops it (the caller's connections closed first)
+ *   testdb_scratch_release(&s);
+ *
+ * On m's server (m->testdb_server, connected when needed; SQLite: files in
+ * testdb's directory). A template the driver cannot clone (driver.h:
+ * DRIVER_EUNSUPPORTED) gives an empty database, s.cloned 0.
+ */
+struct testdb_scratch {
+	char *template_name; /* the sealed template of the current migrations, or NULL */
+	char *name;          /* the scratch database made, or NULL */
+	char *setting;       /* its database setting: the name, or the file's path (SQLite) */
+	int cloned;          /* it is a clone of template_name (else empty) */
+	char *dir;           /* testdb.c's own: the directory of the files (SQLite) */
+	char hash[17];       /* testdb.c's own: the content hash, once computed */
+};
+enum migrate_result testdb_scratch_find(migrate *m, struct testdb_scratch *s, struct migrate_error *err);
+enum migrate_result testdb_scratch_make(migrate *m, struct testdb_scratch *s, int clone, struct migrate_error *err);
+enum migrate_result testdb_scratch_drop(migrate *m, struct testdb_scratch *s, struct migrate_error *err);
+void testdb_scratch_release(struct testdb_scratch *s);
 
 /* ---- runner.c, for verify (schema.c): up and down in a run that already holds the lock ---- */
 enum migrate_result runner_up_locked(migrate *m, const struct migrate_up_options *opt,

@@ -963,3 +963,136 @@ void migrate_testdb_report_release(struct migrate_testdb_report *rep)
 	free(rep->removed);
 	memset(rep, 0, sizeof(*rep));
 }
+
+/* ---- drift's scratch database ------------------------------------------------------------ */
+
+/*
+ * drift (drift.c) needs what the applied migrations make. Its scratch
+ * database is named as a test database (<prefix>_<hash>_<n>, the default
+ * prefix, the hash of the current migrations without seeds), so one that a
+ * drift killed before its clean-up left behind is removed by
+ * 'migrate testdb --gc' like any other; it is never sealed, so never
+ * claimed from the pool. Where the sealed template of that hash exists it
+ * holds exactly what replaying every current migration makes, and the
+ * scratch database can be its clone.
+ */
+_Static_assert(sizeof(((struct testdb_scratch *)0)->hash) == TESTDB_HASH_LEN + 1, "a hash and its NUL");
+
+static enum migrate_result scratch_testdb(migrate *m, struct testdb_scratch *s, struct testdb *t,
+					  struct migrate_error *err)
+{
+	static const struct migrate_testdb_options no_seeds = { 0, NULL, 0, 0, 0, 0, NULL, NULL };
+
+	memset(t, 0, sizeof(*t));
+	t->m = m;
+	t->drv = m->cfg.drv;
+	t->opt = &no_seeds;
+	t->prefix = TESTDB_PREFIX;
+	if (!db_can_testdb(m))
+		return merr_set(err, MIGRATE_EUSAGE, "the %s driver cannot make a scratch database", t->drv->name);
+	if (!s->hash[0]) {
+		if (((t->drv->caps & DRIVER_CAP_DATABASE_FILES) && files_dir(t, err)) || content_hash(t, err)) {
+			free(t->dir);
+			t->dir = NULL;
+			return err->code;
+		}
+		s->dir = t->dir;
+		memcpy(s->hash, t->hash, sizeof(s->hash));
+	}
+	t->dir = s->dir; /* borrowed from s */
+	memcpy(t->hash, s->hash, sizeof(t->hash));
+	if (!m->testdb_server && server_connect(t, &m->testdb_server, err))
+		return err->code;
+	t->server = m->testdb_server;
+	return MIGRATE_OK;
+}
+
+enum migrate_result testdb_scratch_find(migrate *m, struct testdb_scratch *s, struct migrate_error *err)
+{
+	struct dblist l = { NULL, 0, 0 };
+	const struct dbent *e;
+	struct testdb t;
+
+	free(s->template_name);
+	s->template_name = NULL;
+	if (scratch_testdb(m, s, &t, err))
+		return err->code;
+	t.tpl = xasprintf("%s_tpl_%s", t.prefix, t.hash);
+	if (list_dbs(&t, &l, err) == MIGRATE_OK && (e = dblist_find(&l, t.tpl)) != NULL && e->sealed) {
+		s->template_name = t.tpl;
+		t.tpl = NULL;
+	}
+	free(t.tpl);
+	dblist_release(&l);
+	return err->code;
+}
+
+enum migrate_result testdb_scratch_make(migrate *m, struct testdb_scratch *s, int clone, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r = DRIVER_EEXISTS;
+	const char *from = clone ? s->template_name : NULL;
+	struct testdb t;
+	int tries;
+
+	if (s->name)
+		return merr_set(err, MIGRATE_EUSAGE, "drift: a scratch database is made already");
+	if (scratch_testdb(m, s, &t, err))
+		return err->code;
+	for (tries = 0; tries < TESTDB_NAME_TRIES && r == DRIVER_EEXISTS; tries++) {
+		free(s->name);
+		s->name = fresh_name(&t);
+		r = db_clone_database(m, t.server, from, s->name, &derr);
+		if (r == DRIVER_EUNSUPPORTED && from) {
+			/* the template holds what this driver's clone cannot copy: an empty one, replayed */
+			from = NULL;
+			r = DRIVER_EEXISTS;
+			tries--;
+		}
+	}
+	if (r != DRIVER_OK) {
+		if (r == DRIVER_EEXISTS)
+			merr_set(err, MIGRATE_EFAIL, "drift: no free name for a scratch database like '%s'", s->name);
+		else
+			merr_set(err, db_map_result(r), "drift: cannot make the scratch database '%s': %s", s->name,
+				 derr.message);
+		free(s->name);
+		s->name = NULL;
+		return err->code;
+	}
+	s->cloned = from != NULL;
+	s->setting = db_setting(&t, s->name);
+	return MIGRATE_OK;
+}
+
+enum migrate_result testdb_scratch_drop(migrate *m, struct testdb_scratch *s, struct migrate_error *err)
+{
+	struct driver_error derr = { "", -1 };
+	enum driver_result r;
+	struct testdb t;
+
+	if (!s->name)
+		return MIGRATE_OK;
+	if (scratch_testdb(m, s, &t, err))
+		return err->code;
+	r = db_drop_named_database(m, t.server, s->name, &derr);
+	if (r != DRIVER_OK)
+		return merr_set(err, db_map_result(r), "cannot drop '%s': %s", s->setting, derr.message);
+	free(s->name);
+	free(s->setting);
+	s->name = NULL;
+	s->setting = NULL;
+	s->cloned = 0;
+	return MIGRATE_OK;
+}
+
+void testdb_scratch_release(struct testdb_scratch *s)
+{
+	if (!s)
+		return;
+	free(s->template_name);
+	free(s->name);
+	free(s->setting);
+	free(s->dir);
+	memset(s, 0, sizeof(*s));
+}

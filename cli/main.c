@@ -1219,7 +1219,9 @@ static const struct cmd commands[] = {
 	  "  --rules                 list the rules: id, databases, default severity\n" FLEET_HELP, 1 },
 	{ "drift", cmd_drift, NEEDS_EXISTING, "drift [--targets NAME]",
 	  "compare the live schema with what its applied migrations make, object by object",
-	  "  (exit 1 when anything is missing, extra or changed)\n" FLEET_HELP, 1 },
+	  "  (the migrations' schema: a clone of the 'testdb' template of the current files when\n"
+	  "  every one is applied and it exists, else a replay; exit 1 when anything is missing,\n"
+	  "  extra or changed)\n" FLEET_HELP, 1 },
 	{ "create", cmd_create, NEEDS_SETTINGS, "create", "create the configured database", "", 0 },
 	{ "drop", cmd_drop, NEEDS_SETTINGS, "drop --yes", "drop the configured database",
 	  "  --yes                   confirm: everything in the database is lost\n", 0 },

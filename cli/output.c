@@ -774,7 +774,9 @@ void output_drift(struct output *o, const struct migrate_drift_report *rep, enum
 		json_t *a = json_array();
 
 		json_object_set_new(o->doc, "database", json_string(rep->database));
-		json_object_set_new(o->doc, "replayed", json_integer((json_int_t)rep->applied));
+		json_object_set_new(o->doc, "applied", json_integer((json_int_t)rep->applied));
+		json_object_set_new(o->doc, "replayed", json_integer((json_int_t)rep->replayed));
+		json_object_set_new(o->doc, "template", jstr(rep->template_name));
 		for (i = 0; i < rep->n; i++) {
 			const struct migrate_drift_item *it = &rep->items[i];
 			json_t *d = json_object();
@@ -800,9 +802,13 @@ void output_drift(struct output *o, const struct migrate_drift_report *rep, enum
 			printf(": '%s'", it->expected ? it->expected : it->actual);
 		putchar('\n');
 	}
-	if (r == MIGRATE_OK)
-		output_line(o, "no drift: %s matches its %zu applied migration%s", rep->database, rep->applied,
-			    rep->applied == 1 ? "" : "s");
+	if (r == MIGRATE_OK && rep->template_name)
+		output_line(o, "no drift: %s matches its %zu applied migration%s (cloned template %s)", rep->database,
+			    rep->applied, rep->applied == 1 ? "" : "s", rep->template_name);
+	else if (r == MIGRATE_OK)
+		output_line(o, "no drift: %s matches its %zu applied migration%s (replayed %zu migration%s)",
+			    rep->database, rep->applied, rep->applied == 1 ? "" : "s", rep->replayed,
+			    rep->replayed == 1 ? "" : "s");
 }
 
 /* ---- fleets ---------------------------------------------------------------------- */

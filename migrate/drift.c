@@ -2,10 +2,14 @@
  * drift.c - 'drift': does the live schema still match what its migrations
  * make? (SPEC section 13)
  *
- * The migrations the live history lists are replayed, from the current
- * files, into a scratch database: a temporary file for SQLite, a temporary
- * database on the same server otherwise (made and dropped through the
- * driver's create_database and drop_database). Both are dumped with the
+ * What the migrations the live history lists make is a scratch database
+ * that testdb.c names and makes (struct testdb_scratch): a clone of the
+ * testdb template of the current files when the live database has every
+ * one of them applied and that template exists (it is that replay, made
+ * once), else an empty database they are replayed into from the current
+ * files. Its name is a test database's, so one that a killed drift left
+ * behind is what 'migrate testdb --gc' removes; an interrupt (SIGINT)
+ * cancels the replay and drops it. Both databases are dumped with the
  * driver's dump_schema (the text 'migrate dump' prints), and the two dumps
  * are compared object by object: a header line ("table t", "view v")
  * starts an object, its indented lines are its parts. A table's columns,
@@ -15,7 +19,7 @@
  * view's or a sequence's definition is the object's own, so a different
  * one makes the object 'changed'.
  *
- * Divisions: replaying into a scratch database; reading a dump; comparing.
+ * Divisions: the scratch database; reading a dump; comparing.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
@@ -41,15 +45,17 @@ const char *migrate_drift_kind_name(enum migrate_drift_kind k)
 	return "?";
 }
 
-/* ---- replaying into a scratch database ------------------------------------------------ */
+/* ---- the scratch database ------------------------------------------------ */
 
 /*
  * The live history must be one the files can replay: every applied version
  * has its file, none failed or running, and no file is pending below the
  * highest applied version (replaying would make it too). Sets *to to the
- * highest applied version (NULL: none; the caller frees).
+ * highest applied version (NULL: none; the caller frees), *count to the
+ * applied ones, and *all when every current migration is applied (so the
+ * testdb template of the current files is that replay).
  */
-static enum migrate_result replayable(migrate *m, char **to, size_t *count, struct migrate_error *err)
+static enum migrate_result replayable(migrate *m, char **to, size_t *count, int *all, struct migrate_error *err)
 {
 	struct migrate_status *st;
 	size_t i;
@@ -57,6 +63,7 @@ static enum migrate_result replayable(migrate *m, char **to, size_t *count, stru
 
 	*to = NULL;
 	*count = 0;
+	*all = 0;
 	if (migrate_status(m, &st, err))
 		return err->code;
 	for (i = 0; i < st->n && !err->code; i++) {
@@ -87,26 +94,15 @@ static enum migrate_result replayable(migrate *m, char **to, size_t *count, stru
 			(*count)++;
 		}
 	}
-	if (!err->code)
+	if (!err->code) {
 		*to = xstrdup(st->current);
+		*all = gap == NULL;
+	}
 	migrate_status_free(st);
 	return err->code;
 }
 
 static int first_value(void *ctx, int ncols, const char *const *values);
-
-/* Unlinks a SQLite scratch file and what SQLite keeps beside it. */
-static void unlink_sqlite(const char *path)
-{
-	static const char *const ext[] = { "", "-journal", "-wal", "-shm", ".migrate-lock", NULL };
-	size_t i;
-
-	for (i = 0; ext[i]; i++) {
-		char *p = xasprintf("%s%s", path, ext[i]);
-		unlink(p);
-		free(p);
-	}
-}
 
 /*
  * MySQL: a column without its own character set takes the database's, and
@@ -142,17 +138,48 @@ out:
 }
 
 /*
- * Opens a handle like m's on a new, empty scratch database: same config,
- * same migrations, another database. *made says whether it must be dropped.
+ * Can the template stand for the replay? Its tables were made with its own
+ * defaults, so on MySQL it must have the live database's character set
+ * and collation (see same_defaults); elsewhere a database's defaults do not
+ * show in the dump.
  */
-static enum migrate_result scratch_open(migrate *m, migrate **out, int *made, struct migrate_error *err)
+static enum migrate_result template_fits(migrate *m, const char *tpl, int *fits, struct migrate_error *err)
+{
+	const char *params[1] = { tpl };
+	char *n = NULL;
+
+	*fits = 1;
+	if (m->cfg.drv->dialect != SQL_DIALECT_MYSQL)
+		return MIGRATE_OK;
+	if (db_query(m, "SELECT COUNT(*) FROM information_schema.SCHEMATA a JOIN information_schema.SCHEMATA b"
+			" ON b.DEFAULT_CHARACTER_SET_NAME = a.DEFAULT_CHARACTER_SET_NAME"
+			" AND b.DEFAULT_COLLATION_NAME = a.DEFAULT_COLLATION_NAME"
+			" WHERE a.SCHEMA_NAME = DATABASE() AND b.SCHEMA_NAME = ?",
+		     1, params, first_value, &n, err) == MIGRATE_OK)
+		*fits = n && strcmp(n, "1") == 0;
+	if (!err->code && !*fits)
+		emitf(m, MIGRATE_EVENT_NOTICE,
+		      "drift: template '%s' has another character set or collation than the database: replaying", tpl);
+	free(n);
+	return err->code;
+}
+
+/*
+ * Opens a handle like m's on a new scratch database (testdb.c names and
+ * makes it, see struct testdb_scratch): same config, same migrations,
+ * another database. It is a clone of the testdb template of the current
+ * migrations when every one of them is applied (all) and that template
+ * exists and fits; else it is empty, for the caller to replay into.
+ * *out is set once the handle is open, to be closed by scratch_close.
+ */
+static enum migrate_result scratch_open(migrate *m, int all, struct testdb_scratch *s, migrate **out,
+					struct migrate_error *err)
 {
 	struct migrate_options o = m->opt;
+	int clone = 0;
 	migrate *t;
-	char *name;
 
 	*out = NULL;
-	*made = 0;
 	o.progress = NULL;
 	o.progress_ctx = NULL;
 	o.dry_run = 0;
@@ -162,47 +189,27 @@ static enum migrate_result scratch_open(migrate *m, migrate **out, int *made, st
 	o.no_database = 0;
 	if (migrate_open(&o, &t, err))
 		return err->code;
-	if (t->cfg.drv->dialect == SQL_DIALECT_SQLITE) {
-		const char *dir = getenv("TMPDIR");
-		int fd;
-
-		name = xasprintf("%s/migrate-drift-XXXXXX", dir && *dir ? dir : "/tmp");
-		fd = mkstemp(name);
-		if (fd < 0) {
-			merr_set(err, MIGRATE_EFAIL, "drift: cannot make a scratch database in '%s': %s",
-				 dir && *dir ? dir : "/tmp", strerror(errno));
-			free(name);
-			migrate_close(t);
-			return err->code;
-		}
-		close(fd);
-	} else if (t->cfg.drv->caps & DRIVER_CAP_CREATE_DATABASE) {
-		name = xasprintf("%.40s_drift_%ld_%lld", t->cfg.conn.database ? t->cfg.conn.database : "migrate",
-				 (long)getpid(), now_ms() % 1000000);
-	} else {
-		migrate_close(t);
-		return merr_set(err, MIGRATE_EUSAGE, "drift: the %s driver cannot make a scratch database",
-				m->cfg.drv->name);
-	}
+	*out = t;
+	if (all && (testdb_scratch_find(m, s, err) ||
+		    (s->template_name && template_fits(m, s->template_name, &clone, err))))
+		return err->code;
+	if (testdb_scratch_make(m, s, clone, err))
+		return err->code;
 	free(t->cfg.conn.database);
-	t->cfg.conn.database = name;
-	t->cfg.settings.database = name;
+	t->cfg.conn.database = xstrdup(s->setting);
+	t->cfg.settings.database = t->cfg.conn.database;
 	free(t->cfg.display_url);
 	t->cfg.display_url = db_url_display(&t->cfg.conn);
-	if (t->cfg.drv->dialect != SQL_DIALECT_SQLITE) {
-		if (db_create_database(t, err)) {
-			migrate_close(t);
-			return err->code;
-		}
-	}
-	*made = 1;
-	if (!db_connect(t, err))
-		same_defaults(m, t, err);
-	if (err->code) {
-		*out = t;
+	/* an interrupt reaches the scratch database's statements too */
+	pthread_mutex_lock(&m->mu);
+	m->sub = t;
+	pthread_mutex_unlock(&m->mu);
+	if (db_interrupted(m))
+		return merr_set(err, MIGRATE_EINTR, "drift: interrupted");
+	if (db_connect(t, err) || (!s->cloned && same_defaults(m, t, err)))
 		return err->code;
-	}
-	*out = t;
+	if (s->cloned)
+		return MIGRATE_OK;
 	return migration_scan(t->cfg.migrations_dir, t->cfg.drv->dialect, t->cfg.drv->name, t->cfg.ignore, &t->migs,
 			      err);
 }
@@ -211,29 +218,30 @@ static enum migrate_result scratch_open(migrate *m, migrate **out, int *made, st
  * Drops the scratch database. A server ends a closed session's backend a
  * moment after the client has gone, and refuses to drop a database a
  * session is still in, so the drop is tried again for a while; one that
- * never succeeds is a warning naming the database, never a silent leftover.
+ * never succeeds is a warning naming the database, never a silent leftover
+ * ('migrate testdb --gc' removes it: it has a test database's name).
  */
-static void scratch_close(migrate *m, migrate *t, int made)
+static void scratch_close(migrate *m, migrate *t, struct testdb_scratch *s)
 {
 	struct migrate_error err;
 	long long until = now_ms() + 10000;
 	struct timespec pause = { 0, 50 * 1000 * 1000 };
 
-	if (!t)
-		return;
-	db_close(t);
-	if (made && t->cfg.drv->dialect == SQL_DIALECT_SQLITE) {
-		unlink_sqlite(t->cfg.conn.database);
-	} else if (made) {
-		for (;;) {
-			merr_clear(&err);
-			if (db_drop_database(t, &err) == MIGRATE_OK || now_ms() > until)
-				break;
-			nanosleep(&pause, NULL);
-		}
-		if (err.code)
-			emitf(m, MIGRATE_EVENT_WARNING, "drift: the scratch database was left behind: %s", err.message);
+	merr_clear(&err);
+	pthread_mutex_lock(&m->mu);
+	m->sub = NULL;
+	pthread_mutex_unlock(&m->mu);
+	if (t)
+		db_close(t);
+	while (s->name) {
+		merr_clear(&err);
+		if (testdb_scratch_drop(m, s, &err) == MIGRATE_OK || now_ms() > until)
+			break;
+		nanosleep(&pause, NULL);
 	}
+	if (s->name)
+		emitf(m, MIGRATE_EVENT_WARNING,
+		      "drift: the scratch database was left behind (migrate testdb --gc removes it): %s", err.message);
 	migrate_close(t);
 }
 
@@ -512,25 +520,31 @@ static void drift_compare(const char *want_text, const char *got_text, struct mi
 enum migrate_result migrate_drift(migrate *m, struct migrate_drift_report **report, struct migrate_error *err)
 {
 	struct migrate_drift_report *rep;
+	struct testdb_scratch s;
 	char *to = NULL, *want = NULL, *got = NULL;
 	size_t count;
+	int all;
 	migrate *t = NULL;
-	int made = 0;
 
 	merr_clear(err);
 	*report = NULL;
+	memset(&s, 0, sizeof(s));
 	if (!m || !m->conn)
 		return merr_set(err, MIGRATE_EUSAGE, "no database connection (opened with no_database)");
-	if (replayable(m, &to, &count, err))
+	if (replayable(m, &to, &count, &all, err))
 		return err->code;
 	if (db_dump_schema(m, &got, err) || unqualify(m, &got, err))
 		goto out;
-	if (scratch_open(m, &t, &made, err))
+	if (scratch_open(m, all, &s, &t, err))
 		goto out;
-	if (to) {
+	if (to && !s.cloned) {
 		struct migrate_up_options up = { to, 0, 0, 1 }; /* it ran already: lint has no say */
 		if (migrate_up(t, &up, err))
 			goto out;
+	}
+	if (db_interrupted(m)) {
+		merr_set(err, MIGRATE_EINTR, "drift: interrupted");
+		goto out;
 	}
 	if (db_dump_schema(t, &want, err) || unqualify(t, &want, err))
 		goto out;
@@ -538,13 +552,20 @@ enum migrate_result migrate_drift(migrate *m, struct migrate_drift_report **repo
 	rep->database = xstrdup(migrate_display_url(m));
 	rep->scratch = xstrdup(migrate_display_url(t));
 	rep->applied = count;
+	rep->replayed = s.cloned ? 0 : count;
+	rep->template_name = s.cloned ? xstrdup(s.template_name) : NULL;
 	drift_compare(want, got, rep);
 	*report = rep;
-	if (rep->n)
-		merr_set(err, MIGRATE_EFAIL, "drift: %s differs from its migrations in %zu object%s", rep->database,
-			 rep->n, rep->n == 1 ? "" : "s");
+	if (rep->n && rep->template_name)
+		merr_set(err, MIGRATE_EFAIL, "drift: %s differs from its migrations in %zu object%s (cloned template %s)",
+			 rep->database, rep->n, rep->n == 1 ? "" : "s", rep->template_name);
+	else if (rep->n)
+		merr_set(err, MIGRATE_EFAIL, "drift: %s differs from its migrations in %zu object%s (replayed %zu migration%s)",
+			 rep->database, rep->n, rep->n == 1 ? "" : "s", rep->replayed, rep->replayed == 1 ? "" : "s");
 out:
-	scratch_close(m, t, made);
+	if (t || s.name)
+		scratch_close(m, t, &s);
+	testdb_scratch_release(&s);
 	free(to);
 	free(want);
 	free(got);
@@ -566,5 +587,6 @@ void migrate_drift_report_free(struct migrate_drift_report *rep)
 	free(rep->items);
 	free(rep->database);
 	free(rep->scratch);
+	free(rep->template_name);
 	free(rep);
 }

@@ -286,7 +286,10 @@ static void drift_summary(migrate *m, const struct migrate_drift_report *rep, st
 	size_t i;
 
 	if (!rep->n) {
-		strbuf_addf(sb, "no drift (%zu migrations replayed)", rep->applied);
+		if (rep->template_name)
+			strbuf_addf(sb, "no drift (template %s cloned)", rep->template_name);
+		else
+			strbuf_addf(sb, "no drift (%zu migrations replayed)", rep->replayed);
 		return;
 	}
 	strbuf_addf(sb, "%zu difference%s:", rep->n, rep->n == 1 ? "" : "s");

@@ -494,18 +494,23 @@ struct migrate_drift_item {
 
 struct migrate_drift_report {
 	char *database;  /* the live database, password as **** */
-	char *scratch;   /* where the migrations were replayed, password as **** */
-	size_t applied;  /* migrations replayed */
+	char *scratch;   /* the scratch database compared with, password as **** */
+	size_t applied;  /* migrations in the live history (what the scratch database holds) */
 	struct migrate_drift_item *items; /* in the dumps' order: tables, their parts, views, ... */
 	size_t n;
+	size_t replayed;     /* migrations replayed into the scratch database: applied, or 0 when cloned */
+	char *template_name; /* the testdb template cloned instead of replaying, or NULL */
 };
 
 /*
- * Compares the live schema with the one its applied migrations make:
- * replays the versions in the live history, from the current files, into a
- * scratch database (SQLite: a temporary file; servers: a temporary
- * database made and dropped through the driver), dumps both (migrate_dump)
- * and lists every difference object by object. MIGRATE_EFAIL when there is
+ * Compares the live schema with the one its applied migrations make: a
+ * scratch database named as a test database (<prefix>_<hash>_<n>, which
+ * 'migrate testdb --gc' removes when a killed run left one; SQLite: a file
+ * in testdb's directory), made and dropped through the driver, that is a
+ * clone of the testdb template of the current files (SPEC section 11) when
+ * every current migration is applied and that template exists, else the
+ * versions in the live history replayed into it from the current files;
+ * dumps both (migrate_dump) and lists every difference object by object. MIGRATE_EFAIL when there is
  * any (the report says which), MIGRATE_OK when none. A history that cannot
  * be replayed (a missing file, a failed row, a gap below the highest
  * applied version) is MIGRATE_EFAIL before anything is made. *report is

@@ -441,7 +441,10 @@ END_TEST
 
 /* ---- drift -------------------------------------------------------------------------- */
 
-/* No scratch database left behind: no file in TMPDIR, no database named *_drift_*. */
+/*
+ * No scratch database left behind: nothing in TMPDIR, and no database (or
+ * SQLite file in the project) with a test database's name, as drift's are.
+ */
 static void expect_no_scratch(const char *tmp)
 {
 	if (is_sqlite()) {
@@ -451,10 +454,17 @@ static void expect_no_scratch(const char *tmp)
 		while ((e = readdir(d)))
 			ck_assert_msg(e->d_name[0] == '.', "left in TMPDIR: %s", e->d_name);
 		closedir(d);
+		d = opendir(proj);
+		ck_assert(d != NULL);
+		while ((e = readdir(d)))
+			ck_assert_msg(strncmp(e->d_name, "migrate_test_", 13) != 0, "left in the project: %s", e->d_name);
+		closedir(d);
 	} else {
 		char *v = db_scalar(test_driver()->dialect == SQL_DIALECT_POSTGRES
-					    ? "SELECT count(*) FROM pg_database WHERE datname LIKE '%\\_drift\\_%'"
-					    : "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '%\\_drift\\_%'");
+					    ? "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\\_test\\_%'"
+					      " AND datname NOT LIKE 'migrate\\_test\\_tpl\\_%'"
+					    : "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_test\\_%'"
+					      " AND SCHEMA_NAME NOT LIKE 'migrate\\_test\\_tpl\\_%'");
 		ck_assert_str_eq(v, "0");
 		free(v);
 	}

@@ -33,6 +33,7 @@ Suite *adopt_suite(void);
 Suite *safe_apply_suite(void);
 Suite *lease_suite(void);
 Suite *fleet_suite(void);
+Suite *drift_suite(void);
 
 int main(void)
 {
@@ -58,6 +59,7 @@ int main(void)
 		srunner_add_suite(sr, safe_apply_suite());
 		srunner_add_suite(sr, lease_suite());
 		srunner_add_suite(sr, fleet_suite());
+		srunner_add_suite(sr, drift_suite());
 	} else {
 		sr = srunner_create(util_suite());
 		srunner_add_suite(sr, config_suite());

@@ -483,6 +483,20 @@ struct driver {
 	 */
 	enum driver_result (*preload)(struct driver_error *err);
 
+	/*
+	 * Optional (NULL: a connection serves one run only). Makes conn, as a
+	 * finished run left it, fit for the next run on the same database and
+	 * login, as a pooler does between two clients (PgBouncer's
+	 * server_reset_query): a transaction left open is rolled back;
+	 * everything the session had is dropped (settings, temporary tables,
+	 * prepared statements, cursors, session locks, LISTENs); what
+	 * connect() set is set again, from settings, which replace connect()'s
+	 * (borrowed until close()). On any failure (a connection the server
+	 * ended, one that is busy) the core closes conn and connects anew.
+	 */
+	enum driver_result (*reset_connection)(struct driver_conn *conn, const struct driver_settings *settings,
+					       struct driver_error *err);
+
 	/* New operations go here, at the end. */
 };
 

@@ -650,6 +650,54 @@ static enum driver_result pgdrv_reset_session(struct driver_conn *conn, struct d
 	return pgdrv_exec(conn, "RESET search_path", 17, NULL, err);
 }
 
+/*
+ * Between two runs on one connection (a fleet's schemas of one database):
+ * DISCARD ALL, what PgBouncer's session pooling sends between clients,
+ * drops the session's settings, temporary tables, prepared statements
+ * (this driver keeps none of its own: its statements are unnamed), cursors,
+ * advisory locks and LISTENs; then the settings connect made, again.
+ */
+static enum driver_result pgdrv_reset_connection(struct driver_conn *conn, const struct driver_settings *s,
+						 struct driver_error *err)
+{
+	struct pgdrv_conn *c = (struct pgdrv_conn *)conn;
+	const char *set = s->read_only ? "SET client_min_messages TO warning; SET default_transaction_read_only TO on"
+				       : "SET client_min_messages TO warning";
+	enum driver_result r = DRIVER_OK;
+
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		pgdrv_error_text(err, "connection lost: ", PQerrorMessage(c->pg));
+		return DRIVER_ECONNECT;
+	}
+	switch (PQtransactionStatus(c->pg)) {
+	case PQTRANS_IDLE:
+		break;
+	case PQTRANS_INTRANS:
+	case PQTRANS_INERROR:
+		r = pgdrv_exec(conn, "ROLLBACK", 8, NULL, err);
+		break;
+	default: /* a statement still running, or a connection libpq cannot tell */
+		driver_error_set(err, "the connection is busy");
+		return DRIVER_ECONNECT;
+	}
+	/* alone: DISCARD ALL refuses to run in a transaction block, a multi-statement query's too */
+	if (r == DRIVER_OK)
+		r = pgdrv_exec(conn, "DISCARD ALL", 11, NULL, err);
+	if (r == DRIVER_OK)
+		r = pgdrv_exec(conn, set, strlen(set), NULL, err);
+	if (r != DRIVER_OK)
+		return r;
+	/* the server released every advisory lock; a cancel was for the run before */
+	free(c->lock_key);
+	c->lock_key = NULL;
+	atomic_store(&c->cancelled, 0);
+	c->lock_wait_ms = 0;
+	c->blocker[0] = '\0';
+	c->last_changes = 0;
+	c->settings = s;
+	return DRIVER_OK;
+}
+
 static long long pgdrv_last_changes(struct driver_conn *conn)
 {
 	return ((struct pgdrv_conn *)conn)->last_changes;
@@ -1609,4 +1657,5 @@ const struct driver postgres_driver = {
 	.now_ms_sql = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint",
 	.lock_unsound = pgdrv_lock_unsound,
 	.preload = pgdrv_preload,
+	.reset_connection = pgdrv_reset_connection,
 };

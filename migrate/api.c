@@ -75,6 +75,12 @@ enum migrate_result api_scan_migrations(migrate *m, struct migrate_error *err)
 enum migrate_result migrate_open(const struct migrate_options *options, migrate **out,
 				 struct migrate_error *err)
 {
+	return api_open(options, NULL, out, err);
+}
+
+enum migrate_result api_open(const struct migrate_options *options, struct driver_conn **conn, migrate **out,
+			     struct migrate_error *err)
+{
 	struct migrate_options none = MIGRATE_OPTIONS_INIT;
 	migrate *m;
 
@@ -83,6 +89,10 @@ enum migrate_result migrate_open(const struct migrate_options *options, migrate 
 	m = xcalloc(1, sizeof(*m));
 	pthread_mutex_init(&m->mu, NULL);
 	atomic_init(&m->interrupted, 0);
+	if (conn) {
+		m->reuse = *conn;
+		*conn = NULL;
+	}
 	m->opt = options ? *options : none;
 	if (config_load(&m->opt, !m->opt.no_database, &m->cfg, err) || lint_check_config(&m->cfg, err))
 		goto fail;
@@ -100,6 +110,8 @@ enum migrate_result migrate_open(const struct migrate_options *options, migrate 
 	*out = m;
 	return MIGRATE_OK;
 fail:
+	if (conn) /* the caller's again, for the next run */
+		*conn = db_detach(m);
 	migrate_close(m);
 	return err->code;
 }

@@ -91,7 +91,16 @@ enum migrate_result db_connect(migrate *m, struct migrate_error *err)
 
 	m->cfg.settings.read_only = m->opt.dry_run;
 	m->cfg.settings.must_exist = m->opt.existing_only;
-	r = m->cfg.drv->connect(&m->cfg.settings, &conn, &derr);
+	/* a connection handed on (api_open): reset as a pooler does; one that is not sound is replaced */
+	conn = m->reuse;
+	m->reuse = NULL;
+	if (conn && (conn->drv != m->cfg.drv || !m->cfg.drv->reset_connection ||
+		     m->cfg.drv->reset_connection(conn, &m->cfg.settings, &derr) != DRIVER_OK)) {
+		conn->drv->close(conn);
+		conn = NULL;
+		derr = (struct driver_error){ "", -1 };
+	}
+	r = conn ? DRIVER_OK : m->cfg.drv->connect(&m->cfg.settings, &conn, &derr);
 	if (r != DRIVER_OK)
 		return merr_set(err, r == DRIVER_ECONNECT ? MIGRATE_ECONNECT : db_map_result(r),
 				"cannot connect to %s: %s", m->cfg.display_url, derr.message);
@@ -785,13 +794,26 @@ int section_can_undo(const migrate *m, const char *text, const struct section *s
 
 void db_close(migrate *m)
 {
-	if (!m->conn)
-		return;
-	db_unlock(m);
+	struct driver_conn *conn = db_detach(m);
+
+	if (conn)
+		conn->drv->close(conn);
+}
+
+struct driver_conn *db_detach(migrate *m)
+{
+	struct driver_conn *conn;
+
+	if (m->conn)
+		db_unlock(m);
 	pthread_mutex_lock(&m->mu);
-	m->cfg.drv->close(m->conn);
+	conn = m->conn ? m->conn : m->reuse;
+	if (m->conn && m->reuse) /* cannot be: db_connect takes it */
+		m->reuse->drv->close(m->reuse);
 	m->conn = NULL;
+	m->reuse = NULL;
 	pthread_mutex_unlock(&m->mu);
+	return conn;
 }
 
 /* create (1) or drop (0) the configured database */

@@ -59,6 +59,12 @@ struct migrate {
 	int in_statement;
 	pthread_mutex_t mu;
 	struct migrate *sub;        /* verify's scratch handle while it runs (under mu) */
+	/*
+	 * A connection handed on by the run before on the same database and
+	 * login (a fleet worker's, fleet.c), which db_connect resets and uses
+	 * instead of connecting; NULL once taken.
+	 */
+	struct driver_conn *reuse;
 };
 
 /* ---- events (api.c) ---- */
@@ -69,6 +75,15 @@ void emitf(migrate *m, enum migrate_event_kind kind, const char *fmt, ...) MIGRA
 /* ---- api.c ---- */
 /* Reads and checks every migration file into m->migs, once. */
 enum migrate_result api_scan_migrations(migrate *m, struct migrate_error *err);
+/*
+ * migrate_open, on *conn when it is not NULL: a connection a run before
+ * left (see db_detach), on the same database and login as options give,
+ * which the handle takes (*conn becomes NULL), resets and uses instead of
+ * connecting (a broken one is closed, and a new one made). On failure
+ * *conn is the connection the handle had, or NULL.
+ */
+enum migrate_result api_open(const struct migrate_options *options, struct driver_conn **conn, migrate **out,
+			     struct migrate_error *err);
 
 /* ---- db.c ---- */
 /* Has migrate_interrupt() been called? */
@@ -181,6 +196,11 @@ enum driver_result db_query_on(migrate *m, struct driver_conn *conn, const char 
 void db_close_other(migrate *m, struct driver_conn *conn);
 /* Unlocks and closes the connection, if there is one. */
 void db_close(migrate *m);
+/*
+ * Unlocks and hands the connection over to the caller (NULL when there is
+ * none), for the next run's api_open; migrate_close then closes nothing.
+ */
+struct driver_conn *db_detach(migrate *m);
 /* create / drop: the configured database, through the driver's server connection. */
 enum migrate_result db_create_database(migrate *m, struct migrate_error *err);
 enum migrate_result db_drop_database(migrate *m, struct migrate_error *err);

@@ -180,14 +180,21 @@ static int cli_fleet(struct cli *c, const char *name, struct migrate_fleet_optio
 	fo->on_event = fleet_event;
 	fo->ctx = &t;
 	output_fleet_begin(c->out, name, c->targets);
+	signals_watch_fleet(1); /* a signal stops every worker's target, and no other starts */
 	r = migrate_fleet(&c->opt, fo, &c->err);
+	signals_watch_fleet(0);
+	if (r == MIGRATE_EINTR && signals_exit_code())
+		r = signals_exit_code();
 	if (r && t.ok + t.failed + t.skipped == 0) {
 		/* nothing ran: the targets could not be read */
 		output_end(c->out, r);
 		return fail(c);
 	}
 	output_fleet_end(c->out, t.ok, t.failed, t.skipped, r);
-	if (r && !c->json)
+	if (r && !c->json && signals_exit_code())
+		fprintf(stderr, "migrate: error: %s interrupted: %zu of %zu targets failed or were stopped, %zu not started (exit %d)\n",
+			name, t.failed, t.ok + t.failed + t.skipped, t.skipped, r);
+	else if (r && !c->json)
 		fprintf(stderr, "migrate: error: %s on %zu of %zu targets failed%s (exit %d)\n", name, t.failed,
 			t.ok + t.failed + t.skipped, t.skipped ? ", the others were not run" : "", r);
 	return r;

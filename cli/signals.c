@@ -7,7 +7,9 @@
  * signal calls migrate_interrupt(); while the command cleans up, the
  * cancel is sent again each second (a statement that had not reached the
  * server the first time is stopped too); a second signal ends the process
- * at once with the first one's exit code.
+ * at once with the first one's exit code. During a fleet (--targets) the
+ * fleet is stopped instead (migrate_fleet_interrupt): its workers cancel
+ * their targets, and the cancel is sent again each second too.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "signals.h"
@@ -21,6 +23,7 @@
 
 static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
 static migrate *watched;      /* under watch_mu */
+static int fleet_watched;     /* under watch_mu: a migrate_fleet() runs */
 static atomic_int first_code; /* 0 until a signal came */
 static sigset_t watched_set;
 
@@ -32,10 +35,12 @@ static int code_for(int sig)
 static void interrupt_watched(int exit_if_none)
 {
 	pthread_mutex_lock(&watch_mu);
-	if (!watched && exit_if_none)
+	if (!watched && !fleet_watched && exit_if_none)
 		_exit(atomic_load(&first_code));
 	if (watched)
 		migrate_interrupt(watched);
+	if (fleet_watched)
+		migrate_fleet_interrupt();
 	pthread_mutex_unlock(&watch_mu);
 }
 
@@ -102,6 +107,13 @@ void signals_watch(migrate *m)
 {
 	pthread_mutex_lock(&watch_mu);
 	watched = m;
+	pthread_mutex_unlock(&watch_mu);
+}
+
+void signals_watch_fleet(int on)
+{
+	pthread_mutex_lock(&watch_mu);
+	fleet_watched = on;
 	pthread_mutex_unlock(&watch_mu);
 }
 

@@ -23,6 +23,13 @@ int signals_start(void);
  */
 void signals_watch(migrate *m);
 
+/*
+ * While on is 1, a migrate_fleet() runs: a signal stops it through
+ * migrate_fleet_interrupt() (each worker cancels and rolls back its target)
+ * rather than ending the process.
+ */
+void signals_watch_fleet(int on);
+
 /* 130 after a SIGINT, 143 after a SIGTERM or SIGHUP, 0 when none came. */
 int signals_exit_code(void);
 

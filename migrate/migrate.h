@@ -569,19 +569,39 @@ struct migrate_fleet_options {
 };
 
 /*
- * Runs one command on every target of a [targets NAME] section: each in a
- * process of its own (fork) with its own connection and lock, opened with
- * base (the config, environment and flags) and the target's URL or schema,
- * parallel at a time. A target that fails never stops the others, except
- * a canary. Returns the highest of the targets' codes; a targets section
- * that cannot be read (unknown, a malformed URL: file:line) is
- * MIGRATE_EUSAGE in err before any target runs. err holds the first
- * failing target's error otherwise. The workers are fork()ed from the
- * calling process and end with _exit() (no atexit handler of the caller
- * runs in them); call it where a fork is safe (glibc's malloc is).
+ * Runs one command on every target of a [targets NAME] section, parallel
+ * at a time, in that many worker processes (fork) that each take one
+ * target after another: each target is a run of its own, opened with base
+ * (the config, environment and flags) and the target's URL or schema, with
+ * its own session and lock. A target that is a database has a connection
+ * of its own; the PostgreSQL schemas of the environment's database share
+ * their worker's connection, reset between two targets as a pooler does
+ * (DISCARD ALL, then search_path exactly the next schema), and a
+ * connection a target left broken is replaced. A target that fails never
+ * stops the others, except a canary. Returns the highest of the targets'
+ * codes; a targets section that cannot be read (unknown, a malformed URL:
+ * file:line) is MIGRATE_EUSAGE in err before any target runs. err holds
+ * the first failing target's error otherwise. The workers are fork()ed
+ * from the calling process and end with _exit() (no atexit handler of the
+ * caller runs in them); call it where a fork is safe (glibc's malloc is).
+ * In a worker, SIGINT, SIGTERM and SIGHUP interrupt its target as
+ * migrate_interrupt() does (a second one ends it at once); so does the
+ * calling process going away.
  */
 enum migrate_result migrate_fleet(const struct migrate_options *base, const struct migrate_fleet_options *opt,
 				  struct migrate_error *err);
+
+/*
+ * Stops the migrate_fleet() running in this process, as migrate_interrupt()
+ * stops one run: no further target starts (each is reported not run), and
+ * each running one is interrupted in its worker (its statement cancelled,
+ * rolled back, its lock released) and reports MIGRATE_EINTR; the fleet then
+ * returns MIGRATE_EINTR or a higher code. Call it from another thread or a
+ * signal handler (it sets a flag and writes to a pipe); calling it again
+ * sends the cancel again. Called while no fleet runs, it stops the next
+ * migrate_fleet() before it starts a target.
+ */
+void migrate_fleet_interrupt(void);
 
 /* The names of the drivers this build has, NULL-terminated. Static. */
 const char *const *migrate_drivers(void);

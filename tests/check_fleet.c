@@ -11,7 +11,11 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,6 +443,323 @@ START_TEST(lint_over_a_fleet_lints_each_targets_pending_migrations)
 }
 END_TEST
 
+/* ---- sessions, connections and interrupts ------------------------------------------- */
+
+static int is_postgres(void)
+{
+	return test_driver()->dialect == SQL_DIALECT_POSTGRES;
+}
+
+/* Polls sql on the project's database until it returns want (up to timeout_s), failing the test otherwise. */
+static void wait_value(const char *sql, const char *want, int timeout_s, const char *what)
+{
+	long long until = mono_ms() + timeout_s * 1000LL;
+
+	for (;;) {
+		char *v = db_scalar(sql);
+		int same = v && strcmp(v, want) == 0;
+
+		if (same) {
+			free(v);
+			return;
+		}
+		if (mono_ms() > until)
+			ck_abort_msg("%s: '%s' gave %s, not %s, after %d s", what, sql, v ? v : "NULL", want, timeout_s);
+		free(v);
+		sleep_ms(20);
+	}
+}
+
+/*
+ * PostgreSQL: the schemas of one database share their worker's connection
+ * (one backend for them all with --parallel 1), and nothing one schema's
+ * migration leaves in the session reaches the next: a setting, a custom
+ * setting, a temporary table, a prepared statement, a session advisory
+ * lock. Each migration sees its search_path exactly its schema.
+ */
+START_TEST(schemas_share_a_connection_but_no_session_state)
+{
+	struct run r;
+	char *v;
+
+	if (!is_postgres())
+		return;
+	sql_on(-1, (const char *const[]){ "CREATE SCHEMA s1", "CREATE SCHEMA s2", "CREATE SCHEMA s3", NULL });
+	/* first what this session holds, then leave all of it behind */
+	write_migration(proj, "3_c.sql",
+			"-- migrate:up\n"
+			"CREATE TABLE seen AS SELECT pg_backend_pid() AS pid, current_setting('search_path') AS sp,\n"
+			"  COALESCE(NULLIF(current_setting('migrate_test.leak', true), ''), '-') AS leak,\n"
+			"  (current_setting('work_mem') = '7777kB')::int AS work_mem,\n"
+			"  (SELECT count(*) FROM pg_catalog.pg_class WHERE relname = 'leak_tmp' AND relpersistence = 't') AS temps,\n"
+			"  (SELECT count(*) FROM pg_catalog.pg_prepared_statements) AS prepared,\n"
+			"  (SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()\n"
+			"     AND objid = 4242) AS locks;\n"
+			"SELECT set_config('migrate_test.leak', current_schema(), false);\n"
+			"SET work_mem = '7777kB';\n"
+			"CREATE TEMP TABLE leak_tmp (x INTEGER);\n"
+			"PREPARE leak_stmt AS SELECT 1;\n"
+			"SELECT pg_advisory_lock(4242);\n"
+			"-- migrate:down\nDROP TABLE seen;\n");
+	targets_config("urls = s1 s2 s3");
+	r = CLI("up", "--targets", "fleet", "--parallel", "1");
+	expect(&r, 0, "up over three schemas on one worker");
+	expect_in(r.out, "3 targets: 3 ok, 0 failed, 0 skipped", "stdout");
+	run_free(&r);
+	v = db_scalar("SELECT string_agg(concat_ws('|', sp, leak, work_mem, temps, prepared, locks), ',' ORDER BY sp)"
+		      " FROM (SELECT * FROM s1.seen UNION ALL SELECT * FROM s2.seen UNION ALL SELECT * FROM s3.seen) x");
+	ck_assert_str_eq(v, "s1|-|0|0|0|0,s2|-|0|0|0|0,s3|-|0|0|0|0");
+	free(v);
+	/* one connection served them all */
+	v = db_scalar("SELECT count(DISTINCT pid) FROM (SELECT pid FROM s1.seen UNION ALL SELECT pid FROM s2.seen"
+		      " UNION ALL SELECT pid FROM s3.seen) x");
+	ck_assert_str_eq(v, "1");
+	free(v);
+	v = db_scalar("SELECT string_agg(n::text, ',' ORDER BY s) FROM (SELECT 's1' s, count(*) n FROM s1.schema_migrations"
+		      " UNION ALL SELECT 's2', count(*) FROM s2.schema_migrations"
+		      " UNION ALL SELECT 's3', count(*) FROM s3.schema_migrations) x");
+	ck_assert_str_eq(v, "3,3,3");
+	free(v);
+	/* the worker's connection went with it: no session, no lock left */
+	wait_value("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = current_database()"
+		   " AND pid <> pg_backend_pid() AND backend_type = 'client backend'", "0", 20, "sessions left");
+	wait_value("SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND database ="
+		   " (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())", "0", 20, "locks left");
+	/* nothing pending: status over the shared connection */
+	r = CLI("--format", "json", "status", "--check", "--targets", "fleet", "--parallel", "1");
+	expect(&r, 0, "status --check over the schemas");
+	run_free(&r);
+}
+END_TEST
+
+/* The backend waiting at the gate (PostgreSQL), its pid as text; the caller frees. */
+static char *gated_backend(void)
+{
+	return db_scalar("SELECT pid FROM pg_catalog.pg_stat_activity WHERE wait_event_type = 'Lock'"
+			 " AND query LIKE 'SELECT pg_advisory_xact_lock(%' LIMIT 1");
+}
+
+/*
+ * PostgreSQL: the server ends the connection a schema's migration runs on
+ * (pg_terminate_backend while it stands at a gate): that schema fails
+ * alone, and the next schemas on the same worker run on a new connection.
+ */
+START_TEST(a_schema_whose_connection_is_killed_fails_alone)
+{
+	struct gate *g;
+	char *text, *stmt, *killed, *v, *sql, *out, *err;
+	int pid, code;
+
+	if (!is_postgres())
+		return;
+	g = gate_hold(proj, 1);
+	sql_on(-1, (const char *const[]){ "CREATE SCHEMA k1", "CREATE SCHEMA k2", "CREATE SCHEMA k3", NULL });
+	/* the gate's statement, for k1 only: "...pg_advisory_xact_lock(N) WHERE current_schema() = 'k1';" */
+	stmt = xstrdup(gate_sql(g));
+	ck_assert(stmt[strlen(stmt) - 1] == ';');
+	stmt[strlen(stmt) - 1] = '\0';
+	text = xasprintf("-- migrate:up\nCREATE TABLE seen AS SELECT pg_backend_pid() AS pid;\n%s WHERE current_schema() = 'k1';\n"
+			 "-- migrate:down\nDROP TABLE seen;\n",
+			 stmt);
+	write_migration(proj, "3_c.sql", text);
+	targets_config("urls = k1 k2 k3");
+	pid = start_migrate_to(proj, "up.out", "up.err",
+			       (const char *const[]){ "up", "--targets", "fleet", "--parallel", "1", NULL });
+	gate_wait(g, pid, NULL, 30);
+	killed = gated_backend();
+	ck_assert_msg(killed != NULL, "no backend at the gate");
+	sql = xasprintf("SELECT pg_terminate_backend(%s)", killed);
+	v = db_scalar(sql);
+	ck_assert_str_eq(v, "t");
+	free(v);
+	code = wait_exit_code(pid, 60);
+	out = slurp(proj, "up.out");
+	err = slurp(proj, "up.err");
+	ck_assert_msg(code == 1, "exit %d:\n%s\n%s", code, out, err);
+	expect_in(out, "failed   k1: exit 1: ", "stdout");
+	expect_in(out, "ok       k2: applied 3, now at 3", "stdout");
+	expect_in(out, "ok       k3: applied 3, now at 3", "stdout");
+	expect_in(out, "3 targets: 2 ok, 1 failed, 0 skipped", "stdout");
+	gate_release(g);
+	/* k1: the two migrations before stay applied, the third rolled back with its session */
+	v = db_scalar("SELECT count(*) FROM k1.schema_migrations");
+	ck_assert_str_eq(v, "2");
+	free(v);
+	v = db_scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'k1' AND table_name = 'seen'");
+	ck_assert_str_eq(v, "0");
+	free(v);
+	/* k2 and k3: one new connection, not the killed one */
+	free(sql);
+	sql = xasprintf("SELECT count(DISTINCT pid)::text || ',' || bool_and(pid <> %s)::text FROM"
+			" (SELECT pid FROM k2.seen UNION ALL SELECT pid FROM k3.seen) x", killed);
+	v = db_scalar(sql);
+	ck_assert_str_eq(v, "1,true");
+	free(v);
+	free(sql);
+	free(killed);
+	free(out);
+	free(err);
+	free(stmt);
+	free(text);
+}
+END_TEST
+
+/* No run-wide lock left on a SQLite database: its lock file can be taken. */
+static void expect_sqlite_unlocked(const char *db)
+{
+	char *lockpath = xasprintf("%s.migrate-lock", db);
+	int fd = open(lockpath, O_RDWR);
+
+	if (fd >= 0) {
+		ck_assert_msg(flock(fd, LOCK_EX | LOCK_NB) == 0, "the run-wide lock of %s is still held", db);
+		close(fd);
+	}
+	free(lockpath);
+}
+
+static char *history_of(int i, const char *version)
+{
+	struct driver_settings s = i < 0 ? *test_db_settings() : target_settings(i);
+	struct driver_conn *c = NULL;
+	struct driver_error err;
+	char *sql = xasprintf("SELECT status FROM schema_migrations WHERE version = '%s'", version), *v;
+
+	err.message[0] = '\0';
+	ck_assert_msg(test_driver()->connect(&s, &c, &err) == DRIVER_OK, "connect: %s", err.message);
+	v = test_scalar(c, sql);
+	test_driver()->close(c);
+	free(sql);
+	return v;
+}
+
+/*
+ * SQLite: SIGINT to the fleet's parent alone (not its process group) while
+ * two targets, one on each worker, stand at a gate: each worker stops its
+ * target as a single run does (its transaction:false migration recorded
+ * failed), the two targets not started are reported so and untouched, no
+ * lock is left, and migrate exits 130.
+ */
+START_TEST(sigint_to_the_parent_stops_every_worker_sqlite)
+{
+	struct gate *g;
+	char *text, *out, *err, *v;
+	int pid, code;
+	long long until;
+
+	if (!is_sqlite())
+		return;
+	g = gate_hold(proj, 0);
+	text = xasprintf("-- migrate:up transaction:false\nCREATE TABLE g_before (id INTEGER);\n%s\n"
+			 "-- migrate:down\nDROP TABLE g_before;\n",
+			 gate_sql(g));
+	write_migration(proj, "3_c.sql", text);
+	free(text);
+	text = xasprintf("urls = %s %s %s %s", url, urls[0], urls[1], urls[2]);
+	targets_config(text);
+	pid = start_migrate_to(proj, "up.out", "up.err",
+			       (const char *const[]){ "up", "--targets", "fleet", "--parallel", "2", NULL });
+	gate_wait(g, pid, "g_before", 30);
+	/* the other worker's target (shard 0) at the gate too: its table before the gate is there */
+	until = mono_ms() + 30000;
+	while (rows_on(0, "g_before") < 0) {
+		ck_assert_msg(mono_ms() < until, "the second worker did not reach the gate");
+		sleep_ms(20);
+	}
+	ck_assert_int_eq(kill(pid, SIGINT), 0);
+	code = wait_exit_code(pid, 60);
+	out = slurp(proj, "up.out");
+	err = slurp(proj, "up.err");
+	ck_assert_msg(code == 130, "exit %d:\n%s\n%s", code, out, err);
+	expect_in(out, "exit 130: ", "stdout");
+	expect_in(out, "skipped  ", "stdout");
+	expect_in(out, "interrupted before it started", "stdout");
+	expect_in(out, "4 targets: 0 ok, 2 failed, 2 skipped", "stdout");
+	expect_in(err, "interrupted", "stderr");
+	gate_release(g);
+	/* as a single run: the migration outside a transaction is recorded failed, on both */
+	v = history_of(-1, "3");
+	ck_assert_msg(v && strcmp(v, "failed") == 0, "the project's database: '%s'", v ? v : "nothing");
+	free(v);
+	v = history_of(0, "3");
+	ck_assert_msg(v && strcmp(v, "failed") == 0, "shard 0: '%s'", v ? v : "nothing");
+	free(v);
+	/* the targets not started: untouched */
+	ck_assert_int_eq(rows_on(1, "schema_migrations"), -1);
+	ck_assert_int_eq(rows_on(2, "schema_migrations"), -1);
+	expect_sqlite_unlocked(test_db_settings()->database);
+	expect_sqlite_unlocked(names[0]);
+	free(out);
+	free(err);
+	free(text);
+}
+END_TEST
+
+/*
+ * PostgreSQL: SIGTERM to the parent alone while two schemas, one on each
+ * worker, stand at a gate: each worker cancels its statement and rolls its
+ * migration back, the schemas not started are reported so and untouched,
+ * no session or lock is left, and migrate exits 143. Then the fleet runs.
+ */
+START_TEST(sigterm_to_the_parent_stops_every_worker_postgres)
+{
+	struct gate *g;
+	struct run r;
+	char *text, *out, *err, *v;
+	int pid, code;
+
+	if (!is_postgres())
+		return;
+	g = gate_hold(proj, 1);
+	sql_on(-1, (const char *const[]){ "CREATE SCHEMA a1", "CREATE SCHEMA a2", "CREATE SCHEMA a3", "CREATE SCHEMA a4", NULL });
+	text = xasprintf("-- migrate:up\nCREATE TABLE g_before (id INTEGER);\n%s\n-- migrate:down\nDROP TABLE g_before;\n",
+			 gate_sql(g));
+	write_migration(proj, "3_c.sql", text);
+	free(text);
+	targets_config("urls = a1 a2 a3 a4");
+	pid = start_migrate_to(proj, "up.out", "up.err",
+			       (const char *const[]){ "up", "--targets", "fleet", "--parallel", "2", NULL });
+	gate_wait(g, pid, NULL, 30);
+	wait_value("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE wait_event_type = 'Lock'"
+		   " AND query LIKE 'SELECT pg_advisory_xact_lock(%'", "2", 30, "both workers at the gate");
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	code = wait_exit_code(pid, 60);
+	out = slurp(proj, "up.out");
+	err = slurp(proj, "up.err");
+	ck_assert_msg(code == 143, "exit %d:\n%s\n%s", code, out, err);
+	expect_in(out, "failed   a1: exit 130: ", "stdout");
+	expect_in(out, "failed   a2: exit 130: ", "stdout");
+	expect_in(out, "skipped  a3: skipped: interrupted before it started", "stdout");
+	expect_in(out, "skipped  a4: skipped: interrupted before it started", "stdout");
+	expect_in(out, "4 targets: 0 ok, 2 failed, 2 skipped", "stdout");
+	expect_in(err, "interrupted", "stderr");
+	/* no session of migrate is left, and no lock but the gate's */
+	wait_value("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = current_database()"
+		   " AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state <> 'idle'", "0", 20,
+		   "sessions left working");
+	wait_value("SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND database ="
+		   " (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())"
+		   " AND NOT (classid = 0 AND objid = 7234001)", "0", 20, "locks left");
+	gate_release(g);
+	wait_value("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = current_database()"
+		   " AND pid <> pg_backend_pid() AND backend_type = 'client backend'", "0", 20, "sessions left");
+	/* a1 and a2: the third migration rolled back; a3 and a4: untouched */
+	v = db_scalar("SELECT string_agg(table_schema || '.' || table_name, ',' ORDER BY table_schema, table_name)"
+		      " FROM information_schema.tables WHERE table_schema LIKE 'a_'");
+	ck_assert_str_eq(v, "a1.schema_migrations,a1.t,a1.u,a2.schema_migrations,a2.t,a2.u");
+	free(v);
+	v = db_scalar("SELECT (SELECT count(*) FROM a1.schema_migrations) || ',' || (SELECT count(*) FROM a2.schema_migrations)");
+	ck_assert_str_eq(v, "2,2");
+	free(v);
+	/* and the next run finishes the fleet */
+	r = CLI("up", "--targets", "fleet");
+	expect(&r, 0, "up --targets after the interrupt");
+	expect_in(r.out, "4 targets: 4 ok, 0 failed, 0 skipped", "stdout");
+	run_free(&r);
+	free(out);
+	free(err);
+}
+END_TEST
+
 /* ---- drift -------------------------------------------------------------------------- */
 
 /*
@@ -600,6 +921,10 @@ Suite *fleet_suite(void)
 	tcase_add_test(tc, a_malformed_target_url_is_a_config_error_naming_its_line);
 	tcase_add_test(tc, schemas_in_one_database_are_a_fleet);
 	tcase_add_test(tc, lint_over_a_fleet_lints_each_targets_pending_migrations);
+	tcase_add_test(tc, schemas_share_a_connection_but_no_session_state);
+	tcase_add_test(tc, a_schema_whose_connection_is_killed_fails_alone);
+	tcase_add_test(tc, sigint_to_the_parent_stops_every_worker_sqlite);
+	tcase_add_test(tc, sigterm_to_the_parent_stops_every_worker_postgres);
 	tcase_add_test(tc, drift_names_each_hand_made_change);
 	tcase_add_test(tc, drift_replays_only_what_the_live_history_lists);
 	tcase_add_test(tc, drift_over_a_fleet);

@@ -646,6 +646,11 @@ void gate_release(struct gate *g)
 
 int start_migrate(const char *cwd, const char *errname, const char *const *argv)
 {
+	return start_migrate_to(cwd, NULL, errname, argv);
+}
+
+int start_migrate_to(const char *cwd, const char *outname, const char *errname, const char *const *argv)
+{
 	const char *bin = getenv("MIGRATE_BIN");
 	size_t n = 0, i;
 	char **args;
@@ -661,9 +666,10 @@ int start_migrate(const char *cwd, const char *errname, const char *const *argv)
 	pid = fork();
 	ck_assert(pid >= 0);
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY), errfd;
+		int devnull, errfd;
 		if (chdir(cwd) != 0)
 			_exit(126);
+		devnull = outname ? open(outname, O_WRONLY | O_CREAT | O_TRUNC, 0644) : open("/dev/null", O_WRONLY);
 		errfd = open(errname, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (devnull < 0 || errfd < 0)
 			_exit(126);

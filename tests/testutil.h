@@ -136,6 +136,8 @@ void gate_release(struct gate *g);
  * test) and returns its exit code, or 128+signal.
  */
 int start_migrate(const char *cwd, const char *errname, const char *const *argv);
+/* The same with its stdout into cwd/outname. */
+int start_migrate_to(const char *cwd, const char *outname, const char *errname, const char *const *argv);
 int wait_exit_code(int pid, int timeout_s);
 
 /*

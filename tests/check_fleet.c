@@ -760,6 +760,49 @@ START_TEST(sigterm_to_the_parent_stops_every_worker_postgres)
 }
 END_TEST
 
+/*
+ * PostgreSQL: the parent killed (SIGKILL: nothing of it runs) while two
+ * schemas stand at a gate: the workers see it gone, cancel their
+ * statements and roll back, with the gate still held; nothing is left.
+ */
+START_TEST(workers_stop_when_the_parent_is_killed)
+{
+	struct gate *g;
+	char *text, *v;
+	int pid, code;
+
+	if (!is_postgres())
+		return;
+	g = gate_hold(proj, 1);
+	sql_on(-1, (const char *const[]){ "CREATE SCHEMA b1", "CREATE SCHEMA b2", NULL });
+	text = xasprintf("-- migrate:up\nCREATE TABLE g_before (id INTEGER);\n%s\n-- migrate:down\nDROP TABLE g_before;\n",
+			 gate_sql(g));
+	write_migration(proj, "3_c.sql", text);
+	free(text);
+	targets_config("urls = b1 b2");
+	pid = start_migrate_to(proj, "up.out", "up.err",
+			       (const char *const[]){ "up", "--targets", "fleet", "--parallel", "2", NULL });
+	gate_wait(g, pid, NULL, 30);
+	wait_value("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE wait_event_type = 'Lock'"
+		   " AND query LIKE 'SELECT pg_advisory_xact_lock(%'", "2", 30, "both workers at the gate");
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	code = wait_exit_code(pid, 10);
+	ck_assert_int_eq(code, 128 + SIGKILL);
+	/* the gate is still held: only the workers themselves can have stopped their statements */
+	wait_value("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = current_database()"
+		   " AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state <> 'idle'", "0", 30,
+		   "sessions left working");
+	wait_value("SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND database ="
+		   " (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())"
+		   " AND NOT (classid = 0 AND objid = 7234001)", "0", 20, "locks left");
+	gate_release(g);
+	v = db_scalar("SELECT (SELECT count(*) FROM b1.schema_migrations) || ',' || (SELECT count(*) FROM b2.schema_migrations)"
+		      " || ',' || (SELECT count(*) FROM information_schema.tables WHERE table_name = 'g_before')");
+	ck_assert_str_eq(v, "2,2,0");
+	free(v);
+}
+END_TEST
+
 /* ---- drift -------------------------------------------------------------------------- */
 
 /*
@@ -925,6 +968,7 @@ Suite *fleet_suite(void)
 	tcase_add_test(tc, a_schema_whose_connection_is_killed_fails_alone);
 	tcase_add_test(tc, sigint_to_the_parent_stops_every_worker_sqlite);
 	tcase_add_test(tc, sigterm_to_the_parent_stops_every_worker_postgres);
+	tcase_add_test(tc, workers_stop_when_the_parent_is_killed);
 	tcase_add_test(tc, drift_names_each_hand_made_change);
 	tcase_add_test(tc, drift_replays_only_what_the_live_history_lists);
 	tcase_add_test(tc, drift_over_a_fleet);

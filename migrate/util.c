@@ -303,6 +303,25 @@ out:
 	return r;
 }
 
+int sha256_fd_hex(int fd, char out[65])
+{
+	uint8_t buf[16384];
+	struct sha256_ctx ctx;
+	ssize_t n;
+
+	sha256_init(&ctx);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		sha256_update(&ctx, (size_t)n, buf);
+	}
+	sha256_ctx_hex(&ctx, out);
+	return 0;
+}
+
 long long now_ms(void)
 {
 	struct timespec ts;

@@ -78,6 +78,13 @@ void sha256_hex(const void *data, size_t len, char out[65]);
  */
 int sha256_file_hex(const char *path, char out[65], int *has_placeholder);
 
+/*
+ * Lowercase hex SHA-256 of what is left to read from fd (which the caller
+ * closes), through a buffer on the stack: no allocation, no stdio, for
+ * hashing many small files. Returns 0 or an errno value.
+ */
+int sha256_fd_hex(int fd, char out[65]);
+
 /* Milliseconds from a monotonic clock. */
 long long now_ms(void);
 /* The current UTC time as "YYYY-MM-DD HH:MM:SS" (20 bytes with the NUL). */

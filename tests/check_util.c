@@ -5,9 +5,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../migrate/util.h"
 #include "testutil.h"
@@ -242,6 +244,55 @@ START_TEST(sha256_hex_known_vectors)
 }
 END_TEST
 
+/*
+ * sha256_fd_hex: the same digest as of the bytes in memory, for an empty
+ * file, a short one, and one larger than its 16 KiB buffer (what is left
+ * to read: from the current offset); a directory gives its errno.
+ */
+START_TEST(sha256_fd_hex_equals_the_digest_of_the_bytes)
+{
+	char *dir = tmpdir_new(), *path, *big, want[65], got[65];
+	size_t n = 40000, i;
+	int fd;
+
+	write_file(dir, "empty.sql", "");
+	path = path_join(dir, "empty.sql");
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sha256_fd_hex(fd, got), 0);
+	ck_assert_str_eq(got, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	close(fd);
+	free(path);
+
+	big = malloc(n + 1);
+	for (i = 0; i < n; i++)
+		big[i] = (char)('a' + i % 23);
+	big[n] = '\0';
+	write_file(dir, "big.sql", big);
+	path = path_join(dir, "big.sql");
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sha256_fd_hex(fd, got), 0);
+	sha256_hex(big, n, want);
+	ck_assert_str_eq(got, want);
+	/* from the offset on */
+	ck_assert_int_eq(lseek(fd, 3, SEEK_SET), 3);
+	ck_assert_int_eq(sha256_fd_hex(fd, got), 0);
+	sha256_hex(big + 3, n - 3, want);
+	ck_assert_str_eq(got, want);
+	close(fd);
+	free(path);
+	free(big);
+
+	fd = open(dir, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sha256_fd_hex(fd, got), EISDIR);
+	close(fd);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 /* ---- read_file ------------------------------------------------------------------ */
 
 START_TEST(read_file_missing_gives_enoent)
@@ -345,6 +396,7 @@ Suite *util_suite(void)
 	tcase_add_test(tc, path_join_dir_with_trailing_slash);
 	tcase_add_test(tc, path_dirname_cases);
 	tcase_add_test(tc, sha256_hex_known_vectors);
+	tcase_add_test(tc, sha256_fd_hex_equals_the_digest_of_the_bytes);
 	tcase_add_test(tc, read_file_missing_gives_enoent);
 	tcase_add_test(tc, read_file_directory_gives_eisdir);
 	tcase_add_test(tc, read_file_with_nul_byte_has_exact_length);

@@ -108,15 +108,23 @@ static int pgdrv_valid_sslmode(const char *mode)
 	return 0;
 }
 
+/* What pgdrv_open sets in the new session. */
+enum pgdrv_session {
+	PGDRV_SESSION_QUIET,     /* client_min_messages = warning */
+	PGDRV_SESSION_READ_ONLY, /* that, and read-only transactions (--dry-run) */
+	PGDRV_SESSION_AS_IS      /* nothing: no round trip (testdb's server connection) */
+};
+
 /*
  * Opens a libpq connection to dbname with the settings' host, credentials
  * and options. On DRIVER_OK *out is a connection whose notices are dropped
- * and whose client_min_messages is warning; with read_only (--dry-run),
- * one whose transactions are read-only, so the server refuses any write
- * should the core ever send one.
+ * and whose session is set as session says: with client_min_messages
+ * warning, so the server does not even send the notices; with
+ * PGDRV_SESSION_READ_ONLY, transactions that are read-only, so the server
+ * refuses any write should the core ever send one.
  */
-static enum driver_result pgdrv_open(const struct driver_settings *s, const char *dbname, int read_only,
-				     PGconn **out, struct driver_error *err)
+static enum driver_result pgdrv_open(const struct driver_settings *s, const char *dbname,
+				     enum pgdrv_session session, PGconn **out, struct driver_error *err)
 {
 	const char *keys[16], *vals[16];
 	char port[16], timeout[16];
@@ -188,9 +196,14 @@ static enum driver_result pgdrv_open(const struct driver_settings *s, const char
 		PQfinish(pg);
 		return DRIVER_ECONNECT;
 	}
+	if (session == PGDRV_SESSION_AS_IS) {
+		*out = pg;
+		return DRIVER_OK;
+	}
 	/* one round trip for both (a simple query may hold several statements) */
-	res = PQexec(pg, read_only ? "SET client_min_messages TO warning; SET default_transaction_read_only TO on"
-				   : "SET client_min_messages TO warning");
+	res = PQexec(pg, session == PGDRV_SESSION_READ_ONLY
+				 ? "SET client_min_messages TO warning; SET default_transaction_read_only TO on"
+				 : "SET client_min_messages TO warning");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		pgdrv_error_text(err, "", res ? PQresultErrorMessage(res) : PQerrorMessage(pg));
 		PQclear(res);
@@ -202,15 +215,15 @@ static enum driver_result pgdrv_open(const struct driver_settings *s, const char
 	return DRIVER_OK;
 }
 
-static enum driver_result pgdrv_connect(const struct driver_settings *s, struct driver_conn **out,
-					struct driver_error *err)
+static enum driver_result pgdrv_connect_as(const struct driver_settings *s, enum pgdrv_session session,
+					   struct driver_conn **out, struct driver_error *err)
 {
 	struct pgdrv_conn *c;
 	enum driver_result r;
 	PGconn *pg;
 
 	*out = NULL;
-	r = pgdrv_open(s, s->database, s->read_only, &pg, err);
+	r = pgdrv_open(s, s->database, session, &pg, err);
 	if (r != DRIVER_OK)
 		return r;
 	c = xcalloc(1, sizeof(*c));
@@ -221,6 +234,12 @@ static enum driver_result pgdrv_connect(const struct driver_settings *s, struct 
 	c->settings = s;
 	*out = &c->base;
 	return DRIVER_OK;
+}
+
+static enum driver_result pgdrv_connect(const struct driver_settings *s, struct driver_conn **out,
+					struct driver_error *err)
+{
+	return pgdrv_connect_as(s, s->read_only ? PGDRV_SESSION_READ_ONLY : PGDRV_SESSION_QUIET, out, err);
 }
 
 static void pgdrv_close(struct driver_conn *conn)
@@ -721,7 +740,7 @@ static enum driver_result pgdrv_maintenance(const struct driver_settings *s, con
 		driver_error_set(err, "no database name given");
 		return DRIVER_ECONFIG;
 	}
-	r = pgdrv_open(s, PGDRV_MAINTENANCE_DB, 0, &pg, err);
+	r = pgdrv_open(s, PGDRV_MAINTENANCE_DB, PGDRV_SESSION_QUIET, &pg, err);
 	if (r != DRIVER_OK)
 		return r;
 	strbuf_addf(&sb, "%s \"", verb);
@@ -1298,7 +1317,12 @@ static enum driver_result pgdrv_connect_server(const struct driver_settings *s, 
 	(void)dir;
 	server.database = PGDRV_MAINTENANCE_DB;
 	server.read_only = 0;
-	return pgdrv_connect(&server, out, err);
+	/*
+	 * No SET: the notices its statements may raise (DROP DATABASE IF
+	 * EXISTS of a missing one) are dropped by the notice processor, and a
+	 * hand-out saves the round trip.
+	 */
+	return pgdrv_connect_as(&server, PGDRV_SESSION_AS_IS, out, err);
 }
 
 static enum driver_result pgdrv_list_databases(struct driver_conn *server, const char *prefix,
@@ -1372,34 +1396,111 @@ static enum driver_result pgdrv_seal_database(struct driver_conn *server, const 
 	return pgdrv_allow((struct pgdrv_conn *)server, name, 0, err);
 }
 
+#define PGDRV_CLAIM_LOCK                                                \
+	"SELECT pg_catalog.pg_try_advisory_xact_lock("                  \
+	"pg_catalog.hashtextextended('migrate:claim:' || $1, 0))"
+/* a statement of its own: its snapshot is taken once the lock is held, so it sees every claim committed before */
+#define PGDRV_CLAIM_SEALED "SELECT NOT datallowconn FROM pg_catalog.pg_database WHERE datname = $1"
+
+#ifdef LIBPQ_HAS_PIPELINING
+/*
+ * The claim's first three statements in one round trip (libpq's pipeline
+ * mode): BEGIN, the try-lock and the check, then one Sync. *locked and
+ * *sealed are what the last two answered. Every result is read, whatever
+ * fails, so the connection leaves pipeline mode as it entered it.
+ */
+static enum driver_result pgdrv_claim_begin(struct pgdrv_conn *c, const char *name, int *locked, int *sealed,
+					    struct driver_error *err)
+{
+	static const char *const sql[3] = { "BEGIN", PGDRV_CLAIM_LOCK, PGDRV_CLAIM_SEALED };
+	const char *params[1] = { name };
+	enum driver_result r = DRIVER_OK;
+	int *answer[3] = { NULL, locked, sealed };
+	PGresult *res;
+	int i;
+
+	*locked = *sealed = 0;
+	if (!PQenterPipelineMode(c->pg))
+		return pgdrv_send_failed(c, err);
+	for (i = 0; i < 3; i++)
+		if (!PQsendQueryParams(c->pg, sql[i], i ? 1 : 0, NULL, i ? params : NULL, NULL, NULL, 0))
+			break;
+	if (i < 3 || !PQpipelineSync(c->pg)) {
+		/* only a broken connection refuses to send: the caller drops it, still in pipeline mode */
+		pgdrv_send_failed(c, err);
+		return DRIVER_ECONNECT;
+	}
+	for (i = 0; i < 3; i++) {
+		res = PQgetResult(c->pg);
+		if (!res)
+			break; /* the connection went away */
+		if (PQresultStatus(res) == PGRES_FATAL_ERROR && r == DRIVER_OK) {
+			pgdrv_result_error(c->pg, res, NULL, 0, err);
+			r = DRIVER_ESQL;
+		} else if (answer[i] && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+			*answer[i] = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		}
+		PQclear(res);
+		PQclear(PQgetResult(c->pg)); /* the NULL that ends each statement's results */
+	}
+	res = PQgetResult(c->pg);
+	if (i < 3 || PQresultStatus(res) != PGRES_PIPELINE_SYNC || !PQexitPipelineMode(c->pg)) {
+		if (r == DRIVER_OK)
+			pgdrv_error_text(err, "connection lost: ", PQerrorMessage(c->pg));
+		r = DRIVER_ECONNECT;
+	}
+	PQclear(res);
+	return r;
+}
+#else
+static enum driver_result pgdrv_claim_begin(struct pgdrv_conn *c, const char *name, int *locked, int *sealed,
+					    struct driver_error *err)
+{
+	const char *params[1] = { name };
+	enum driver_result r;
+	char *v = NULL;
+
+	*locked = *sealed = 0;
+	if ((r = pgdrv_server_run(c, "BEGIN", NULL, err)) != DRIVER_OK)
+		return r;
+	if ((r = pgdrv_value(c, PGDRV_CLAIM_LOCK, 1, params, &v, err)) == DRIVER_OK && v && strcmp(v, "t") == 0) {
+		*locked = 1;
+		free(v);
+		v = NULL;
+		r = pgdrv_value(c, PGDRV_CLAIM_SEALED, 1, params, &v, err);
+		*sealed = r == DRIVER_OK && v && strcmp(v, "t") == 0;
+	}
+	free(v);
+	return r;
+}
+#endif
+
+/*
+ * Two round trips: BEGIN, the try-lock and the check (above); then the
+ * unsealing and COMMIT, one simple query, or ROLLBACK. The name goes into
+ * ALTER DATABASE quoted, as an identifier, the only place it is not bound.
+ */
 static enum driver_result pgdrv_claim_database(struct driver_conn *server, const char *name, int *claimed,
 					       struct driver_error *err)
 {
 	struct pgdrv_conn *c = (struct pgdrv_conn *)server;
-	const char *params[1] = { name };
 	struct driver_error ignored;
+	struct strbuf sb = STRBUF_INIT;
 	enum driver_result r;
-	char *v = NULL;
+	int locked, sealed;
 
 	*claimed = 0;
-	if ((r = pgdrv_server_run(c, "BEGIN", NULL, err)) != DRIVER_OK)
-		return r;
-	r = pgdrv_value(c, "SELECT pg_catalog.pg_try_advisory_xact_lock("
-			   "pg_catalog.hashtextextended('migrate:claim:' || $1, 0))",
-			1, params, &v, err);
-	if (r == DRIVER_OK && v && strcmp(v, "t") == 0) {
-		free(v);
-		v = NULL;
-		r = pgdrv_value(c, "SELECT NOT datallowconn FROM pg_catalog.pg_database WHERE datname = $1", 1,
-				params, &v, err);
-		if (r == DRIVER_OK && v && strcmp(v, "t") == 0) {
-			r = pgdrv_allow(c, name, 1, err);
-			if (r == DRIVER_OK && (r = pgdrv_server_run(c, "COMMIT", NULL, err)) == DRIVER_OK)
-				*claimed = 1;
-		}
+	r = pgdrv_claim_begin(c, name, &locked, &sealed, err);
+	if (r == DRIVER_OK && locked && sealed) {
+		strbuf_addstr(&sb, "ALTER DATABASE ");
+		pgdrv_quote(&sb, name);
+		strbuf_addstr(&sb, " ALLOW_CONNECTIONS true; COMMIT");
+		r = pgdrv_server_run(c, strbuf_str(&sb), NULL, err);
+		strbuf_release(&sb);
+		/* a failed ALTER skips the COMMIT: the transaction is still open, and rolled back below */
+		*claimed = r == DRIVER_OK && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
 	}
-	free(v);
-	if (!*claimed)
+	if (!*claimed && r != DRIVER_ECONNECT && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
 		pgdrv_server_run(c, "ROLLBACK", NULL, &ignored);
 	return r;
 }
@@ -1463,7 +1564,8 @@ static void pgdrv_look(struct pgdrv_conn *c)
 	const char *params[1] = { pid };
 	PGresult *res;
 
-	if (!c->watcher && pgdrv_open(c->settings, c->settings->database, 0, &c->watcher, &ignored) != DRIVER_OK)
+	if (!c->watcher &&
+	    pgdrv_open(c->settings, c->settings->database, PGDRV_SESSION_QUIET, &c->watcher, &ignored) != DRIVER_OK)
 		return;
 	snprintf(pid, sizeof(pid), "%d", PQbackendPID(c->pg));
 	res = PQexecParams(c->watcher, sql, 1, NULL, params, NULL, NULL, 0);

@@ -48,6 +48,11 @@ PQ_FN(int, PQisBusy, (PGconn *c), (c))
 PQ_FN(int, PQconsumeInput, (PGconn *c), (c))
 PQ_FN(int, PQsocket, (const PGconn *c), (c))
 PQ_FN(int, PQbackendPID, (const PGconn *c), (c))
+#ifdef LIBPQ_HAS_PIPELINING
+PQ_FN(int, PQenterPipelineMode, (PGconn *c), (c))
+PQ_FN(int, PQexitPipelineMode, (PGconn *c), (c))
+PQ_FN(int, PQpipelineSync, (PGconn *c), (c))
+#endif
 
 /* COPY */
 PQ_FN(int, PQputCopyData, (PGconn *c, const char *b, int n), (c, b, n))

@@ -2024,17 +2024,30 @@ static enum driver_result mydrv_connect_server(const struct driver_settings *s, 
 	return mydrv_connect(&server, out, err);
 }
 
+/* A row of the listing below: a schema (no second column), or a sealed one with its age. */
+static int mydrv_add_listed(void *ctx, int ncols, const char *const *values)
+{
+	struct strbuf *sb = ctx; /* [0]: the names, [1]: the sealed names and ages */
+
+	if (ncols >= 2 && values[0] && values[1])
+		return mydrv_add_pair(&sb[1], ncols, values);
+	return mydrv_add_name(&sb[0], ncols, values);
+}
+
 /*
  * Two lookups the server answers without opening tables: the schemas whose
  * names match, and the one marker table per schema (a constant table name
  * is a file lookup per schema directory). A join of the two would make
- * MariaDB open every table of every schema.
+ * MariaDB open every table of every schema; a UNION ALL keeps each lookup
+ * as it is and asks both in one statement, one round trip (a hand-out's
+ * connection is new, so each statement is prepared, then executed).
  */
 static enum driver_result mydrv_list_databases(struct driver_conn *server, const char *prefix,
 					       driver_row_fn fn, void *ctx, struct driver_error *err)
 {
-	struct strbuf like = STRBUF_INIT, names = STRBUF_INIT, sealed = STRBUF_INIT;
-	const char *params[1], *p, *q;
+	struct strbuf like = STRBUF_INIT, lists[2] = { STRBUF_INIT, STRBUF_INIT };
+	struct strbuf *names = &lists[0], *sealed = &lists[1];
+	const char *params[2], *p, *q;
 	size_t n = strlen(prefix);
 	enum driver_result r;
 
@@ -2044,20 +2057,19 @@ static enum driver_result mydrv_list_databases(struct driver_conn *server, const
 		strbuf_addch(&like, *p);
 	}
 	strbuf_addch(&like, '%');
-	params[0] = strbuf_str(&like);
-	r = mydrv_query(server, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?", 1,
-			params, mydrv_add_name, &names, err);
-	if (r == DRIVER_OK)
-		r = mydrv_query(server,
-				"SELECT TABLE_SCHEMA, COALESCE(UNIX_TIMESTAMP(CREATE_TIME), 0) FROM information_schema.TABLES"
-				" WHERE TABLE_NAME = '" MYDRV_SEALED "' AND TABLE_SCHEMA LIKE ?",
-				1, params, mydrv_add_pair, &sealed, err);
-	for (p = names.buf; r == DRIVER_OK && p && p < names.buf + names.len; p += strlen(p) + 1) {
+	params[0] = params[1] = strbuf_str(&like);
+	r = mydrv_query(server,
+			"SELECT SCHEMA_NAME, NULL FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?"
+			" UNION ALL"
+			" SELECT TABLE_SCHEMA, COALESCE(UNIX_TIMESTAMP(CREATE_TIME), 0) FROM information_schema.TABLES"
+			" WHERE TABLE_NAME = '" MYDRV_SEALED "' AND TABLE_SCHEMA LIKE ?",
+			2, params, mydrv_add_listed, lists, err);
+	for (p = names->buf; r == DRIVER_OK && p && p < names->buf + names->len; p += strlen(p) + 1) {
 		const char *row[3] = { p, "0", "0" };
 
 		if (strncmp(p, prefix, n) != 0) /* LIKE ignores case; the names do not */
 			continue;
-		for (q = sealed.buf; q && q < sealed.buf + sealed.len; q += strlen(q) + 1) {
+		for (q = sealed->buf; q && q < sealed->buf + sealed->len; q += strlen(q) + 1) {
 			const char *age = q + strlen(q) + 1;
 			if (strcmp(q, p) == 0) {
 				row[1] = "1";
@@ -2069,8 +2081,8 @@ static enum driver_result mydrv_list_databases(struct driver_conn *server, const
 			break;
 	}
 	strbuf_release(&like);
-	strbuf_release(&names);
-	strbuf_release(&sealed);
+	strbuf_release(names);
+	strbuf_release(sealed);
 	return r;
 }
 

@@ -45,10 +45,13 @@ static void interrupt_watched(int exit_if_none)
 }
 
 /*
- * signals_start() returns only once the thread runs: a fleet fork()s
- * workers, and a fork while this thread is still being set up can copy a
- * lock it holds (the sanitizers' allocator, for one) into a child that
- * then waits for it forever. Parked in sigwait(), it holds none.
+ * No fork() happens before the thread runs: a fleet fork()s workers and
+ * testdb its refill, and a fork while this thread is still being set up
+ * can copy a lock it holds (the sanitizers' allocator, for one) into a
+ * child that then waits for it forever. Running, it holds none. The wait
+ * is in a pthread_atfork() handler, not in signals_start(), so a command
+ * that never forks never waits for the thread to be scheduled (on a busy
+ * machine, milliseconds: as long as a whole 'migrate testdb' on SQLite).
  */
 static pthread_mutex_t start_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t start_cv = PTHREAD_COND_INITIALIZER;
@@ -76,6 +79,14 @@ static void *signals_thread(void *arg)
 	return NULL;
 }
 
+static void wait_started(void)
+{
+	pthread_mutex_lock(&start_mu);
+	while (!started)
+		pthread_cond_wait(&start_cv, &start_mu);
+	pthread_mutex_unlock(&start_mu);
+}
+
 int signals_start(void)
 {
 	pthread_attr_t attr;
@@ -96,10 +107,8 @@ int signals_start(void)
 		pthread_sigmask(SIG_UNBLOCK, &watched_set, NULL);
 		return -1;
 	}
-	pthread_mutex_lock(&start_mu);
-	while (!started)
-		pthread_cond_wait(&start_cv, &start_mu);
-	pthread_mutex_unlock(&start_mu);
+	if (pthread_atfork(wait_started, NULL, NULL) != 0)
+		wait_started(); /* no handler: wait now, as a fork may follow */
 	return 0;
 }
 

@@ -35,10 +35,12 @@
  * Divisions: names and the hash; the server; building; clones and the
  * pool; the refill; gc and drop; the entry point.
  */
+#define _GNU_SOURCE /* closefrom, pipe2 */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -145,7 +147,10 @@ static int cmp_str(const void *a, const void *b)
  * Adds "<kind> <file name> <SHA-256 of its bytes>" for every .sql (and
  * with csv, .csv) file of dir, in name order. The bytes, not the parsed
  * files: a hand-out from the pool needs only the hash, and the same bytes
- * always parse the same way, so the files are parsed only to build.
+ * always parse the same way, so the files are parsed only to build. This
+ * reads every file on every call, so it is lean: each file is opened
+ * relative to the directory and read into a buffer on the stack (four
+ * system calls, no allocation).
  */
 static enum migrate_result hash_dir(const char *dir, const char *kind, int csv, struct strbuf *sb,
 				    struct migrate_error *err)
@@ -168,20 +173,29 @@ static enum migrate_result hash_dir(const char *dir, const char *kind, int csv, 
 		xgrow(&names, &cap, n + 1, sizeof(*names));
 		names[n++] = xstrdup(de->d_name);
 	}
-	closedir(d);
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
-		char *path = path_join(dir, names[i]), hex[65];
-		int ph, r = err->code ? 0 : sha256_file_hex(path, hex, &ph);
+		char hex[65];
+		int r = 0, fd;
 
-		if (r)
+		if (!err->code) {
+			fd = openat(dirfd(d), names[i], O_RDONLY | O_CLOEXEC);
+			r = fd < 0 ? errno : sha256_fd_hex(fd, hex);
+			if (fd >= 0)
+				close(fd);
+		}
+		if (r) {
+			char *path = path_join(dir, names[i]);
+
 			merr_set(err, MIGRATE_EUSAGE, "cannot read %s '%s': %s", kind, path, strerror(r));
-		else if (!err->code)
+			free(path);
+		} else if (!err->code) {
 			strbuf_addf(sb, "%s %s %s\n", kind, names[i], hex);
-		free(path);
+		}
 		free(names[i]);
 	}
+	closedir(d);
 	free(names);
 	return err->code;
 }
@@ -294,17 +308,74 @@ static enum migrate_result server_connect(struct testdb *t, struct driver_conn *
 	return MIGRATE_OK;
 }
 
-/* The databases whose names begin with "<prefix>_". */
-static enum migrate_result list_dbs(struct testdb *t, struct dblist *l, struct migrate_error *err)
+/*
+ * The server connection, opened in a thread of its own while the caller
+ * hashes the files (the hash needs no connection, the connection no hash):
+ * loading the client library, the server's start of a session and the
+ * round trips of the authentication then overlap the reading of every
+ * migration file instead of following it.
+ */
+struct connecting {
+	pthread_t thread;
+	struct testdb *t;          /* read only while the thread runs */
+	struct driver_conn *server;
+	struct migrate_error err;
+};
+
+static void *connecting_run(void *arg)
+{
+	struct connecting *c = arg;
+
+	server_connect(c->t, &c->server, &c->err);
+	return NULL;
+}
+
+/* Starts the connection; 0 when no thread could be made (the caller connects itself). */
+static int connecting_start(struct connecting *c, struct testdb *t)
+{
+	memset(c, 0, sizeof(*c));
+	c->t = t;
+	merr_clear(&c->err);
+	return pthread_create(&c->thread, NULL, connecting_run, c) == 0;
+}
+
+/*
+ * Waits for the connection and keeps it in the handle; an error of the
+ * caller's (already in err) comes first, as it would have without the
+ * overlap, and the connection is then closed.
+ */
+static enum migrate_result connecting_end(struct connecting *c, struct migrate_error *err)
+{
+	pthread_join(c->thread, NULL);
+	if (err->code)
+		db_server_close(c->t->m, c->server);
+	else if (c->err.code)
+		*err = c->err;
+	else
+		c->t->m->testdb_server = c->server;
+	return err->code;
+}
+
+/* The databases whose names begin with start. */
+static enum migrate_result list_dbs_from(struct testdb *t, const char *start, struct dblist *l,
+					 struct migrate_error *err)
 {
 	struct driver_error derr = { "", -1 };
-	char *start = xasprintf("%s_", t->prefix);
 	enum driver_result r;
 
 	dblist_release(l);
 	r = db_list_databases(t->m, t->server, start, dblist_add, l, &derr);
 	if (r != DRIVER_OK)
 		driver_fail(err, r, "list the databases beginning with", start, &derr);
+	return err->code;
+}
+
+/* The databases whose names begin with "<prefix>_". */
+static enum migrate_result list_dbs(struct testdb *t, struct dblist *l, struct migrate_error *err)
+{
+	char *start = xasprintf("%s_", t->prefix);
+
+	list_dbs_from(t, start, l, err);
 	free(start);
 	return err->code;
 }
@@ -594,74 +665,155 @@ static enum migrate_result refill(struct testdb *t, long target, int wait, long 
 }
 
 /*
- * Starts the refill as a process of its own that outlives the call: a
- * double fork, so it is nobody's child to wait for, in a session of its
- * own, with stdin, stdout and stderr on /dev/null and every other
- * descriptor closed (a pipe the caller's caller reads must see its end).
- * It opens connections of its own and never touches the caller's: it ends
- * with _exit, which closes the inherited ones without a word to their
- * servers. Returns the refill's process id, or 0.
+ * Closes every descriptor above keep: closefrom() is one system call where
+ * the loop over sysconf(_SC_OPEN_MAX) is one per possible descriptor (20,000
+ * with a raised limit, milliseconds of CPU beside the caller's last steps).
  */
-static long refill_spawn(struct testdb *t)
+static void close_from_3_but(int keep)
 {
-	int fds[2], status;
-	long pid = 0;
-	pid_t child;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	closefrom(keep + 1);
+#else
+	long fd, maxfd = sysconf(_SC_OPEN_MAX);
 
-	if (pipe(fds) != 0)
-		return 0;
-	fflush(NULL);
-	child = fork();
-	if (child < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return 0;
+	if (maxfd < 0 || maxfd > 65536)
+		maxfd = 65536;
+	for (fd = keep + 1; fd < maxfd; fd++)
+		close((int)fd);
+#endif
+}
+
+/* The descriptor fd, or a copy of it above 2 when it is 0, 1 or 2 (the caller ran with them closed). */
+static int fd_above_2(int fd)
+{
+	return fd > 2 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+/*
+ * The refill is a process of its own that outlives the call: a double
+ * fork, so it is nobody's child to wait for, in a session of its own,
+ * with stdin, stdout and stderr on /dev/null and every other descriptor
+ * closed. A pipe the caller's caller reads ($(migrate testdb)) must see
+ * its end as soon as the caller exits, so the middle process moves 0, 1
+ * and 2 to /dev/null before it forks: once the caller has waited for it,
+ * no other process holds them, however late the refill is scheduled. The
+ * refill opens connections of its own and never touches the caller's: it
+ * ends with _exit, which closes the inherited ones without a word to their
+ * servers.
+ *
+ * The forks are the slowest step of a hand-out from the pool (copying the
+ * page tables of a process that has loaded a client library, twice), so
+ * refill_fork() makes them before the claim, where they overlap its round
+ * trips, and the refill waits on the "go" pipe until refill_release()
+ * closes its other end: a refill that looked at the pool before the claim
+ * could find it full and leave the claim unreplaced. The end of the pipe
+ * is the signal (the caller closing it, or exiting), never a write, so a
+ * refill that is gone can never raise SIGPIPE in the caller.
+ */
+struct refill_proc {
+	pid_t middle;    /* the middle process, to wait for; 0: none */
+	int pid_fd;      /* where the middle process writes the refill's process id */
+	int go_fd;       /* closing it lets the refill start */
+};
+
+static void refill_run(struct testdb *t, int go)
+{
+	struct migrate_error err;
+	long ready;
+	char c;
+
+	/* the caller's signal handling is not the refill's: default, and no SIGPIPE */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	if (go != 3 && dup2(go, 3) < 0)
+		_exit(1);
+	close_from_3_but(3);
+	/* until the caller has claimed (or failed to): the end of the pipe */
+	for (;;) {
+		ssize_t n = read(3, &c, 1);
+
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
 	}
-	if (child == 0) {
-		pid_t grandchild;
+	close(3);
+	merr_clear(&err);
+	t->m->conn = NULL; /* the caller's, never touched here */
+	t->m->opt.progress = NULL;
+	if (server_connect(t, &t->server, &err) == MIGRATE_OK)
+		refill(t, t->m->cfg.pool, 0, &ready, &err);
+	if (t->server)
+		db_server_close(t->m, t->server);
+	_exit(err.code);
+}
 
-		close(fds[0]);
+/* Forks the refill, which waits for refill_release(). */
+static void refill_fork(struct testdb *t, struct refill_proc *rp)
+{
+	int pids[2], go[2];
+
+	rp->middle = 0;
+	rp->pid_fd = rp->go_fd = -1;
+	if (pipe2(pids, O_CLOEXEC) != 0)
+		return;
+	if (pipe2(go, O_CLOEXEC) != 0) {
+		close(pids[0]);
+		close(pids[1]);
+		return;
+	}
+	fflush(NULL);
+	rp->middle = fork();
+	if (rp->middle == 0) {
+		int null = open("/dev/null", O_RDWR);
+		pid_t grandchild;
+		long pid;
+
+		close(pids[0]);
+		close(go[1]);
+		pids[1] = fd_above_2(pids[1]);
+		go[0] = fd_above_2(go[0]);
+		if (null < 0 || pids[1] < 0 || go[0] < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+		    dup2(null, 2) < 0)
+			_exit(1); /* no refill: the process id read is 0 */
+		if (null > 2)
+			close(null);
 		setsid();
 		grandchild = fork();
-		if (grandchild == 0) {
-			struct migrate_error err;
-			long ready, fd, maxfd = sysconf(_SC_OPEN_MAX);
-			int null = open("/dev/null", O_RDWR);
-
-			/* the caller's signal handling is not the refill's: default, and no SIGPIPE */
-			signal(SIGINT, SIG_DFL);
-			signal(SIGTERM, SIG_DFL);
-			signal(SIGHUP, SIG_DFL);
-			signal(SIGPIPE, SIG_IGN);
-			if (null >= 0) {
-				dup2(null, 0);
-				dup2(null, 1);
-				dup2(null, 2);
-			}
-			if (maxfd < 0 || maxfd > 65536)
-				maxfd = 65536;
-			for (fd = 3; fd < maxfd; fd++)
-				close((int)fd);
-			merr_clear(&err);
-			t->m->conn = NULL; /* the caller's, never touched here */
-			t->m->opt.progress = NULL;
-			if (server_connect(t, &t->server, &err) == MIGRATE_OK)
-				refill(t, t->m->cfg.pool, 0, &ready, &err);
-			if (t->server)
-				db_server_close(t->m, t->server);
-			_exit(err.code);
-		}
+		if (grandchild == 0)
+			refill_run(t, go[0]);
 		pid = grandchild > 0 ? (long)grandchild : 0;
-		if (write(fds[1], &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+		if (write(pids[1], &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
 			_exit(1);
 		_exit(0);
 	}
-	close(fds[1]);
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+	close(pids[1]);
+	close(go[0]);
+	if (rp->middle < 0) {
+		rp->middle = 0;
+		close(pids[0]);
+		close(go[1]);
+		return;
+	}
+	rp->pid_fd = pids[0];
+	rp->go_fd = go[1];
+}
+
+/* Lets the refill start, and returns its process id, or 0. */
+static long refill_release(struct refill_proc *rp)
+{
+	long pid = 0;
+	int status;
+
+	if (!rp->middle)
+		return 0;
+	close(rp->go_fd);
+	while (waitpid(rp->middle, &status, 0) < 0 && errno == EINTR)
 		;
-	if (read(fds[0], &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+	if (read(rp->pid_fd, &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
 		pid = 0;
-	close(fds[0]);
+	close(rp->pid_fd);
+	rp->middle = 0;
 	return pid;
 }
 
@@ -839,25 +991,39 @@ static enum migrate_result hand_out(struct testdb *t, char **url_out, struct mig
 {
 	struct migrate_testdb_report *rep = t->rep;
 	struct dblist l = { NULL, 0, 0 };
+	struct refill_proc rp = { 0, -1, -1 };
 	int pool = t->m->cfg.pool > 0 && db_can_claim(t->m);
 	char *name = NULL;
+	long pid;
 
-	if (list_dbs(t, &l, err))
-		goto out;
-	if (pool && claim(t, &l, &name, err))
-		goto out;
+	/*
+	 * Only the names that matter are listed: this hash's pool, and the
+	 * template only when the pool has nothing (a hand-out from a full
+	 * pool never reads the names of every test database of the prefix).
+	 */
+	if (pool) {
+		char *start = xasprintf("%s_%s_", t->prefix, t->hash);
+
+		refill_fork(t, &rp);
+		if (list_dbs_from(t, start, &l, err) == MIGRATE_OK)
+			claim(t, &l, &name, err);
+		free(start);
+		if (err->code)
+			goto out;
+	}
 	if (rep)
 		rep->from_pool = name != NULL;
-	if (!name && (ensure_template(t, &l, err) || make_clone(t, &name, err)))
+	if (!name && (list_dbs_from(t, t->tpl, &l, err) || ensure_template(t, &l, err) ||
+		      make_clone(t, &name, err)))
 		goto out;
-	if (pool && rep)
-		rep->refill_pid = refill_spawn(t);
-	else if (pool)
-		refill_spawn(t);
 	*url_out = db_url_of(t, name, t->opt->with_password ? URL_PASSWORD_SHOW : URL_PASSWORD_OMIT);
 	if (rep)
 		rep->database = db_setting(t, name);
 out:
+	/* after a failure too: a refill with nothing to do (no template) ends at once */
+	pid = refill_release(&rp);
+	if (rep && !err->code)
+		rep->refill_pid = pid;
 	free(name);
 	dblist_release(&l);
 	return err->code;
@@ -919,7 +1085,13 @@ enum migrate_result migrate_testdb(migrate *m, const struct migrate_testdb_optio
 	if ((t.drv->caps & DRIVER_CAP_DATABASE_FILES) && files_dir(&t, err))
 		return err->code;
 	if (!t.opt->gc && !t.opt->drop_url) {
-		if (content_hash(&t, err))
+		/* a directory of files has no connection to wait for: nothing to overlap */
+		struct connecting bg;
+		int overlap = !m->testdb_server && !(t.drv->caps & DRIVER_CAP_DATABASE_FILES) &&
+			      connecting_start(&bg, &t);
+
+		content_hash(&t, err);
+		if ((overlap && connecting_end(&bg, err)) || err->code)
 			goto out;
 		t.tpl = xasprintf("%s_tpl_%s", t.prefix, t.hash);
 		if (t.rep)

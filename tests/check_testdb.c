@@ -13,11 +13,13 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -609,28 +611,17 @@ START_TEST(the_pool_hands_out_ready_clones_and_refills_itself)
 END_TEST
 
 /*
- * The refill is killed (SIGKILL) while it is making a clone, held there by
- * a lock the test holds on the template: PostgreSQL's CREATE DATABASE ...
- * TEMPLATE waits for a COMMENT ON DATABASE in an open transaction, MySQL's
- * INSERT ... SELECT from a template table for LOCK TABLES ... WRITE.
+ * Holds a lock on template tpl that a clone of it waits for: PostgreSQL's
+ * CREATE DATABASE ... TEMPLATE waits for a COMMENT ON DATABASE in an open
+ * transaction, MySQL's INSERT ... SELECT from a template table for LOCK
+ * TABLES ... WRITE. Returns the holder's connection (release_template).
  */
-START_TEST(a_killed_refill_leaves_nothing_that_is_used_or_kept)
+static struct driver_conn *hold_template(const char *tpl)
 {
-	struct driver_conn *holder;
+	struct driver_conn *holder = test_connect();
 	struct driver_error derr;
-	json_t *doc, *next;
-	char *sql, *tpl, *v, *names;
-	long pid;
-	int i, blocked = 0;
+	char *sql;
 
-	if (is_sqlite())
-		return; /* no pool, no refill on SQLite (the_pool_hands_out_... checks that) */
-	config("pool = 1");
-	doc = testdb_json("--prefill", "1", NULL);
-	tpl = xstrdup(jget(doc, "template"));
-	json_decref(doc);
-
-	holder = test_connect();
 	derr.message[0] = '\0';
 	if (test_driver()->dialect == SQL_DIALECT_POSTGRES) {
 		ck_assert(test_driver()->exec(holder, "BEGIN", 5, NULL, &derr) == DRIVER_OK);
@@ -640,44 +631,87 @@ START_TEST(a_killed_refill_leaves_nothing_that_is_used_or_kept)
 	}
 	ck_assert_msg(test_driver()->exec(holder, sql, strlen(sql), NULL, &derr) == DRIVER_OK, "%s", derr.message);
 	free(sql);
+	return holder;
+}
 
-	/* takes the pool's one database, and starts a refill that blocks on the lock */
-	doc = testdb_json(NULL, NULL, NULL);
-	ck_assert(json_is_true(json_object_get(doc, "from_pool")));
-	pid = (long)json_integer_value(json_object_get(doc, "refill_pid"));
-	ck_assert_int_gt(pid, 0);
-	sql = xstrdup(pick("", "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-			       " AND query LIKE 'CREATE DATABASE%'",
-			   "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO%'"
-			   " AND STATE LIKE 'Waiting for table metadata lock%'"));
-	for (i = 0; i < POLL_SECONDS * 20 && !blocked; i++) {
-		v = db_scalar(sql);
-		blocked = v && strcmp(v, "0") != 0;
-		free(v);
-		if (!blocked)
-			sleep_ms(50);
-	}
-	ck_assert_msg(blocked, "the refill never reached the lock");
-	ck_assert_int_eq(kill((pid_t)pid, SIGKILL), 0);
-	wait_gone(pid);
+static void release_template(struct driver_conn *holder)
+{
+	struct driver_error derr;
+
+	derr.message[0] = '\0';
 	if (test_driver()->dialect == SQL_DIALECT_POSTGRES)
 		ck_assert(test_driver()->exec(holder, "ROLLBACK", 8, NULL, &derr) == DRIVER_OK);
 	else
 		ck_assert(test_driver()->exec(holder, "UNLOCK TABLES", 13, NULL, &derr) == DRIVER_OK);
 	test_driver()->close(holder);
-	/* the orphaned server session finishes its statement and ends */
-	free(sql);
-	sql = xstrdup(pick("", "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE DATABASE%'",
-			   "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO%'"));
-	for (i = 0, blocked = 1; i < POLL_SECONDS * 20 && blocked; i++) {
+}
+
+/* Polls sql (a count) until it is non-zero (nonzero = 1) or zero (0); 1 when it got there in time. */
+static int poll_count(const char *sql, int nonzero)
+{
+	char *v;
+	int i, now = !nonzero;
+
+	for (i = 0; i < POLL_SECONDS * 20 && now != nonzero; i++) {
 		v = db_scalar(sql);
-		blocked = v && strcmp(v, "0") != 0;
+		now = v && strcmp(v, "0") != 0;
 		free(v);
-		if (blocked)
+		if (now != nonzero)
 			sleep_ms(50);
 	}
-	ck_assert_msg(!blocked, "the killed refill's statement did not end");
-	free(sql);
+	return now == nonzero;
+}
+
+/* Waits until a refill's clone waits for the lock hold_template() holds. */
+static void wait_refill_blocked(void)
+{
+	ck_assert_msg(poll_count(pick("", "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+					  " AND query LIKE 'CREATE DATABASE%'",
+				      "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO%'"
+				      " AND STATE LIKE 'Waiting for table metadata lock%'"),
+				 1),
+		      "the refill never reached the lock");
+}
+
+/* Waits until no clone statement runs on the server (a killed refill's session ends). */
+static void wait_no_clone_running(void)
+{
+	ck_assert_msg(poll_count(pick("", "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE DATABASE%'",
+				      "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO%'"),
+				 0),
+		      "the refill's statement did not end");
+}
+
+/*
+ * The refill is killed (SIGKILL) while it is making a clone, held there by
+ * a lock the test holds on the template (hold_template).
+ */
+START_TEST(a_killed_refill_leaves_nothing_that_is_used_or_kept)
+{
+	struct driver_conn *holder;
+	json_t *doc, *next;
+	char *tpl, *names;
+	long pid;
+
+	if (is_sqlite())
+		return; /* no pool, no refill on SQLite (the_pool_hands_out_... checks that) */
+	config("pool = 1");
+	doc = testdb_json("--prefill", "1", NULL);
+	tpl = xstrdup(jget(doc, "template"));
+	json_decref(doc);
+
+	holder = hold_template(tpl);
+	/* takes the pool's one database, and starts a refill that blocks on the lock */
+	doc = testdb_json(NULL, NULL, NULL);
+	ck_assert(json_is_true(json_object_get(doc, "from_pool")));
+	pid = (long)json_integer_value(json_object_get(doc, "refill_pid"));
+	ck_assert_int_gt(pid, 0);
+	wait_refill_blocked();
+	ck_assert_int_eq(kill((pid_t)pid, SIGKILL), 0);
+	wait_gone(pid);
+	release_template(holder);
+	/* the orphaned server session finishes its statement and ends */
+	wait_no_clone_running();
 
 	/* what the killed refill left is never handed out: the pool is empty, so this is a new clone */
 	names = names_like(prefix);
@@ -695,6 +729,124 @@ START_TEST(a_killed_refill_leaves_nothing_that_is_used_or_kept)
 	ck_assert_str_eq(names, "");
 	free(names);
 	free(tpl);
+}
+END_TEST
+
+/*
+ * The refill outlives the call, so it must hold nothing of the caller's:
+ * not the pipe a $(migrate testdb) reads until every writer has closed it
+ * (its 0, 1 and 2 are /dev/null), nor any other descriptor the caller had
+ * (here a file the test opens without close-on-exec, which migrate
+ * inherits). Looked at in /proc while the refill waits on a lock the test
+ * holds; the hand-out itself returned (its output read to the end) first.
+ */
+START_TEST(the_refill_holds_no_descriptor_of_the_caller)
+{
+	struct driver_conn *holder;
+	char *tpl, *marker, *real, *fddir;
+	struct dirent *de;
+	json_t *doc;
+	long pid;
+	DIR *d;
+	int fd, seen = 0;
+
+	if (is_sqlite())
+		return; /* no refill on SQLite */
+	config("pool = 1");
+	doc = testdb_json("--prefill", "1", NULL);
+	tpl = xstrdup(jget(doc, "template"));
+	json_decref(doc);
+	marker = xasprintf("%s/marker", proj);
+	fd = open(marker, O_CREAT | O_RDWR, 0644); /* inherited by migrate: no O_CLOEXEC */
+	ck_assert_int_ge(fd, 0);
+	real = realpath(marker, NULL);
+	ck_assert_ptr_nonnull(real);
+
+	holder = hold_template(tpl);
+	doc = testdb_json(NULL, NULL, NULL);
+	pid = (long)json_integer_value(json_object_get(doc, "refill_pid"));
+	ck_assert_int_gt(pid, 0);
+	wait_refill_blocked();
+	fddir = xasprintf("/proc/%ld/fd", pid);
+	d = opendir(fddir);
+	ck_assert_msg(d != NULL, "%s: %s", fddir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		char *link = xasprintf("%s/%s", fddir, de->d_name), target[4096];
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		long no = strtol(de->d_name, NULL, 10);
+
+		free(link);
+		if (de->d_name[0] == '.' || n < 0)
+			continue;
+		target[n] = '\0';
+		ck_assert_msg(strcmp(target, real) != 0, "the refill holds the caller's descriptor %ld (%s)", no, target);
+		if (no <= 2) {
+			ck_assert_msg(strcmp(target, "/dev/null") == 0, "the refill's descriptor %ld is %s", no, target);
+			seen++;
+		}
+	}
+	closedir(d);
+	ck_assert_int_eq(seen, 3);
+	release_template(holder);
+	wait_gone(pid);
+	close(fd);
+	free(fddir);
+	free(real);
+	free(marker);
+	free(tpl);
+	json_decref(doc);
+	gc_all();
+}
+END_TEST
+
+/*
+ * testdb opens its connection while it reads the migration files; a file
+ * that cannot be read is still the error (exit 2, naming it), even when
+ * the server cannot be reached either, and nothing is made.
+ */
+START_TEST(an_unreadable_migration_is_the_error_even_with_the_server_down)
+{
+	char *dir = xasprintf("%s/migrations/20240101000009_dir.sql", proj), *names;
+	struct run r;
+
+	ck_assert_int_eq(mkdir(dir, 0755), 0); /* opens, but cannot be read: root reads any file */
+	if (!is_sqlite()) {
+		char *dead = xasprintf("%s://u:secret-xyz@127.0.0.1:1/db?connect_timeout=3", test_driver_name());
+		project_config(proj, dead, 30, "pool = 0", NULL);
+		free(dead);
+	}
+	r = CLI("testdb", "--prefix", prefix);
+	expect(&r, 2, "testdb with an unreadable migration");
+	expect_in(r.err, "cannot read migration", "stderr");
+	expect_in(r.err, "20240101000009_dir.sql", "stderr");
+	ck_assert_ptr_null(strstr(r.err, "secret-xyz"));
+	ck_assert_str_eq(r.out, "");
+	run_free(&r);
+	ck_assert_int_eq(rmdir(dir), 0);
+	names = names_like(prefix);
+	ck_assert_str_eq(names, "");
+	free(names);
+	free(dir);
+}
+END_TEST
+
+/* A server that cannot be reached is exit 3, its password never shown. */
+START_TEST(an_unreachable_server_exits_3)
+{
+	char *dead;
+	struct run r;
+
+	if (is_sqlite())
+		return; /* no server: the directory (a_bad_prefix_... and testdb_dir cover it) */
+	dead = xasprintf("%s://u:secret-xyz@127.0.0.1:1/db?connect_timeout=3", test_driver_name());
+	project_config(proj, dead, 30, "pool = 2", NULL);
+	r = CLI("testdb", "--prefix", prefix);
+	expect(&r, 3, "testdb with the server down");
+	expect_in(r.err, "cannot connect", "stderr");
+	ck_assert_ptr_null(strstr(r.err, "secret-xyz"));
+	ck_assert_str_eq(r.out, "");
+	run_free(&r);
+	free(dead);
 }
 END_TEST
 
@@ -719,6 +871,9 @@ Suite *testdb_suite(void)
 	tcase_add_test(tc, a_bad_prefix_is_a_usage_error);
 	tcase_add_test(tc, the_pool_hands_out_ready_clones_and_refills_itself);
 	tcase_add_test(tc, a_killed_refill_leaves_nothing_that_is_used_or_kept);
+	tcase_add_test(tc, the_refill_holds_no_descriptor_of_the_caller);
+	tcase_add_test(tc, an_unreadable_migration_is_the_error_even_with_the_server_down);
+	tcase_add_test(tc, an_unreachable_server_exits_3);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -76,46 +76,10 @@ static void teardown(void)
 	project_free(&proj, &url);
 }
 
-/*
- * The names beginning with p on the server (or files in the project),
- * sorted, comma-separated; SQLite's journals and lock files left out.
- */
-static char *names_like(const char *p)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char *sql, *v;
-
-	if (is_sqlite()) {
-		struct dirent **list;
-		int n = scandir(proj, &list, NULL, alphasort), i;
-
-		ck_assert_int_ge(n, 0);
-		for (i = 0; i < n; i++) {
-			if (strncmp(list[i]->d_name, p, strlen(p)) == 0 && !strchr(list[i]->d_name, '.') &&
-			    !strchr(list[i]->d_name, '-'))
-				strbuf_addf(&sb, "%s%s", sb.len ? "," : "", list[i]->d_name);
-			free(list[i]);
-		}
-		free(list);
-		strbuf_addstr(&sb, "");
-		return strbuf_detach(&sb);
-	}
-	if (test_driver()->dialect == SQL_DIALECT_POSTGRES)
-		sql = xasprintf("SELECT COALESCE(string_agg(datname::text, ',' ORDER BY datname::text), '')"
-				" FROM pg_database WHERE starts_with(datname::text, '%s')", p);
-	else
-		sql = xasprintf("SELECT COALESCE(GROUP_CONCAT(SCHEMA_NAME ORDER BY SCHEMA_NAME), '')"
-				" FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, %d) = '%s'",
-				(int)strlen(p), p);
-	v = db_scalar(sql);
-	free(sql);
-	return v ? v : xstrdup("");
-}
-
 /* The test and scratch databases (not templates) of the default prefix. */
 static char *scratch_names(void)
 {
-	char *all = names_like(PREFIX), *tok, *save = NULL;
+	char *all = names_like(proj, PREFIX), *tok, *save = NULL;
 	struct strbuf sb = STRBUF_INIT;
 
 	for (tok = strtok_r(all, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
@@ -147,23 +111,6 @@ static void sql_in(const char *name, const char *const *stmts)
 	free(path);
 }
 
-static void wait_for_value(const char *sql, const char *want, int timeout_s, const char *what)
-{
-	long long until = mono_ms() + timeout_s * 1000LL;
-	char *v = NULL;
-
-	for (;;) {
-		v = db_scalar(sql);
-		if (v && strcmp(v, want) == 0)
-			break;
-		ck_assert_msg(mono_ms() < until, "%s: '%s' gave '%s', not '%s', for %d s", what, sql, v ? v : "(null)",
-			      want, timeout_s);
-		free(v);
-		sleep_ms(50);
-	}
-	free(v);
-}
-
 /* No session of anyone is in a database of the default prefix (a killed client's backend has ended). */
 static void wait_no_sessions(void)
 {
@@ -191,7 +138,7 @@ static char *make_template(void)
 	expect(&d, 0, "testdb --drop");
 	run_free(&d);
 	run_free(&r);
-	tpl = names_like(TPL_PREFIX);
+	tpl = names_like(proj, TPL_PREFIX);
 	ck_assert_msg(*tpl && !strchr(tpl, ','), "one template: '%s'", tpl);
 	return tpl;
 }
@@ -300,7 +247,7 @@ START_TEST(drift_clones_the_template_and_finds_the_same_differences)
 	v = scratch_names();
 	ck_assert_str_eq(v, "");
 	free(v);
-	v = names_like(TPL_PREFIX);
+	v = names_like(proj, TPL_PREFIX);
 	ck_assert_str_eq(v, tpl);
 	free(v);
 	ck_assert_int_eq(db_count("schema_migrations"), 2);
@@ -347,7 +294,7 @@ START_TEST(drift_replays_without_a_template_of_the_current_files)
 	expect_in(r.out, "\"replayed\": 3", "stdout");
 	expect_in(r.out, "\"template\": null", "stdout");
 	run_free(&r);
-	v = names_like(TPL_PREFIX);
+	v = names_like(proj, TPL_PREFIX);
 	ck_assert_str_eq(v, old); /* still there, unused */
 	free(v);
 

@@ -71,24 +71,6 @@ static int is_mysql(void)
 #define SPAWN(errname, ...) ((pid_t)start_migrate(proj, errname, (const char *const[]){ __VA_ARGS__, NULL }))
 #define wait_exit(pid, timeout_s) wait_exit_code((int)(pid), timeout_s)
 
-/* Polls sql (on a connection of its own each time) until it returns want, up to timeout_s. */
-static void wait_for_value(const char *sql, const char *want, int timeout_s, const char *what)
-{
-	long long until = mono_ms() + timeout_s * 1000LL;
-	char *v = NULL;
-
-	for (;;) {
-		v = db_scalar(sql);
-		if (v && strcmp(v, want) == 0)
-			break;
-		ck_assert_msg(mono_ms() < until, "%s: '%s' gave '%s', not '%s', for %d s", what, sql,
-			      v ? v : "(null)", want, timeout_s);
-		free(v);
-		sleep_ms(50);
-	}
-	free(v);
-}
-
 static void wait_for_file(const char *path, int timeout_s)
 {
 	long long until = mono_ms() + timeout_s * 1000LL;

@@ -58,38 +58,6 @@ static int is_sqlite(void)
 	return test_driver()->dialect == SQL_DIALECT_SQLITE;
 }
 
-/* The names beginning with p on the server (or files in the project), sorted, comma-separated. */
-static char *names_like(const char *p)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char *sql, *v;
-
-	if (is_sqlite()) {
-		struct dirent **list;
-		int n = scandir(proj, &list, NULL, alphasort), i;
-
-		ck_assert_int_ge(n, 0);
-		for (i = 0; i < n; i++) {
-			if (strncmp(list[i]->d_name, p, strlen(p)) == 0)
-				strbuf_addf(&sb, "%s%s", sb.len ? "," : "", list[i]->d_name);
-			free(list[i]);
-		}
-		free(list);
-		strbuf_addstr(&sb, "");
-		return strbuf_detach(&sb);
-	}
-	if (test_driver()->dialect == SQL_DIALECT_POSTGRES)
-		sql = xasprintf("SELECT COALESCE(string_agg(datname::text, ',' ORDER BY datname::text), '')"
-				" FROM pg_database WHERE starts_with(datname::text, '%s')", p);
-	else
-		sql = xasprintf("SELECT COALESCE(GROUP_CONCAT(SCHEMA_NAME ORDER BY SCHEMA_NAME), '')"
-				" FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, %d) = '%s'",
-				(int)strlen(p), p);
-	v = db_scalar(sql);
-	free(sql);
-	return v ? v : xstrdup("");
-}
-
 static int count_names(const char *list)
 {
 	int n = 0;
@@ -303,12 +271,12 @@ START_TEST(sixteen_parallel_calls_build_the_template_once_and_get_sixteen_databa
 	for (i = 0; i < 16; i++)
 		built += json_is_true(json_object_get(docs[i], "template_built"));
 	ck_assert_int_eq(built, 1);
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	ck_assert_msg(count_names(names) == 17, "expected 16 test databases and 1 template: %s", names);
 	free(names);
 	free_docs(docs, 16);
 	gc_all();
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	ck_assert_str_eq(names, "");
 	free(names);
 }
@@ -377,14 +345,14 @@ START_TEST(gc_keep_1_removes_what_testdb_made_and_nothing_else)
 	write_migration(proj, "20240101000003_more.sql", "-- migrate:up\nCREATE TABLE more_things (id INTEGER);\n");
 	b = testdb_json(NULL, NULL, NULL);
 	json_decref(testdb_json(NULL, NULL, NULL));
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	ck_assert_msg(count_names(names) == 10, "4 unrelated, 2 templates, 4 test databases: %s", names);
 	free(names);
 
 	r = CLI("testdb", "--prefix", prefix, "--gc", "--keep", "1");
 	expect(&r, 0, "testdb --gc --keep 1");
 	run_free(&r);
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	/* the newest template stays, with the four unrelated names */
 	ck_assert_int_eq(count_names(names), 5);
 	for (i = 0; i < 4; i++)
@@ -394,7 +362,7 @@ START_TEST(gc_keep_1_removes_what_testdb_made_and_nothing_else)
 	free(names);
 
 	gc_all();
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	ck_assert_int_eq(count_names(names), 4);
 	free(names);
 	for (i = 0; i < 4; i++) {
@@ -433,7 +401,7 @@ START_TEST(drop_removes_a_test_database_and_refuses_any_other)
 	r = CLI("testdb", "--drop", jget(doc, "url"));
 	expect(&r, 2, "--drop with the default prefix");
 	run_free(&r);
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	expect_in(names, other, "names");
 	expect_in(names, strrchr(jget(doc, "database"), '/') ? strrchr(jget(doc, "database"), '/') + 1
 							     : jget(doc, "database"),
@@ -445,7 +413,7 @@ START_TEST(drop_removes_a_test_database_and_refuses_any_other)
 	expect(&r, 0, "--drop of the test database");
 	expect_in(r.out, "dropped", "stdout");
 	run_free(&r);
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	ck_assert_int_eq(count_names(names), 2); /* the template and the unrelated one */
 	free(names);
 	drop_unrelated(other);
@@ -517,7 +485,7 @@ START_TEST(a_failed_build_leaves_nothing_behind)
 	expect_in(r.err, "nothing of it is left", "stderr");
 	ck_assert_str_eq(r.out, "");
 	run_free(&r);
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	ck_assert_str_eq(names, "");
 	free(names);
 	/* a file that is not a migration is a usage error, before anything is made */
@@ -526,7 +494,7 @@ START_TEST(a_failed_build_leaves_nothing_behind)
 	expect(&r, 2, "testdb with a malformed migration");
 	expect_in(r.err, "20240101000003_broken.sql", "stderr");
 	run_free(&r);
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	ck_assert_str_eq(names, "");
 	free(names);
 }
@@ -551,7 +519,7 @@ START_TEST(a_bad_prefix_is_a_usage_error)
 	expect(&r, 2, "pool = -1");
 	expect_in(r.err, "config.ini:3: pool '-1' is not a number from 0 to 1000", "stderr");
 	run_free(&r);
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	ck_assert_str_eq(names, "");
 	free(names);
 }
@@ -590,7 +558,7 @@ START_TEST(the_pool_hands_out_ready_clones_and_refills_itself)
 	json_decref(doc);
 	wait_gone(pid);
 	/* the template, the database handed out, and a full pool of 2 */
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	ck_assert_msg(count_names(names) == 4, "%s", names);
 	free(names);
 	/* a changed file: the pool of the old files is never handed out */
@@ -714,7 +682,7 @@ START_TEST(a_killed_refill_leaves_nothing_that_is_used_or_kept)
 	wait_no_clone_running();
 
 	/* what the killed refill left is never handed out: the pool is empty, so this is a new clone */
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	next = testdb_json(NULL, NULL, NULL);
 	ck_assert(json_is_false(json_object_get(next, "from_pool")));
 	ck_assert_msg(strstr(names, jget(next, "database")) == NULL, "%s was there before: %s",
@@ -725,7 +693,7 @@ START_TEST(a_killed_refill_leaves_nothing_that_is_used_or_kept)
 	json_decref(doc);
 
 	gc_all();
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	ck_assert_str_eq(names, "");
 	free(names);
 	free(tpl);
@@ -823,7 +791,7 @@ START_TEST(an_unreadable_migration_is_the_error_even_with_the_server_down)
 	ck_assert_str_eq(r.out, "");
 	run_free(&r);
 	ck_assert_int_eq(rmdir(dir), 0);
-	names = names_like(prefix);
+	names = names_like(proj, prefix);
 	ck_assert_str_eq(names, "");
 	free(names);
 	free(dir);

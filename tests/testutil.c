@@ -760,3 +760,57 @@ void holder_release(struct holder *h)
 		sqlite3_close(h->lite);
 	free(h);
 }
+
+/*
+ * The names beginning with p on the server (or, on SQLite, the files in proj),
+ * sorted, comma-separated; SQLite's journals and lock files left out.
+ */
+char *names_like(const char *proj, const char *p)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *sql, *v;
+
+	if (test_driver()->dialect == SQL_DIALECT_SQLITE) {
+		struct dirent **list;
+		int n = scandir(proj, &list, NULL, alphasort), i;
+
+		ck_assert_int_ge(n, 0);
+		for (i = 0; i < n; i++) {
+			if (strncmp(list[i]->d_name, p, strlen(p)) == 0 && !strchr(list[i]->d_name, '.') &&
+			    !strchr(list[i]->d_name, '-'))
+				strbuf_addf(&sb, "%s%s", sb.len ? "," : "", list[i]->d_name);
+			free(list[i]);
+		}
+		free(list);
+		strbuf_addstr(&sb, "");
+		return strbuf_detach(&sb);
+	}
+	if (test_driver()->dialect == SQL_DIALECT_POSTGRES)
+		sql = xasprintf("SELECT COALESCE(string_agg(datname::text, ',' ORDER BY datname::text), '')"
+				" FROM pg_database WHERE starts_with(datname::text, '%s')", p);
+	else
+		sql = xasprintf("SELECT COALESCE(GROUP_CONCAT(SCHEMA_NAME ORDER BY SCHEMA_NAME), '')"
+				" FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, %d) = '%s'",
+				(int)strlen(p), p);
+	v = db_scalar(sql);
+	free(sql);
+	return v ? v : xstrdup("");
+}
+
+/* Polls sql (on a connection of its own each time) until it returns want, up to timeout_s. */
+void wait_for_value(const char *sql, const char *want, int timeout_s, const char *what)
+{
+	long long until = mono_ms() + timeout_s * 1000LL;
+	char *v = NULL;
+
+	for (;;) {
+		v = db_scalar(sql);
+		if (v && strcmp(v, want) == 0)
+			break;
+		ck_assert_msg(mono_ms() < until, "%s: '%s' gave '%s', not '%s', for %d s", what, sql, v ? v : "(null)",
+			      want, timeout_s);
+		free(v);
+		sleep_ms(50);
+	}
+	free(v);
+}

@@ -167,4 +167,10 @@ void wait_for_text(const char *dir, const char *name, const char *needle, int ti
 long long mono_ms(void);
 void sleep_ms(long ms);
 
+/* The names beginning with p on the server (or, on SQLite, the files in proj), sorted,
+ * comma-separated; SQLite's journals and lock files left out. The caller frees. */
+char *names_like(const char *proj, const char *p);
+/* Polls sql (on a connection of its own each time) until it returns want, up to timeout_s. */
+void wait_for_value(const char *sql, const char *want, int timeout_s, const char *what);
+
 #endif
